@@ -1,0 +1,32 @@
+/** `mdevctl list` and `lsmdev` (spec §5.6, §6.1–6.3). */
+import { listAttributes } from "../callouts.ts";
+import { flag, value } from "../cli/context.ts";
+import type { CommandContext } from "../cli/context.ts";
+import { definitionState, scanDefined } from "../config_store.ts";
+import { formatListJson, formatListText, ListedDevice } from "../format.ts";
+import { scanActive } from "../sysfs.ts";
+
+export async function run(ctx: CommandContext): Promise<void> {
+  const { env, args } = ctx;
+  const filter = { uuid: value(args, "uuid"), parent: value(args, "parent") };
+  const defined = flag(args, "defined");
+  const groups = defined
+    ? await scanDefined(env, filter)
+    : await scanActive(env, filter, (parent, uuid) => definitionState(env, parent, uuid));
+  if (!defined) await listAttributes(env, [...groups.values()].flat());
+  if (flag(args, "dumpjson")) {
+    ctx.stdout(formatListJson(groups, filter.uuid !== undefined));
+    return;
+  }
+  const listed = new Map<string, ListedDevice[]>();
+  for (const [parent, devices] of groups) {
+    listed.set(
+      parent,
+      devices.map((device) => ({
+        device,
+        suffix: defined ? (device.active ? " (active)" : "") : (device.defined ? " (defined)" : ""),
+      })),
+    );
+  }
+  ctx.stdout(formatListText(listed, flag(args, "verbose")));
+}

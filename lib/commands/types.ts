@@ -1,0 +1,10 @@
+/** `mdevctl types` (spec §5.7, §6.4). */
+import { flag, value } from "../cli/context.ts";
+import type { CommandContext } from "../cli/context.ts";
+import { formatTypesJson, formatTypesText } from "../format.ts";
+import { scanTypes } from "../sysfs.ts";
+
+export async function run(ctx: CommandContext): Promise<void> {
+  const groups = await scanTypes(ctx.env, value(ctx.args, "parent"));
+  ctx.stdout(flag(ctx.args, "dumpjson") ? formatTypesJson(groups) : formatTypesText(groups));
+}

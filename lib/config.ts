@@ -1,0 +1,144 @@
+/**
+ * The device record and its config-file form (spec §2, §3).
+ */
+import { MdevError } from "./errors.ts";
+import { JsonObject, obj, parseJson, toCompactJson, toPrettyJson } from "./json.ts";
+
+/** One attribute: name and value, in the order they are applied. */
+export type Attr = readonly [name: string, value: string];
+
+/** What a config file holds. */
+export interface MdevConfig {
+  type: string;
+  autostart: boolean;
+  attrs: Attr[];
+}
+
+/** A mediated device as every command sees it (spec §3). */
+export interface MdevDevice {
+  uuid: string;
+  parent: string | undefined;
+  type: string | undefined;
+  autostart: boolean;
+  attrs: Attr[];
+  /** A running device with this uuid, parent and type exists. */
+  active: boolean;
+  /** A config file exists for it. */
+  defined: boolean;
+  /** The config file the record came from, when it came from one. */
+  configPath?: string | undefined;
+}
+
+export function newDevice(uuid: string, fields: Partial<MdevDevice> = {}): MdevDevice {
+  return {
+    uuid,
+    parent: undefined,
+    type: undefined,
+    autostart: false,
+    attrs: [],
+    active: false,
+    defined: false,
+    ...fields,
+  };
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Attribute list from JSON (spec §2.2 step 5); `null`/missing is empty. */
+export function attrsFromJson(value: unknown): Attr[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw new MdevError("attributes field is not an array");
+  return value.map((item): Attr => {
+    if (!isPlainObject(item)) {
+      throw new MdevError("invalid JSON format for attribute: not an object");
+    }
+    const keys = Object.keys(item);
+    if (keys.length !== 1) {
+      throw new MdevError("invalid JSON format for attribute: too many fields");
+    }
+    const name = keys[0]!;
+    const v = item[name];
+    if (typeof v !== "string") {
+      throw new MdevError(
+        `invalid JSON format for attribute {${JSON.stringify(name)}, ${
+          JSON.stringify(v) ?? "null"
+        }}: value must be of type str`,
+      );
+    }
+    return [name, v];
+  });
+}
+
+/** A config from parsed JSON (spec §2.2 steps 2–6). */
+export function configFromJson(value: unknown): MdevConfig {
+  if (!isPlainObject(value)) throw new MdevError("invalid json");
+  const type = value["mdev_type"];
+  const start = value["start"];
+  if (type === undefined || type === null || start === undefined || start === null) {
+    throw new MdevError("invalid json");
+  }
+  // Upstream panics on a non-string type; we report it (decision §0.7).
+  if (typeof type !== "string") throw new MdevError("invalid json");
+  return { type, autostart: start === "auto", attrs: attrsFromJson(value["attrs"]) };
+}
+
+/** Parses JSON text into a config; syntax errors carry serde-style messages. */
+export function parseConfig(text: string): MdevConfig {
+  let value: unknown;
+  try {
+    value = parseJson(text);
+  } catch (e) {
+    throw new MdevError((e as Error).message);
+  }
+  return configFromJson(value);
+}
+
+const LEGACY_RECORD = /^[^\s"{}\[\],:]+\n?$/;
+
+/**
+ * Parses a stored config file. Besides JSON, the original plain-text record
+ * (one line holding a type name) is read as an auto-start device.
+ */
+export function parseStoredConfig(text: string): MdevConfig {
+  try {
+    return parseConfig(text);
+  } catch (e) {
+    if (LEGACY_RECORD.test(text) && !/^(true|false|null|-?\d[\d.eE+-]*)\n?$/.test(text)) {
+      return { type: text.replace(/\n$/, ""), autostart: true, attrs: [] };
+    }
+    throw e;
+  }
+}
+
+export function attrsToJson(attrs: readonly Attr[]): JsonObject[] {
+  return attrs.map(([name, value]) => obj([name, value]));
+}
+
+/** The config form `{mdev_type, start, attrs}` (spec §3). */
+export function configToJson(config: MdevConfig): JsonObject {
+  return obj(
+    ["mdev_type", config.type],
+    ["start", config.autostart ? "auto" : "manual"],
+    ["attrs", attrsToJson(config.attrs)],
+  );
+}
+
+/** Config file bytes: pretty JSON without a trailing newline (spec §2.3). */
+export function serializeConfig(config: MdevConfig): string {
+  return toPrettyJson(configToJson(config));
+}
+
+/** The compact config JSON callouts receive on stdin (spec §8.3). */
+export function compactConfig(config: MdevConfig): string {
+  return toCompactJson(configToJson(config));
+}
+
+/** The config of a device record; it needs a type (spec §3). */
+export function deviceConfig(device: MdevDevice): MdevConfig {
+  if (device.type === undefined) {
+    throw new MdevError(`Device ${device.uuid} is missing a mdev_type`);
+  }
+  return { type: device.type, autostart: device.autostart, attrs: device.attrs };
+}

@@ -1,0 +1,73 @@
+/**
+ * The two ways a command fails: a usage error (exit 2) and a runtime error
+ * (exit 1, `Error: <top>` plus an optional `Caused by:` block, spec §10.1).
+ */
+
+/** A runtime error with its chain of causes, outermost first. */
+export class MdevError extends Error {
+  readonly causes: readonly string[];
+
+  constructor(message: string, causes: readonly string[] = []) {
+    super(message);
+    this.name = "MdevError";
+    this.causes = causes;
+  }
+
+  /** Wraps any error as the cause of a new top line. */
+  static wrap(message: string, cause: unknown): MdevError {
+    return new MdevError(message, causeChain(cause));
+  }
+}
+
+/** A command-line usage error: `error: ...` and exit status 2. */
+export class UsageError extends Error {
+  readonly usage: string;
+
+  constructor(message: string, usage: string) {
+    super(message);
+    this.name = "UsageError";
+    this.usage = usage;
+  }
+}
+
+/** Throws a runtime error. */
+export function fail(message: string, ...causes: string[]): never {
+  throw new MdevError(message, causes);
+}
+
+/** The messages of an error and its causes, outermost first. */
+export function causeChain(error: unknown): string[] {
+  if (error instanceof MdevError) return [error.message, ...error.causes];
+  return [describeError(error)];
+}
+
+/**
+ * Renders an error as upstream does: OS errors as
+ * `<strerror text> (os error <errno>)`, without Deno's call context.
+ */
+export function describeError(error: unknown): string {
+  if (error instanceof MdevError) return error.message;
+  if (error instanceof Error) {
+    const os = /^(.*?\(os error \d+\))/.exec(error.message);
+    if (os?.[1]) return os[1];
+    return error.message;
+  }
+  return String(error);
+}
+
+/** The text printed on stderr for a failed command (ends in a newline). */
+export function formatError(error: MdevError): string {
+  let text = `Error: ${error.message}\n`;
+  if (error.causes.length === 1) {
+    text += `\nCaused by:\n    ${error.causes[0]}\n`;
+  } else if (error.causes.length > 1) {
+    text += "\nCaused by:\n";
+    error.causes.forEach((cause, index) => text += `    ${index}: ${cause}\n`);
+  }
+  return text;
+}
+
+/** True for a Deno "not found" filesystem error. */
+export function isNotFound(error: unknown): boolean {
+  return error instanceof Deno.errors.NotFound;
+}

@@ -1,0 +1,301 @@
+/**
+ * JSON in upstream's exact bytes (spec §6.5) and parse errors in upstream's
+ * words (spec §2.2 step 1).
+ *
+ * Objects whose keys come from data (parent names such as "1234") are built
+ * as `JsonObject` entry lists: a plain JavaScript object would move
+ * integer-like keys to the front.
+ */
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | JsonObject;
+
+/** An object whose members are emitted in the order given. */
+export class JsonObject {
+  readonly entries: readonly (readonly [string, JsonValue])[];
+
+  constructor(entries: readonly (readonly [string, JsonValue])[]) {
+    this.entries = entries;
+  }
+}
+
+/** Shorthand for a JsonObject. */
+export function obj(...entries: (readonly [string, JsonValue])[]): JsonObject {
+  return new JsonObject(entries);
+}
+
+/** Two-space indented form used by config files and `--dumpjson`; no final newline. */
+export function toPrettyJson(value: JsonValue): string {
+  const out: string[] = [];
+  writePretty(value, "", out);
+  return out.join("");
+}
+
+function writePretty(value: JsonValue, indent: string, out: string[]): void {
+  if (Array.isArray(value)) {
+    if (value.length === 0) {
+      out.push("[]");
+      return;
+    }
+    const inner = indent + "  ";
+    out.push("[\n");
+    value.forEach((item, i) => {
+      out.push(inner);
+      writePretty(item, inner, out);
+      out.push(i + 1 < value.length ? ",\n" : "\n");
+    });
+    out.push(indent, "]");
+  } else if (value instanceof JsonObject) {
+    const entries = value.entries;
+    if (entries.length === 0) {
+      out.push("{}");
+      return;
+    }
+    const inner = indent + "  ";
+    out.push("{\n");
+    entries.forEach(([key, item], i) => {
+      out.push(inner, JSON.stringify(key), ": ");
+      writePretty(item, inner, out);
+      out.push(i + 1 < entries.length ? ",\n" : "\n");
+    });
+    out.push(indent, "}");
+  } else {
+    out.push(JSON.stringify(value));
+  }
+}
+
+/** Form without any whitespace, used for callout stdin. */
+export function toCompactJson(value: JsonValue): string {
+  if (Array.isArray(value)) return `[${value.map(toCompactJson).join(",")}]`;
+  if (value instanceof JsonObject) {
+    return `{${
+      value.entries.map(([k, v]) => `${JSON.stringify(k)}:${toCompactJson(v)}`).join(",")
+    }}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** Thrown by parseJson with a serde-style message. */
+export class JsonSyntaxError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "JsonSyntaxError";
+  }
+}
+
+/**
+ * Parses JSON text. Duplicate keys: the last wins (as upstream). On a syntax
+ * error the message names the line and column the way upstream's parser does,
+ * e.g. `expected value at line 1 column 1`.
+ */
+export function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new JsonSyntaxError(locateSyntaxError(text));
+  }
+}
+
+/** Decodes bytes as strict UTF-8, then parses them. */
+export function parseJsonBytes(bytes: Uint8Array): unknown {
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    throw new JsonSyntaxError("stream did not contain valid UTF-8");
+  }
+  return parseJson(text);
+}
+
+/** Finds the first syntax error in `text` and words it as serde_json does. */
+export function locateSyntaxError(text: string): string {
+  let pos = 0;
+  const at = (message: string, offset = pos): string => {
+    let line = 1;
+    let lineStart = 0;
+    for (let i = 0; i < offset && i < text.length; i++) {
+      if (text[i] === "\n") {
+        line++;
+        lineStart = i + 1;
+      }
+    }
+    const column = Math.min(offset + 1, text.length) - lineStart;
+    return `${message} at line ${line} column ${column}`;
+  };
+  const eofAt = (message: string): string => {
+    let line = 1;
+    let lineStart = 0;
+    for (let i = 0; i < text.length; i++) {
+      if (text[i] === "\n") {
+        line++;
+        lineStart = i + 1;
+      }
+    }
+    return `${message} at line ${line} column ${text.length - lineStart}`;
+  };
+  class Stop {
+    constructor(readonly message: string) {}
+  }
+  const skipWs = () => {
+    while (pos < text.length && " \t\n\r".includes(text[pos]!)) pos++;
+  };
+  const value = (depth: number): void => {
+    if (depth > 128) throw new Stop(at("recursion limit exceeded"));
+    skipWs();
+    if (pos >= text.length) throw new Stop(eofAt("EOF while parsing a value"));
+    const c = text[pos]!;
+    if (c === "{") {
+      pos++;
+      skipWs();
+      if (text[pos] === "}") {
+        pos++;
+        return;
+      }
+      for (;;) {
+        skipWs();
+        if (pos >= text.length) throw new Stop(eofAt("EOF while parsing an object"));
+        if (text[pos] !== '"') throw new Stop(at("key must be a string"));
+        string();
+        skipWs();
+        if (pos >= text.length) throw new Stop(eofAt("EOF while parsing an object"));
+        if (text[pos] !== ":") throw new Stop(at("expected `:`"));
+        pos++;
+        value(depth + 1);
+        skipWs();
+        if (pos >= text.length) throw new Stop(eofAt("EOF while parsing an object"));
+        if (text[pos] === ",") {
+          pos++;
+          skipWs();
+          if (text[pos] === "}") throw new Stop(at("trailing comma"));
+          continue;
+        }
+        if (text[pos] === "}") {
+          pos++;
+          return;
+        }
+        throw new Stop(at("expected `,` or `}`"));
+      }
+    }
+    if (c === "[") {
+      pos++;
+      skipWs();
+      if (text[pos] === "]") {
+        pos++;
+        return;
+      }
+      for (;;) {
+        value(depth + 1);
+        skipWs();
+        if (pos >= text.length) throw new Stop(eofAt("EOF while parsing a list"));
+        if (text[pos] === ",") {
+          pos++;
+          skipWs();
+          if (text[pos] === "]") throw new Stop(at("trailing comma"));
+          continue;
+        }
+        if (text[pos] === "]") {
+          pos++;
+          return;
+        }
+        throw new Stop(at("expected `,` or `]`"));
+      }
+    }
+    if (c === '"') return string();
+    if (c === "-" || (c >= "0" && c <= "9")) return number();
+    for (const word of ["true", "false", "null"]) {
+      if (c === word[0]) {
+        for (let i = 0; i < word.length; i++, pos++) {
+          if (pos >= text.length) throw new Stop(eofAt("EOF while parsing a value"));
+          if (text[pos] !== word[i]) throw new Stop(at("expected ident"));
+        }
+        return;
+      }
+    }
+    throw new Stop(at("expected value"));
+  };
+  const string = (): void => {
+    pos++;
+    for (;;) {
+      if (pos >= text.length) throw new Stop(eofAt("EOF while parsing a string"));
+      const ch = text[pos]!;
+      if (ch === '"') {
+        pos++;
+        return;
+      }
+      if (ch < " ") {
+        throw new Stop(at("control character (\\u0000-\\u001F) found while parsing a string"));
+      }
+      if (ch === "\\") {
+        pos++;
+        if (pos >= text.length) throw new Stop(eofAt("EOF while parsing a string"));
+        const e = text[pos]!;
+        if (e === "u") {
+          for (let i = 0; i < 4; i++) {
+            pos++;
+            if (pos >= text.length) throw new Stop(eofAt("EOF while parsing a string"));
+            if (!/[0-9a-fA-F]/.test(text[pos]!)) throw new Stop(at("invalid escape"));
+          }
+        } else if (!'"\\/bfnrt'.includes(e)) {
+          throw new Stop(at("invalid escape"));
+        }
+      }
+      pos++;
+    }
+  };
+  const number = (): void => {
+    if (text[pos] === "-") pos++;
+    const digits = () => {
+      const start = pos;
+      while (pos < text.length && text[pos]! >= "0" && text[pos]! <= "9") pos++;
+      return pos - start;
+    };
+    if (pos >= text.length) throw new Stop(eofAt("EOF while parsing a value"));
+    if (text[pos] === "0") {
+      pos++;
+    } else if (digits() === 0) {
+      throw new Stop(at("invalid number"));
+    }
+    if (text[pos] === ".") {
+      pos++;
+      if (digits() === 0) {
+        throw new Stop(
+          pos >= text.length ? eofAt("EOF while parsing a value") : at("invalid number"),
+        );
+      }
+    }
+    if (text[pos] === "e" || text[pos] === "E") {
+      pos++;
+      if (text[pos] === "+" || text[pos] === "-") pos++;
+      if (digits() === 0) {
+        throw new Stop(
+          pos >= text.length ? eofAt("EOF while parsing a value") : at("invalid number"),
+        );
+      }
+    }
+  };
+  try {
+    value(0);
+    skipWs();
+    if (pos < text.length) return at("trailing characters");
+  } catch (e) {
+    if (e instanceof Stop) return e.message;
+    throw e;
+  }
+  return "invalid JSON";
+}
+
+/**
+ * Orders strings by their UTF-8 bytes (equivalently by code point), as
+ * upstream sorts parents, types and uuids.
+ */
+export function compareBytes(a: string, b: string): number {
+  if (!HAS_SURROGATE.test(a) && !HAS_SURROGATE.test(b)) return a < b ? -1 : a > b ? 1 : 0;
+  const x = [...a];
+  const y = [...b];
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const d = x[i]!.codePointAt(0)! - y[i]!.codePointAt(0)!;
+    if (d !== 0) return d;
+  }
+  return x.length - y.length;
+}
+
+const HAS_SURROGATE = /[\ud800-\udfff]/;

@@ -1,0 +1,33 @@
+/** Small path helpers (node:path costs start-up time; these are all we need). */
+
+export function basename(path: string): string {
+  const trimmed = path.replace(/\/+$/, "");
+  return trimmed.slice(trimmed.lastIndexOf("/") + 1);
+}
+
+export function dirname(path: string): string {
+  const trimmed = path.replace(/\/+$/, "");
+  const i = trimmed.lastIndexOf("/");
+  if (i < 0) return ".";
+  return i === 0 ? "/" : trimmed.slice(0, i);
+}
+
+/**
+ * A path rendered as Rust's Debug formatting renders it (spec conventions):
+ * quoted, with `"`, `\`, tab, newline, CR and other controls escaped.
+ */
+export function quotePath(path: string): string {
+  let out = '"';
+  for (const ch of path) {
+    const c = ch.codePointAt(0)!;
+    if (ch === '"') out += '\\"';
+    else if (ch === "\\") out += "\\\\";
+    else if (ch === "\t") out += "\\t";
+    else if (ch === "\n") out += "\\n";
+    else if (ch === "\r") out += "\\r";
+    else if (ch === "\0") out += "\\0";
+    else if (c < 0x20 || c === 0x7f) out += `\\u{${c.toString(16)}}`;
+    else out += ch;
+  }
+  return out + '"';
+}

@@ -1,0 +1,33 @@
+/**
+ * UUIDs as the command line and config file names accept them (spec §4.3):
+ * hyphenated, simple (32 hex digits), `{braced}` and `urn:uuid:` forms, any
+ * letter case. Always printed lower-case hyphenated.
+ */
+
+const HEX32 = /^[0-9a-fA-F]{32}$/;
+const HYPHENATED = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+/** The canonical form of `text`, or `null` when it is not a UUID. */
+export function parseUuid(text: string): string | null {
+  let body = text;
+  if (body.length === 38 && body.startsWith("{") && body.endsWith("}")) {
+    body = body.slice(1, -1);
+  } else if (body.length === 45 && body.startsWith("urn:uuid:")) {
+    body = body.slice(9);
+  }
+  if (body.length === 36) {
+    return HYPHENATED.test(body) ? body.toLowerCase() : null;
+  }
+  if (text === body && body.length === 32 && HEX32.test(body)) {
+    const h = body.toLowerCase();
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${
+      h.slice(20)
+    }`;
+  }
+  return null;
+}
+
+/** A fresh random (version 4) UUID. */
+export function newUuid(): string {
+  return crypto.randomUUID();
+}

@@ -1,0 +1,49 @@
+import { deepEqual as assertEquals } from "node:assert/strict";
+import { newUuid, parseUuid } from "./uuid.ts";
+
+const canonical = "11111111-2222-3333-4444-555555555555";
+
+Deno.test("parseUuid accepts every spelling upstream accepts", () => {
+  for (
+    const spelling of [
+      canonical,
+      canonical.toUpperCase(),
+      "11111111222233334444555555555555",
+      `{${canonical}}`,
+      `urn:uuid:${canonical}`,
+      "11111111-2222-3333-4444-55555555555A".toLowerCase(),
+    ]
+  ) {
+    const parsed = parseUuid(spelling);
+    assertEquals(parsed?.length, 36, spelling);
+    assertEquals(parsed, parsed?.toLowerCase());
+  }
+  assertEquals(
+    parseUuid("ABCDEFAB-2222-3333-4444-555555555555"),
+    "abcdefab-2222-3333-4444-555555555555",
+  );
+});
+
+Deno.test("parseUuid rejects malformed text", () => {
+  for (
+    const bad of [
+      "",
+      ` ${canonical}`,
+      `${canonical} `,
+      "1111111-12222-3333-4444-555555555555",
+      "11111111-2222-3333-4444-55555555555g",
+      "{11111111222233334444555555555555}",
+      `URN:UUID:${canonical}`,
+      `urn:uuid:11111111222233334444555555555555`,
+      "1111111122223333444455555555555",
+    ]
+  ) {
+    assertEquals(parseUuid(bad), null, bad);
+  }
+});
+
+Deno.test("newUuid produces canonical version-4 uuids", () => {
+  const u = newUuid();
+  assertEquals(parseUuid(u), u);
+  assertEquals(u[14], "4");
+});
