@@ -1,0 +1,47 @@
+# mdevctl for Deno. `make` builds dist/, `make test` runs every test,
+# `make check` runs the formatter, linter and type checker.
+SHELL := /bin/bash
+PREFIX ?= /usr
+DENO := $(shell tools/deno_path.sh 2>/dev/null)
+SOURCES := cli.ts mod.ts $(shell find lib -name '*.ts' ! -name '*_test.ts' 2>/dev/null)
+
+.PHONY: all build check test test-unit test-blackbox test-compat test-kernel bench demo \
+	install uninstall clean
+
+all: dist/mdevctl
+
+dist/mdevctl: $(SOURCES) tools/build.sh tools/write_launcher.sh deno.json
+	@tools/build.sh dist
+
+build: dist/mdevctl
+
+check:
+	$(DENO) fmt --check
+	$(DENO) lint
+	$(DENO) check cli.ts mod.ts $$(find lib tests tools bench -name '*.ts' 2>/dev/null)
+
+# Unit tests beside their modules, then black-box tests of the source entry
+# (permissions scoped to each test's root) and of the built program.
+test: dist/mdevctl
+	@tools/run_tests.sh
+
+demo: dist/mdevctl
+	@tools/demo.sh
+
+test-compat: dist/mdevctl
+	bash tests/compat/run.sh
+
+test-kernel: dist/mdevctl
+	bash tests/kernel/run.sh
+
+bench: dist/mdevctl
+	bash bench/run.sh
+
+install: dist/mdevctl
+	bash tools/install.sh install
+
+uninstall:
+	bash tools/install.sh uninstall
+
+clean:
+	rm -rf dist
