@@ -1,0 +1,883 @@
+// Scenarios of the compatibility suite: data only.  Each one is a fake host
+// (host.ts), a sequence of mdevctl/lsmdev commands run in order on a fresh
+// copy of that host, and the ids of the differences (differences.ts) that
+// apply to it.  Every command's exit status and stdout is compared, then the
+// final sysfs/config state and the callout log.
+//
+// Command fields:
+//   args        argv after the program name; "@IN/<name>" is the input file
+//   stdin       text fed to stdin (e.g. with --jsonfile /dev/stdin)
+//   lsmdev      run as lsmdev instead of mdevctl
+//   diffs       difference ids applying to this command
+//   sameError   also compare the `Error:` top line of stderr (only for
+//               messages 1.2.0 shares literally with HEAD, spec §10.3)
+//   debianAlt   argv lists Debian runs instead (needs a debian-alt difference)
+//   expectOurs  what ours must do instead of matching Debian (needs an
+//               expect-ours difference)
+
+import type { DefinedSpec, HostSpec, ParentSpec } from "./host.ts";
+
+export interface Command {
+  args: string[];
+  stdin?: string;
+  lsmdev?: boolean;
+  diffs?: string[];
+  sameError?: boolean;
+  debianAlt?: string[][];
+  expectOurs?: { status: number; stdout?: string };
+}
+
+export interface Scenario {
+  name: string;
+  /** spec sections / behaviour covered */
+  covers: string;
+  host: HostSpec;
+  cmds: Command[];
+  /** differences applying to the whole scenario (all commands and state) */
+  diffs?: string[];
+}
+
+// ---------------------------------------------------------------- fixtures
+
+const A = "11111111-2222-3333-4444-555555555555";
+const B = "22222222-3333-4444-5555-666666666666";
+const C = "33333333-4444-5555-6666-777777777777";
+const D = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";
+const E = "0fedcba9-8765-4321-0fed-cba987654321";
+const A_SIMPLE = A.replaceAll("-", "");
+const D_BRACED = `{${D.toUpperCase()}}`;
+const D_UP = D.toUpperCase();
+
+const P1 = "0000:00:02.0";
+const P2 = "0000:00:03.0";
+const P3 = "0.0.26ab";
+const PINT = "1234";
+const PMISS = "0000:00:09.0";
+
+const T1 = "i915-GVTg_V5_4";
+const T2 = "i915-GVTg_V5_8";
+const N1 = "nvidia-36";
+const N2 = "nvidia-155";
+const N3 = "nvidia-37";
+const V1 = "vfio_ap-passthrough";
+
+const parent1: ParentSpec = {
+  name: P1,
+  types: [
+    {
+      name: T1,
+      available: "2",
+      label: "GVTg_V5_4",
+      description:
+        "low_gm_size: 128MB\nhigh_gm_size: 512MB\nfence: 4\nresolution: 1920x1200\nweight: 4",
+    },
+    { name: T2, available: "0", label: "GVTg_V5_8", description: "low_gm_size: 64MB\n\nweight: 2" },
+  ],
+};
+const parent2: ParentSpec = {
+  name: P2,
+  types: [
+    { name: N1, available: "16", label: "GRID M10-0B", description: "num_heads=2, frl_config=45" },
+    { name: N2, available: "4", label: "GRID M10-2B", description: "" },
+    { name: N3, available: "8", label: "", description: null },
+  ],
+};
+const parent3: ParentSpec = {
+  name: P3,
+  dev: "css0/0.0.26ab",
+  types: [{ name: V1, available: "65535", api: "vfio-ccw", label: null, description: null }],
+};
+const parentInt: ParentSpec = {
+  name: PINT,
+  dev: "platform/1234",
+  types: [{
+    name: "mtty-2",
+    available: "3",
+    api: "vfio-pci",
+    label: "Dual-port",
+    description: "2 ports",
+  }],
+};
+const parentNoSupport: ParentSpec = { name: "0000:00:04.0" };
+const parentUpper: ParentSpec = { name: "0000:2b:00.0", types: [{ name: N1, available: "1" }] };
+
+const std = [parent1, parent2, parent3];
+
+function def(
+  parent: string,
+  uuid: string,
+  type: string,
+  start = "manual",
+  attrs: Record<string, string>[] = [],
+): DefinedSpec {
+  return { parent, uuid, json: { mdev_type: type, start, attrs } };
+}
+
+const sixAttrs = [
+  { mdev_param: "one" },
+  { assign_adapter: "5" },
+  { assign_domain: "0x13" },
+  { "nvidia/vgpu_params": "frame_rate_limiter=0" },
+  { assign_adapter: "6" },
+  { empty: "" },
+];
+
+const listDefinedHost: HostSpec = {
+  parents: std,
+  defined: [
+    def(P1, A, T1, "auto", sixAttrs),
+    def(P1, C, T2),
+    def(P2, A, N1, "manual", [{ a: "1" }]),
+    def(P2, B, N2, "auto"),
+    def(P3, D, V1, "manual", [{ assign_adapter: "0x4" }, { assign_domain: "0x26ab" }]),
+  ],
+};
+
+const twoActive: HostSpec = {
+  parents: std,
+  active: [{ uuid: B, parent: P1, type: T1 }, { uuid: A, parent: P2, type: N2 }],
+};
+
+const TXT = ["text-trailing-newline"];
+const USAGE = ["usage-error"];
+
+const goodJson = `{
+    "mdev_type":"${N1}",
+      "start": "auto", "comment": "ignored key",
+  "attrs": [{"assign_adapter": "5"}, {"assign_domain": "0x13"}, {"nvidia/vgpu_params": "a=1 b=\\"2\\""}]}
+`;
+const manyAttrs = JSON.stringify({
+  mdev_type: T1,
+  start: "manual",
+  attrs: Array.from({ length: 40 }, (_, i) => ({ [`attr${i % 7}`]: `value ${i}` })),
+});
+
+// ---------------------------------------------------------------- scenarios
+
+export const SCENARIOS: Scenario[] = [
+  // ------------------------------------------------------------ types
+  {
+    name: "types-empty",
+    covers: "§5.7 no parents; §6.4 empty output",
+    host: {},
+    cmds: [{ args: ["types"], diffs: TXT }, { args: ["types", "--dumpjson"] }],
+  },
+  {
+    name: "types-full",
+    covers: "§5.7, §6.4 three parents, name/description variants, sorting nvidia-155 < nvidia-36",
+    host: { parents: std },
+    cmds: [{ args: ["types"], diffs: TXT }, { args: ["types", "--dumpjson"] }],
+  },
+  {
+    name: "types-parent-filter",
+    covers: "§5.7 -p exact filter, no match",
+    host: { parents: std },
+    cmds: [
+      { args: ["types", "-p", P2], diffs: TXT },
+      { args: ["types", "--parent", P3, "--dumpjson"] },
+      { args: ["types", `--parent=${P1}`], diffs: TXT },
+      { args: ["types", "-p", "0000:00:02.1"], diffs: TXT },
+      { args: ["types", "-p", "0000:00:02.1", "--dumpjson"] },
+      { args: ["types", "-p", P1.toUpperCase()], diffs: TXT },
+    ],
+  },
+  {
+    name: "types-integer-parent",
+    covers: "§6.5 key order with integer-like parent names; parent with zero types",
+    host: {
+      parents: [parentInt, { name: "42", dev: "platform/42", types: [] }, parent1, {
+        name: "7",
+        dev: "platform/7",
+        types: [{ name: "t", available: "1" }],
+      }],
+    },
+    cmds: [{ args: ["types", "--dumpjson"] }, { args: ["types"], diffs: TXT }],
+  },
+  // ------------------------------------------------------------ list
+  {
+    name: "list-empty",
+    covers: "§5.6, §6.1–6.3 nothing defined or active",
+    host: { parents: std },
+    cmds: [
+      { args: ["list"], diffs: TXT },
+      { args: ["list", "-d"], diffs: TXT },
+      { args: ["list", "--dumpjson"] },
+      { args: ["list", "-d", "--dumpjson"] },
+      { args: ["list", "-v"], diffs: TXT },
+    ],
+  },
+  {
+    name: "list-active",
+    covers: "§1.6, §6.1, §6.3 two running devices on two parents, sorting",
+    host: twoActive,
+    cmds: [
+      { args: ["list"], diffs: TXT },
+      { args: ["list", "-v"], diffs: TXT },
+      { args: ["list", "--dumpjson"] },
+      { args: ["list", "--dumpjson", "--verbose"] },
+    ],
+  },
+  {
+    name: "list-active-filters",
+    covers: "§5.6 -u/-p filters on the active listing, config form for one uuid, uppercase uuid",
+    host: twoActive,
+    cmds: [
+      { args: ["list", "-u", A], diffs: TXT },
+      { args: ["list", "-p", P1], diffs: TXT },
+      { args: ["list", "-u", A, "--dumpjson"] },
+      { args: ["list", "-u", A_SIMPLE, "-p", P2, "--dumpjson"] },
+      { args: ["list", "-u", A, "-p", P1], diffs: TXT },
+      { args: ["list", "-u", A, "-p", P1, "--dumpjson"] },
+      { args: ["list", "-p", P3, "--dumpjson"] },
+      { args: ["list", "-u", C], diffs: TXT },
+    ],
+  },
+  {
+    name: "list-active-defined",
+    covers: "§6.1 start mode and ` (defined)` from the definition (definitions without attrs)",
+    host: {
+      parents: std,
+      active: [{ uuid: B, parent: P1, type: T1 }, { uuid: A, parent: P2, type: N2 }, {
+        uuid: C,
+        parent: P2,
+        type: N1,
+      }],
+      defined: [def(P1, B, T1, "auto"), def(P2, A, N2, "manual"), def(P1, C, N1, "auto")],
+    },
+    cmds: [
+      { args: ["list"], diffs: TXT },
+      { args: ["list", "--dumpjson"] },
+      { args: ["list", "-u", B, "--dumpjson"] },
+      { args: ["list", "-d"], diffs: TXT },
+    ],
+  },
+  {
+    name: "list-active-defined-attrs",
+    covers: "§1.6, §11 row 11: active listing of a defined device with attributes",
+    host: {
+      parents: std,
+      active: [{ uuid: B, parent: P1, type: T1 }],
+      defined: [def(P1, B, T1, "auto", [{ x: "1" }, { y: "2" }])],
+    },
+    cmds: [
+      {
+        args: ["list", "-v"],
+        diffs: TXT.concat("active-list-attrs"),
+        expectOurs: { status: 0, stdout: `${B} ${P1} ${T1} auto (defined)\n` },
+      },
+      {
+        args: ["list", "--dumpjson"],
+        diffs: ["active-list-attrs"],
+        expectOurs: {
+          status: 0,
+          stdout:
+            `[\n  {\n    "${P1}": [\n      {\n        "${B}": {\n          "mdev_type": "${T1}",\n          "start": "auto",\n          "attrs": []\n        }\n      }\n    ]\n  }\n]\n`,
+        },
+      },
+      { args: ["list", "-d", "-v"], diffs: TXT },
+    ],
+  },
+  {
+    name: "list-defined",
+    covers: "§1.5, §6.2, §6.3 defined listing, verbose Attrs, one uuid on two parents",
+    host: listDefinedHost,
+    cmds: [
+      { args: ["list", "-d"], diffs: TXT },
+      { args: ["list", "--defined", "--verbose"], diffs: TXT },
+      { args: ["list", "-d", "--dumpjson"] },
+      { args: ["list", "-dv"], diffs: TXT },
+    ],
+  },
+  {
+    name: "list-defined-filters",
+    covers:
+      "§5.6 -u/-p on definitions: hierarchy for two matches, config form for one, uppercase and = forms",
+    host: listDefinedHost,
+    cmds: [
+      { args: ["list", "-d", "-u", A], diffs: TXT },
+      { args: ["list", "-d", "-u", A, "--dumpjson"] },
+      { args: ["list", "-d", "-u", A, "-p", P2, "--dumpjson"] },
+      { args: ["list", "-d", `--uuid=${A_SIMPLE}`, `--parent=${P1}`, "-v"], diffs: TXT },
+      { args: ["list", "-d", "-p", P3, "-v"], diffs: TXT },
+      { args: ["list", "-dvu", D_UP], diffs: TXT },
+      { args: ["list", "-d", "-u", D_BRACED], diffs: TXT },
+      { args: ["list", "-d", "-u", `urn:uuid:${A}`, "-p", P2], diffs: TXT },
+      { args: ["list", "-d", "-u", E], diffs: TXT },
+      { args: ["list", "-d", "-u", E, "--dumpjson"] },
+      { args: ["list", "-d", "-p", PMISS, "--dumpjson"] },
+    ],
+  },
+  {
+    name: "list-defined-active-suffix",
+    covers: "§6.2 ` (active)` only when uuid, parent and type all match",
+    host: {
+      parents: std,
+      active: [{ uuid: A, parent: P1, type: T1 }, { uuid: B, parent: P2, type: N1 }, {
+        uuid: C,
+        parent: P2,
+        type: N2,
+      }],
+      defined: [def(P1, A, T1), def(P1, B, T1), def(P2, C, N3, "auto"), def(P2, D, N1)],
+    },
+    cmds: [
+      { args: ["list", "-d"], diffs: TXT },
+      {
+        args: ["list"],
+        diffs: TXT.concat("active-list-attrs"),
+        expectOurs: {
+          status: 0,
+          stdout:
+            `${A} ${P1} ${T1} manual (defined)\n${B} ${P2} ${N1} manual\n${C} ${P2} ${N2} auto (defined)\n`,
+        },
+      },
+      { args: ["list", "-u", B], diffs: TXT },
+    ],
+  },
+  {
+    name: "list-integer-parents",
+    covers: "§6.5 parents named like integers keep byte order in JSON",
+    host: {
+      parents: [parentInt, parent1, {
+        name: "99",
+        dev: "platform/99",
+        types: [{ name: "mtty-2", available: "3" }],
+      }],
+      active: [
+        { uuid: A, parent: PINT, type: "mtty-2" },
+        { uuid: C, parent: "99", type: "mtty-2" },
+        { uuid: B, parent: P1, type: T1 },
+      ],
+      defined: [
+        def(PINT, D, "mtty-2"),
+        def("99", E, "mtty-2", "auto"),
+        def(P1, B, T1),
+        def("0", C, "x"),
+      ],
+    },
+    cmds: [
+      { args: ["list", "--dumpjson"] },
+      { args: ["list", "-d", "--dumpjson"] },
+      { args: ["list", "-d"], diffs: TXT },
+      { args: ["list"], diffs: TXT },
+    ],
+  },
+  {
+    name: "list-odd-attr-values",
+    covers: "§6.2 raw (unescaped) attribute text, §6.5 JSON escaping",
+    host: {
+      parents: std,
+      defined: [{
+        parent: P1,
+        uuid: A,
+        json: {
+          mdev_type: T1,
+          start: "auto",
+          attrs: [{ q: 'say "hi"' }, { tab: "a\tb" }, { path: "a/b\\c" }, { u: "é €" }, {
+            ctl: "\u0001",
+          }],
+        },
+      }],
+    },
+    cmds: [
+      { args: ["list", "-d", "-v"], diffs: TXT },
+      { args: ["list", "-d", "--dumpjson"] },
+      { args: ["list", "-d", "-u", A, "--dumpjson"] },
+    ],
+  },
+  {
+    name: "lsmdev",
+    covers: "§4.1 invocation as lsmdev (list options only)",
+    host: {
+      ...listDefinedHost,
+      active: [{ uuid: B, parent: P1, type: T1 }, { uuid: E, parent: P3, type: V1 }],
+    },
+    cmds: [
+      { args: [], lsmdev: true, diffs: TXT },
+      { args: ["-d", "-v"], lsmdev: true, diffs: TXT },
+      { args: ["--dumpjson", "-p", P3], lsmdev: true },
+      { args: ["-d", "-u", D], lsmdev: true, diffs: TXT },
+      { args: ["list"], lsmdev: true, diffs: USAGE },
+      { args: ["--version"], lsmdev: true, diffs: ["version-string"] },
+    ],
+  },
+  // ------------------------------------------------------------ cli
+  {
+    name: "cli-version-help",
+    covers: "§4.2 --version, list -V, help exit statuses",
+    host: {},
+    cmds: [
+      { args: ["--version"], diffs: ["version-string"] },
+      { args: ["-V"], diffs: ["version-string"] },
+      { args: ["list", "-V"], diffs: ["version-string"] },
+      { args: ["--help"], diffs: ["help-text"] },
+      { args: ["list", "--help"], diffs: ["help-text"] },
+      { args: ["help", "define"], diffs: ["help-text"] },
+      { args: ["modify", "-h"], diffs: ["help-text"] },
+    ],
+  },
+  {
+    name: "cli-usage-errors",
+    covers: "§4.2–4.5 usage errors exit 2 (clap rules shared by 1.2.0 and HEAD)",
+    host: { parents: std, defined: [def(P1, A, T1)] },
+    cmds: [
+      { args: [], diffs: USAGE },
+      { args: ["frobnicate"], diffs: USAGE },
+      { args: ["list", "--bogus"], diffs: USAGE },
+      { args: ["types", "-V"], diffs: USAGE },
+      { args: ["define"], diffs: USAGE },
+      { args: ["define", "-t", T1], diffs: USAGE },
+      { args: ["define", "-u", "not-a-uuid", "-p", P1, "-t", T1], diffs: USAGE },
+      { args: ["define", "-u", ` ${A}`, "-p", P1, "-t", T1], diffs: USAGE },
+      { args: ["define", "-p", P1, "-t", T1, "--jsonfile", "/dev/null"], diffs: USAGE },
+      { args: ["define", "-p", P1, "-a", "--jsonfile", "/dev/null"], diffs: USAGE },
+      { args: ["undefine"], diffs: USAGE },
+      { args: ["undefine", "-p", P1], diffs: USAGE },
+      { args: ["stop"], diffs: USAGE },
+      { args: ["start"], diffs: USAGE },
+      { args: ["start", "-p", P1, "-t", T1, "--jsonfile", "/dev/null"], diffs: USAGE },
+      { args: ["modify", "--auto"], diffs: USAGE },
+      { args: ["modify", "-u", A, "--auto", "--manual"], diffs: USAGE },
+      { args: ["modify", "-u", A, "--addattr", "x"], diffs: USAGE },
+      { args: ["modify", "-u", A, "--addattr", "x", "--value", "y", "--delattr"], diffs: USAGE },
+      { args: ["modify", "-u", A, "--delattr", "--index", "-1"], diffs: USAGE },
+      { args: ["modify", "-u", A, "--delattr", "--index", "x"], diffs: USAGE },
+      { args: ["list", "-u", A, "-u", B], diffs: USAGE },
+      { args: ["list", "-u"], diffs: USAGE },
+      { args: ["stop", "-u", A, "extra"], diffs: USAGE },
+    ],
+  },
+  // ------------------------------------------------------------ define
+  {
+    name: "define-parent-type",
+    covers: "§5.1 B: generated uuid printed, config bytes, default start manual",
+    host: { parents: std },
+    cmds: [
+      { args: ["define", "-p", P1, "-t", T1] },
+      { args: ["define", "--parent", P2, "--type", N2, "--auto"] },
+      { args: ["list", "-d"], diffs: TXT },
+    ],
+  },
+  {
+    name: "define-uuid",
+    covers:
+      "§5.1 B with uuid: nothing printed; -a; uppercase uuid stored lower-case; absent parent/type allowed",
+    host: { parents: std },
+    cmds: [
+      { args: ["define", "-u", A, "-p", P1, "-t", T1, "-a"] },
+      { args: ["define", "--uuid", B, "--parent", P2, "--type", N1] },
+      { args: ["define", "-u", D_UP, "-p", PMISS, "-t", "no-such-type"] },
+      { args: ["list", "-d", "-u", D], diffs: TXT },
+      { args: ["list", "-d", "--dumpjson"] },
+    ],
+  },
+  {
+    name: "define-errors",
+    covers: "§5.1 B errors: No type specified, No parent specified, already defined",
+    host: { parents: std, defined: [def(P1, A, T1)] },
+    cmds: [
+      { args: ["define", "-u", B, "-p", P1], sameError: true },
+      { args: ["define", "-u", B, "-t", T1], sameError: true },
+      { args: ["define", "-p", P1], sameError: true },
+      { args: ["define", "-u", A, "-p", P1, "-t", T2], sameError: true },
+      { args: ["define", "-u", A, "-p", P2, "-t", N1] },
+    ],
+  },
+  {
+    name: "define-running",
+    covers: "§5.1 B for a running device: parent/type from sysfs, override, errors",
+    host: {
+      parents: std,
+      active: [{ uuid: A, parent: P1, type: T1 }, { uuid: B, parent: P2, type: N1 }, {
+        uuid: C,
+        parent: P2,
+        type: N2,
+      }],
+    },
+    cmds: [
+      { args: ["define", "-u", A] },
+      { args: ["define", "-u", B, "-p", P2, "-a"] },
+      { args: ["define", "-u", C, "-t", N3], sameError: true },
+      { args: ["define", "-u", C, "-p", P1, "-t", T2] },
+      { args: ["define", "-u", C, "-p", P2, "-t", N3] },
+      { args: ["list", "-d"], diffs: TXT },
+    ],
+  },
+  {
+    name: "define-jsonfile",
+    covers: "§5.1 A, §2.2: odd indentation, unknown key dropped, attrs order, = forms, stdin",
+    host: {
+      parents: std,
+      inputs: { "a.json": goodJson, "noattrs.json": `{"mdev_type":"${T1}","start":"AUTO"}` },
+    },
+    cmds: [
+      { args: ["define", "-u", A, "-p", P2, "--jsonfile", "@IN/a.json"] },
+      { args: ["define", "-p", P1, "--jsonfile", "@IN/noattrs.json"] },
+      {
+        args: ["define", `--parent=${P3}`, "--jsonfile=/dev/stdin", `--uuid=${D}`],
+        stdin: `{"mdev_type":"${V1}","start":"auto","attrs":[{"assign_adapter":"0x4"}]}`,
+      },
+      { args: ["list", "-d", "-v"], diffs: TXT },
+    ],
+  },
+  {
+    name: "define-jsonfile-errors",
+    covers:
+      "§5.1 A, §2.2 errors: no parent, existing config, invalid json, attrs shape, non-string value",
+    host: {
+      parents: std,
+      defined: [def(P1, A, T1)],
+      inputs: {
+        "ok.json": `{"mdev_type":"${T1}","start":"manual","attrs":[]}`,
+        "nostart.json": `{"mdev_type":"${T1}","attrs":[]}`,
+        "nulltype.json": `{"mdev_type":null,"start":"auto"}`,
+        "array.json": "[1]",
+        "syntax.json": "{mdev_type",
+        "empty.json": "",
+        "notarray.json": `{"mdev_type":"${T1}","start":"manual","attrs":{"a":"b"}}`,
+        "notobj.json": `{"mdev_type":"${T1}","start":"manual","attrs":["a"]}`,
+        "twofields.json": `{"mdev_type":"${T1}","start":"manual","attrs":[{"a":"b","c":"d"}]}`,
+        "emptyobj.json": `{"mdev_type":"${T1}","start":"manual","attrs":[{}]}`,
+        "numval.json": `{"mdev_type":"${T1}","start":"manual","attrs":[{"a":1}]}`,
+      },
+    },
+    cmds: [
+      { args: ["define", "-u", B, "--jsonfile", "@IN/ok.json"], sameError: false },
+      { args: ["define", "-u", A, "-p", P1, "--jsonfile", "@IN/ok.json"], sameError: true },
+      { args: ["define", "-u", B, "-p", P1, "--jsonfile", "@IN/nostart.json"], sameError: true },
+      { args: ["define", "-u", B, "-p", P1, "--jsonfile", "@IN/nulltype.json"], sameError: true },
+      { args: ["define", "-u", B, "-p", P1, "--jsonfile", "@IN/array.json"], sameError: true },
+      { args: ["define", "-u", B, "-p", P1, "--jsonfile", "@IN/syntax.json"] },
+      { args: ["define", "-u", B, "-p", P1, "--jsonfile", "@IN/empty.json"] },
+      { args: ["define", "-u", B, "-p", P1, "--jsonfile", "@IN/notarray.json"], sameError: true },
+      { args: ["define", "-u", B, "-p", P1, "--jsonfile", "@IN/notobj.json"], sameError: true },
+      { args: ["define", "-u", B, "-p", P1, "--jsonfile", "@IN/twofields.json"], sameError: true },
+      { args: ["define", "-u", B, "-p", P1, "--jsonfile", "@IN/emptyobj.json"], sameError: true },
+      {
+        args: ["define", "-u", B, "-p", P1, "--jsonfile", "@IN/numval.json"],
+        diffs: ["panic-is-error"],
+      },
+      { args: ["define", "-u", B, "-p", P1, "--jsonfile", "@IN/missing.json"] },
+      { args: ["list", "-d"], diffs: TXT },
+    ],
+  },
+  {
+    name: "define-many-attrs-integer-parent",
+    covers: "§2.3 many (duplicate) attributes round trip; integer-like parent",
+    host: { parents: [parentInt, parent1], inputs: { "many.json": manyAttrs } },
+    cmds: [
+      { args: ["define", "-u", A, "-p", PINT, "--jsonfile", "@IN/many.json"] },
+      { args: ["define", "-u", B, "-p", P1, "-t", T1] },
+      { args: ["list", "-d", "-v"], diffs: TXT },
+      { args: ["list", "-d", "--dumpjson"] },
+      { args: ["list", "-d", "-u", A, "--dumpjson"] },
+    ],
+  },
+  // ------------------------------------------------------------ undefine
+  {
+    name: "undefine-single",
+    covers: "§5.2 remove one definition; uppercase uuid",
+    host: { parents: std, defined: [def(P1, A, T1), def(P1, B, T1), def(P2, D, N1)] },
+    diffs: ["undefine-empty-parent"],
+    cmds: [
+      { args: ["undefine", "-u", A] },
+      { args: ["undefine", "--uuid", D_UP] },
+      { args: ["list", "-d"], diffs: TXT },
+    ],
+  },
+  {
+    name: "undefine-multiple-parents",
+    covers: "§5.2 without -p all parents, with -p only that one",
+    host: {
+      parents: std,
+      defined: [def(P1, A, T1), def(P2, A, N1), def(P3, A, V1), def(P2, B, N2)],
+    },
+    diffs: ["undefine-empty-parent"],
+    cmds: [
+      { args: ["undefine", "-u", A, "-p", P3] },
+      { args: ["list", "-d"], diffs: TXT },
+      { args: ["undefine", "-u", A] },
+      { args: ["list", "-d"], diffs: TXT },
+    ],
+  },
+  {
+    name: "undefine-errors",
+    covers: "§5.2 no match (also parent mismatch); running devices untouched",
+    host: { parents: std, defined: [def(P1, A, T1)], active: [{ uuid: B, parent: P1, type: T1 }] },
+    diffs: ["undefine-empty-parent"],
+    cmds: [
+      { args: ["undefine", "-u", C], sameError: true },
+      { args: ["undefine", "-u", A, "-p", P2], sameError: true },
+      { args: ["undefine", "-u", B], sameError: true },
+      { args: ["list"], diffs: TXT },
+    ],
+  },
+  // ------------------------------------------------------------ modify
+  {
+    name: "modify-start-mode",
+    covers: "§5.3 --auto / --manual; -t together with --auto; uppercase uuid",
+    host: {
+      parents: std,
+      defined: [def(P1, A, T1, "manual", [{ x: "1" }]), def(P2, D, N1, "auto")],
+    },
+    cmds: [
+      { args: ["modify", "-u", A, "--auto"] },
+      { args: ["modify", "-u", D_UP, "-m"] },
+      { args: ["modify", "-u", A, "-t", T2, "-m"] },
+      { args: ["list", "-d", "-v"], diffs: TXT },
+    ],
+  },
+  {
+    name: "modify-addattr",
+    covers: "§5.3 --addattr/--value with and without --index, index = count, index > count",
+    host: { parents: std, defined: [def(P1, A, T1, "manual", sixAttrs), def(P2, B, N1)] },
+    cmds: [
+      { args: ["modify", "-u", A, "--addattr", "new", "--value", "v1"] },
+      { args: ["modify", "-u", A, "--addattr", "first", "--value", "v0", "--index", "0"] },
+      { args: ["modify", "-u", A, "--addattr", "mid", "--value", "with space", "-i", "3"] },
+      { args: ["modify", "-u", A, "--addattr=end", "--value=", "--index=9"] },
+      {
+        args: ["modify", "-u", A, "--addattr", "bad", "--value", "x", "--index", "11"],
+        sameError: true,
+      },
+      {
+        args: ["modify", "-u", B, "--addattr", "bad", "--value", "x", "--index", "1"],
+        sameError: true,
+      },
+      {
+        args: [
+          "modify",
+          "-u",
+          B,
+          "--addattr",
+          "nvidia/vgpu_params",
+          "--value",
+          "a=1",
+          "--index",
+          "0",
+        ],
+      },
+      { args: ["list", "-d", "-v"], diffs: TXT },
+    ],
+  },
+  {
+    name: "modify-delattr",
+    covers: "§5.3 --delattr with/without --index, empty list, index out of range",
+    host: { parents: std, defined: [def(P1, A, T1, "manual", sixAttrs), def(P2, B, N1)] },
+    cmds: [
+      { args: ["modify", "-u", A, "--delattr", "--index", "2"] },
+      { args: ["modify", "-u", A, "--delattr"] },
+      { args: ["modify", "-u", A, "--delattr", "-i", "0"] },
+      { args: ["modify", "-u", A, "--delattr", "--index", "7"], sameError: true },
+      { args: ["modify", "-u", B, "--delattr"] },
+      { args: ["modify", "-u", B, "--delattr", "--index", "0"], diffs: ["panic-is-error"] },
+      { args: ["list", "-d", "-v"], diffs: TXT },
+    ],
+  },
+  {
+    name: "modify-delattr-index-count",
+    covers: "§11 row 20: --delattr --index N with N = count (1.2.0 panics)",
+    host: { parents: std, defined: [def(P1, A, T1, "manual", [{ a: "1" }, { b: "2" }])] },
+    cmds: [
+      { args: ["modify", "-u", A, "--delattr", "--index", "2"], diffs: ["panic-is-error"] },
+      { args: ["list", "-d", "-v"], diffs: TXT },
+    ],
+  },
+  {
+    name: "modify-lookup",
+    covers: "§1.7 defined lookup: not defined, multiple parents, -p selects, parent mismatch",
+    host: { parents: std, defined: [def(P1, A, T1), def(P2, A, N1), def(P2, B, N2)] },
+    cmds: [
+      { args: ["modify", "-u", C, "--auto"], sameError: true },
+      { args: ["modify", "-u", A, "--auto"], sameError: true },
+      { args: ["modify", "-u", A, "-p", P2, "--auto"] },
+      { args: ["modify", "-u", B, "-p", P1, "--auto"], sameError: true },
+      { args: ["list", "-d"], diffs: TXT },
+    ],
+  },
+  {
+    name: "modify-option-rules",
+    covers: "§5.3 CLI rules that HEAD added (§11 row 10)",
+    host: { parents: std, defined: [def(P1, A, T1, "manual", [{ a: "1" }])] },
+    cmds: [
+      {
+        args: ["modify", "-u", A, "-t", T2],
+        diffs: ["modify-option-rules"],
+        debianAlt: [],
+        expectOurs: { status: 2, stdout: "" },
+      },
+      {
+        args: ["modify", "-u", A],
+        diffs: ["modify-option-rules"],
+        debianAlt: [],
+        expectOurs: { status: 2, stdout: "" },
+      },
+      {
+        args: ["modify", "-u", A, "--value", "x"],
+        diffs: ["modify-option-rules"],
+        debianAlt: [],
+        expectOurs: { status: 2, stdout: "" },
+      },
+      {
+        args: ["modify", "-u", A, "--delattr", "--value", "x"],
+        diffs: ["modify-option-rules"],
+        debianAlt: [],
+        expectOurs: { status: 2, stdout: "" },
+      },
+      {
+        args: ["modify", "-u", A, "--auto", "--index", "0"],
+        diffs: ["modify-option-rules"],
+        debianAlt: [],
+        expectOurs: { status: 2, stdout: "" },
+      },
+      { args: ["list", "-d", "-v"], diffs: TXT },
+    ],
+  },
+  {
+    name: "modify-jsonfile",
+    covers: "§5.3 A.1 --jsonfile replaces the definition (1.2.0: undefine + define --jsonfile)",
+    host: {
+      parents: std,
+      defined: [def(P2, A, N2, "manual", [{ a: "1" }])],
+      inputs: { "a.json": goodJson },
+    },
+    cmds: [
+      {
+        args: ["modify", "-u", A, "-p", P2, "--jsonfile", "@IN/a.json"],
+        diffs: ["modify-jsonfile"],
+        debianAlt: [["undefine", "-u", A, "-p", P2], [
+          "define",
+          "-u",
+          A,
+          "-p",
+          P2,
+          "--jsonfile",
+          "@IN/a.json",
+        ]],
+      },
+      { args: ["list", "-d", "-v"], diffs: TXT },
+    ],
+  },
+  // ------------------------------------------------------------ start
+  {
+    name: "start-transient",
+    covers: "§5.4 B.2, §7: full spec starts (create gets the uuid), generated uuid printed",
+    host: { parents: std },
+    cmds: [
+      { args: ["start", "-u", A, "-p", P1, "-t", T1] },
+      { args: ["start", "-p", P2, "-t", N2] },
+      { args: ["start", `--uuid=${D_UP}`, `--parent=${P3}`, `--type=${V1}`] },
+    ],
+  },
+  {
+    name: "start-defined",
+    covers: "§5.4 B.1 start a definition by uuid (and uuid+parent), attrs applied in order",
+    host: {
+      parents: std,
+      defined: [
+        def(P1, A, T1, "manual", [{ alpha: "1" }, { beta: "two" }, { alpha: "3" }]),
+        def(P2, B, N1),
+      ],
+      active: [
+        {
+          uuid: A,
+          parent: "pending",
+          type: "none",
+          noTypeLink: true,
+          attrFiles: ["alpha", "beta"],
+        },
+      ],
+    },
+    cmds: [
+      { args: ["start", "-u", A] },
+      { args: ["start", "-u", B, "-p", P2] },
+    ],
+  },
+  {
+    name: "start-defined-multiple",
+    covers: "§5.4 B.1 uuid defined on two parents: needs -p; wrong type",
+    host: { parents: std, defined: [def(P1, A, T1), def(P2, A, N1), def(P2, B, N2)] },
+    cmds: [
+      { args: ["start", "-u", A], sameError: true },
+      { args: ["start", "-u", A, "-p", P2] },
+      { args: ["start", "-u", B, "-t", N1], sameError: true },
+      { args: ["start", "-u", B, "-p", P2, "-t", N2] },
+    ],
+  },
+  {
+    name: "start-errors",
+    covers:
+      "§5.4, §7 already running, no instances, missing parent, case hint, unsupported type, not registered, underspecified",
+    host: {
+      parents: [...std, parentNoSupport, parentUpper],
+      active: [{ uuid: A, parent: P1, type: T1 }],
+    },
+    cmds: [
+      { args: ["start", "-u", A, "-p", P1, "-t", T1], sameError: true },
+      { args: ["start", "-u", A, "-p", P2, "-t", N1], sameError: true },
+      { args: ["start", "-u", A, "-p", P1, "-t", T2], sameError: true },
+      { args: ["start", "-u", B, "-p", P1, "-t", T2], sameError: true },
+      { args: ["start", "-u", B, "-p", PMISS, "-t", T1], sameError: true },
+      { args: ["start", "-u", B, "-p", "0000:2B:00.0", "-t", N1], sameError: true },
+      { args: ["start", "-u", B, "-p", P2, "-t", "nvidia-999"], sameError: true },
+      { args: ["start", "-u", B, "-p", "0000:00:04.0", "-t", N1], sameError: true },
+      { args: ["start", "-u", B, "-p", P1], sameError: true },
+      { args: ["start", "-u", B, "-t", T1], sameError: true },
+      { args: ["start", "-p", P1], sameError: true },
+    ],
+  },
+  {
+    name: "start-jsonfile",
+    covers: "§5.4 A transient from --jsonfile (file and stdin), attrs written, definitions ignored",
+    host: {
+      parents: std,
+      defined: [def(P1, A, T1)],
+      active: [{
+        uuid: A,
+        parent: "pending",
+        type: "none",
+        noTypeLink: true,
+        attrFiles: ["assign_adapter", "assign_domain", "nvidia/vgpu_params"],
+      }],
+      inputs: { "a.json": goodJson, "plain.json": `{"mdev_type":"${T1}","start":"manual"}` },
+    },
+    cmds: [
+      { args: ["start", "-u", A, "-p", P2, "--jsonfile", "@IN/a.json"] },
+      {
+        args: ["start", `--parent=${P1}`, "--jsonfile=/dev/stdin"],
+        stdin: `{"mdev_type":"${T1}","start":"auto","attrs":[]}`,
+      },
+      { args: ["start", "-u", B, "--jsonfile", "@IN/plain.json"], sameError: true },
+      { args: ["start", "-u", B, "-p", P1, "--jsonfile", "@IN/missing.json"] },
+    ],
+  },
+  {
+    name: "start-attr-rollback",
+    covers: "§7 step 7/8: missing attribute file → Invalid attribute, device removed again",
+    host: {
+      parents: std,
+      defined: [def(P1, A, T1, "manual", [{ good: "1" }, { missing: "2" }])],
+      active: [{ uuid: A, parent: "pending", type: "none", noTypeLink: true, attrFiles: ["good"] }],
+    },
+    cmds: [{ args: ["start", "-u", A], sameError: true }],
+  },
+  // ------------------------------------------------------------ stop
+  {
+    name: "stop-running",
+    covers: "§5.5 writes 1 to remove; uppercase uuid; definitions untouched",
+    host: {
+      parents: std,
+      active: [{ uuid: A, parent: P1, type: T1 }, { uuid: D, parent: P3, type: V1 }],
+      defined: [def(P1, A, T1, "auto")],
+    },
+    cmds: [{ args: ["stop", "-u", A] }, { args: ["stop", "--uuid", D_UP] }],
+  },
+  {
+    name: "stop-inactive",
+    covers: "§5.5 stop of a device that is not running (exit 1)",
+    host: { parents: std, defined: [def(P1, A, T1)] },
+    cmds: [{ args: ["stop", "-u", A], diffs: ["stop-inactive-message"] }, {
+      args: ["stop", "-u", C],
+      diffs: ["stop-inactive-message"],
+    }],
+  },
+];
