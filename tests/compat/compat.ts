@@ -6,8 +6,8 @@
 //
 // Environment:
 //   MDEVCTL_OURS     command line of our tool (default: <repo>/dist/mdevctl if
-//                    it exists, else `<repo>/node_modules/.bin/deno run -A
-//                    --no-config <repo>/cli.ts`)
+//                    it exists and is newer than every source file, else
+//                    `<repo>/node_modules/.bin/deno run -A --no-config <repo>/cli.ts`)
 //   LSMDEV_OURS      command line for ours as lsmdev (default <repo>/dist/lsmdev
 //                    if it exists, else MDEVCTL_OURS run with argv[0]=lsmdev)
 //   MDEVCTL_DEBIAN   Debian's binary (default /usr/bin/mdevctl)
@@ -38,14 +38,34 @@ const DEBIAN = Deno.env.get("MDEVCTL_DEBIAN") ?? "/usr/bin/mdevctl";
 const DEBIAN_LSMDEV = exists("/usr/bin/lsmdev") && DEBIAN === "/usr/bin/mdevctl"
   ? "/usr/bin/lsmdev"
   : `exec -a lsmdev ${DEBIAN}`;
+/** dist/ is used only when it is at least as new as every source file, so
+ * that running this script directly never tests a stale build. */
+function distIsFresh(): boolean {
+  const mtime = (p: string) => Deno.statSync(p).mtime?.getTime() ?? 0;
+  if (!exists(`${repo}/dist/mdevctl`)) return false;
+  const built = Math.max(
+    mtime(`${repo}/dist/mdevctl`),
+    exists(`${repo}/dist/mdevctl.js`) ? mtime(`${repo}/dist/mdevctl.js`) : 0,
+  );
+  const sources: string[] = [`${repo}/cli.ts`];
+  const walk = (dir: string) => {
+    for (const e of Deno.readDirSync(dir)) {
+      if (e.isDirectory) walk(`${dir}/${e.name}`);
+      else if (e.name.endsWith(".ts") && !e.name.endsWith("_test.ts")) {
+        sources.push(`${dir}/${e.name}`);
+      }
+    }
+  };
+  if (exists(`${repo}/lib`)) walk(`${repo}/lib`);
+  return sources.every((p) => !exists(p) || mtime(p) <= built);
+}
+const USE_DIST = Deno.env.get("MDEVCTL_OURS") === undefined && distIsFresh();
 const OURS = Deno.env.get("MDEVCTL_OURS") ??
-  (exists(`${repo}/dist/mdevctl`)
+  (USE_DIST
     ? `${repo}/dist/mdevctl`
     : `${repo}/node_modules/.bin/deno run -A --no-config ${repo}/cli.ts`);
 const OURS_LSMDEV = Deno.env.get("LSMDEV_OURS") ??
-  (Deno.env.get("MDEVCTL_OURS") === undefined && exists(`${repo}/dist/lsmdev`)
-    ? `${repo}/dist/lsmdev`
-    : `exec -a lsmdev ${OURS}`);
+  (USE_DIST && exists(`${repo}/dist/lsmdev`) ? `${repo}/dist/lsmdev` : `exec -a lsmdev ${OURS}`);
 const SELFTEST = Deno.env.get("COMPAT_SELFTEST") === "1" ||
   OURS.trim() === DEBIAN || OURS.trim() === "mdevctl";
 const KEEP = Deno.env.get("COMPAT_KEEP") === "1";
