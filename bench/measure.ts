@@ -1,0 +1,259 @@
+// Timing loop for one fake host; run inside the namespace made by bench/ns.sh.
+//
+//   deno run -A bench/measure.ts --label NAME --host ROOT --out FILE.json
+//        --ours "CMDLINE" --peer "CMDLINE" --floor "CMDLINE"
+//        [--runs N] [--warmup W] [--mem-runs M] [--parent P] [--commands "list;list -d;..."]
+//
+// Command lines are split on blanks (no shell, no quoting) and run directly, so no shell
+// start-up is measured. For every benchmarked mdevctl command line:
+//   1. probe: each tool runs it once with stdout/stderr captured; a tool that cannot be
+//      spawned or exits non-zero is "n/a" for that command (with the reason);
+//   2. the outputs of ours and the peer are compared (trailing whitespace ignored, since
+//      1.2.0 ends text listings with an extra blank line and we do not);
+//   3. W warm-up runs per tool, then N rounds of ours, peer (, floor) in turn, i.e.
+//      A B A B ... (the floor, `deno run` of an empty script with the launcher's flags,
+//      joins the rotation for `list` only); stdout/stderr go to /dev/null; wall time is
+//      spawn-to-exit seen from here, so the ~0.7 ms spawn cost is in every number
+//      (measured separately as "spawn overhead" with /bin/true);
+//   4. M runs per tool under /usr/bin/time -f %M for peak RSS (max over the runs).
+// Raw samples go to FILE.json; bench/report.ts turns them into bench/results.md.
+
+interface Tool {
+  name: "ours" | "peer" | "floor";
+  argv: string[];
+}
+
+interface Sample {
+  tool: string;
+  status: "ok" | "n/a";
+  reason?: string;
+  times_ms: number[];
+  maxrss_kib: number[];
+  failed_runs?: number;
+}
+
+interface CommandResult {
+  command: string;
+  args: string[];
+  same_output: boolean | null;
+  output_note?: string;
+  samples: Sample[];
+}
+
+function die(msg: string): never {
+  console.error(`measure: ${msg}`);
+  Deno.exit(2);
+}
+
+const opts: Record<string, string> = {};
+for (let i = 0; i < Deno.args.length; i += 2) {
+  const k = Deno.args[i]!;
+  const v = Deno.args[i + 1];
+  if (!k.startsWith("--") || v === undefined) die(`bad argument '${k}'`);
+  opts[k.slice(2)] = v;
+}
+const need = (k: string) => opts[k] ?? die(`--${k} is required`);
+const int = (k: string, dflt: number) => {
+  const v = opts[k];
+  if (v === undefined) return dflt;
+  if (!/^\d+$/.test(v)) die(`--${k} wants an integer`);
+  return Number(v);
+};
+const split = (s: string) => s.trim().split(/\s+/).filter((x) => x !== "");
+
+const label = need("label");
+const hostRoot = need("host");
+const outFile = need("out");
+const runs = int("runs", 11);
+const warmup = int("warmup", 2);
+const memRuns = int("mem-runs", 3);
+const hostInfo = JSON.parse(Deno.readTextFileSync(`${hostRoot}/.bench-host.json`));
+const parent: string = opts["parent"] ?? hostInfo.firstParent;
+const commandLines = (opts["commands"] ??
+  `list;list -d;list -d --dumpjson;list --dumpjson;types;start-parent-mdevs ${parent}`)
+  .split(";").map(split).filter((c) => c.length > 0);
+
+const tools: Tool[] = [
+  { name: "ours", argv: split(need("ours")) },
+  { name: "peer", argv: split(need("peer")) },
+];
+const floor: Tool = { name: "floor", argv: split(need("floor")) };
+
+const env = Deno.env.toObject();
+delete env["MDEVCTL_ENV_ROOT"];
+delete env["RUST_LOG"];
+env["DENO_NO_UPDATE_CHECK"] = "1";
+
+let failedRuns = 0;
+function timeOnce(argv: string[]): number {
+  const cmd = new Deno.Command(argv[0]!, {
+    args: argv.slice(1),
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+    env,
+    clearEnv: true,
+  });
+  const t0 = performance.now();
+  const r = cmd.outputSync();
+  const t1 = performance.now();
+  if (!r.success) failedRuns++;
+  return t1 - t0;
+}
+
+function probe(argv: string[]): { ok: boolean; reason?: string; stdout?: string } {
+  try {
+    const r = new Deno.Command(argv[0]!, {
+      args: argv.slice(1),
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      env,
+      clearEnv: true,
+    }).outputSync();
+    if (!r.success) {
+      const err = new TextDecoder().decode(r.stderr).trim().split("\n").slice(-3).join(" | ");
+      return { ok: false, reason: `exit ${r.code}: ${err.slice(0, 300)}` };
+    }
+    return { ok: true, stdout: new TextDecoder().decode(r.stdout) };
+  } catch (e) {
+    return { ok: false, reason: `cannot run ${argv[0]}: ${(e as Error).message}` };
+  }
+}
+
+const timeBin = "/usr/bin/time";
+const haveTime = (() => {
+  try {
+    return Deno.statSync(timeBin).isFile;
+  } catch {
+    return false;
+  }
+})();
+
+function maxRssOnce(argv: string[]): number | null {
+  if (!haveTime) return null;
+  const tmp = Deno.makeTempFileSync({ prefix: "bench-rss-" });
+  try {
+    const r = new Deno.Command(timeBin, {
+      args: ["-f", "%M", "-o", tmp, ...argv],
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+      env,
+      clearEnv: true,
+    }).outputSync();
+    if (!r.success) return null;
+    const v = Number(Deno.readTextFileSync(tmp).trim().split("\n").pop());
+    return Number.isFinite(v) ? v : null;
+  } finally {
+    Deno.removeSync(tmp);
+  }
+}
+
+function median(a: number[]): number {
+  const s = [...a].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+const loadavg = () => {
+  try {
+    return Deno.readTextFileSync("/proc/loadavg").trim();
+  } catch {
+    return "?";
+  }
+};
+const loadBefore = loadavg();
+
+// Spawn overhead of this harness.
+const trueTimes: number[] = [];
+for (let i = 0; i < 30; i++) trueTimes.push(timeOnce(["/bin/true"]));
+
+const floorProbe = probe(floor.argv);
+const results: CommandResult[] = [];
+
+for (const args of commandLines) {
+  const cmdName = args.join(" ");
+  const withFloor = args.length === 1 && args[0] === "list";
+  const lineup = withFloor ? [...tools, floor] : tools;
+  const active: { tool: Tool; argv: string[]; sample: Sample }[] = [];
+  const samples: Sample[] = [];
+  const outputs = new Map<string, string>();
+  for (const tool of lineup) {
+    const argv = tool.name === "floor" ? tool.argv : [...tool.argv, ...args];
+    const p = tool.name === "floor" ? floorProbe : probe(argv);
+    const sample: Sample = {
+      tool: tool.name,
+      status: p.ok ? "ok" : "n/a",
+      times_ms: [],
+      maxrss_kib: [],
+    };
+    if (!p.ok) sample.reason = p.reason ?? "failed";
+    else active.push({ tool, argv, sample });
+    if (p.stdout !== undefined) outputs.set(tool.name, p.stdout);
+    samples.push(sample);
+  }
+  let same: boolean | null = null;
+  let note: string | undefined;
+  const a = outputs.get("ours"), b = outputs.get("peer");
+  if (a !== undefined && b !== undefined) {
+    same = a.trimEnd() === b.trimEnd();
+    if (!same) {
+      const la = a.split("\n"), lb = b.split("\n");
+      let i = 0;
+      while (i < la.length && la[i] === lb[i]) i++;
+      note =
+        `first difference at line ${i + 1}: ours ${JSON.stringify((la[i] ?? "").slice(0, 120))}` +
+        ` vs peer ${JSON.stringify((lb[i] ?? "").slice(0, 120))}`;
+    }
+  }
+  const t0 = performance.now();
+  for (let w = 0; w < warmup; w++) for (const x of active) timeOnce(x.argv);
+  for (let r = 0; r < runs; r++) {
+    for (const x of active) {
+      const before = failedRuns;
+      x.sample.times_ms.push(timeOnce(x.argv));
+      if (failedRuns !== before) x.sample.failed_runs = (x.sample.failed_runs ?? 0) + 1;
+    }
+  }
+  for (let m = 0; m < memRuns; m++) {
+    for (const x of active) {
+      const v = maxRssOnce(x.argv);
+      if (v !== null) x.sample.maxrss_kib.push(v);
+    }
+  }
+  const summary = samples.map((s) =>
+    s.status === "ok" ? `${s.tool} ${median(s.times_ms).toFixed(1)} ms` : `${s.tool} n/a`
+  ).join(", ");
+  console.error(
+    `[${label}] ${cmdName}: ${summary}` +
+      `${same === false ? " (outputs differ)" : ""} [${
+        ((performance.now() - t0) / 1000).toFixed(1)
+      } s]`,
+  );
+  const res: CommandResult = { command: cmdName, args, same_output: same, samples };
+  if (note !== undefined) res.output_note = note;
+  results.push(res);
+}
+
+Deno.writeTextFileSync(
+  outFile,
+  JSON.stringify(
+    {
+      label,
+      host: hostInfo,
+      parent,
+      runs,
+      warmup,
+      mem_runs: memRuns,
+      tools: Object.fromEntries([...tools, floor].map((t) => [t.name, t.argv.join(" ")])),
+      spawn_overhead_ms: trueTimes,
+      date: new Date().toISOString(),
+      loadavg_before: loadBefore,
+      loadavg_after: loadavg(),
+      results,
+    },
+    null,
+    2,
+  ) + "\n",
+);

@@ -1,0 +1,144 @@
+#!/bin/bash
+# Benchmarks of our mdevctl against Debian's mdevctl 1.2.0 (issue #8); see bench/README.md.
+#   bash bench/run.sh            (or: make bench)
+# Needs root (a private mount namespace shows the fake hosts at /sys, /etc/mdevctl.d and
+# /usr/lib/mdevctl). Writes bench/results.md; raw samples stay in bench/hosts/*.json.
+#
+# Knobs (environment):
+#   MDEVCTL_OURS       our command line (default: dist/mdevctl if present, else
+#                      "<deno> run -A --no-config cli.ts")
+#   MDEVCTL_PEER       the reference (default /usr/bin/mdevctl, installed with apt if missing)
+#   MDEVCTL_FLOOR      the bare Deno floor (default: derived from the launcher of ours, the
+#                      same deno binary and flags running bench/empty.ts)
+#   BENCH_HOSTS        which hosts, default "small large"
+#   BENCH_SMALL, BENCH_LARGE   shapes PARENTSxACTIVExDEFINED, default 2x4x4 and 64x256x512
+#   BENCH_RUNS_SMALL, BENCH_RUNS_LARGE   timed runs per tool and command (default 31 and 7)
+#   BENCH_WARMUP_SMALL, BENCH_WARMUP_LARGE   warm-up runs (default 3 and 1)
+#   BENCH_MEM_RUNS     runs under /usr/bin/time for peak RSS (default 3)
+#   BENCH_COMMANDS     ";"-separated mdevctl command lines ("PARENT" = first parent)
+#   BENCH_OUT          report file (default bench/results.md)
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(dirname "$here")
+cd "$top"
+
+DENO=${DENO:-$top/node_modules/.bin/deno}
+hosts=${BENCH_HOSTS:-small large}
+shape_small=${BENCH_SMALL:-2x4x4}
+shape_large=${BENCH_LARGE:-64x256x512}
+mem_runs=${BENCH_MEM_RUNS:-3}
+out=${BENCH_OUT:-$here/results.md}
+
+say() { echo "bench: $*" >&2; }
+die() { say "$*"; exit 1; }
+
+[ "$(id -u)" = 0 ] || die "must run as root (unshare -m and mount are needed)"
+[ -x "$DENO" ] || die "no Deno at $DENO (run npm ci, or set DENO)"
+command -v unshare >/dev/null || die "unshare (util-linux) is missing"
+
+apt_install() {
+  say "installing $* with apt-get"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y "$@" >/dev/null ||
+    { apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y "$@" >/dev/null; }
+}
+peer=${MDEVCTL_PEER:-/usr/bin/mdevctl}
+if [ -z "${MDEVCTL_PEER:-}" ] && [ ! -x /usr/bin/mdevctl ]; then apt_install mdevctl; fi
+[ -x "${peer%% *}" ] || die "reference mdevctl '$peer' not found"
+[ -x /usr/bin/time ] || apt_install time || say "no /usr/bin/time: peak memory will be n/a"
+
+# --- our command line -----------------------------------------------------------------
+if [ -n "${MDEVCTL_OURS:-}" ]; then
+  ours=$MDEVCTL_OURS
+elif [ -x "$top/dist/mdevctl" ]; then
+  ours=$top/dist/mdevctl
+else
+  ours="$DENO run -A --no-config $top/cli.ts"
+fi
+
+# --- the bare Deno floor: `deno run` of an empty script with the launcher's flags -------
+# Replaces the script (first *.ts/*.js/*.mjs word) of a "deno run FLAGS SCRIPT" line by
+# bench/empty.ts and drops what follows it.
+floor_from_line() {
+  local w res=() found=
+  for w in $1; do
+    case $w in
+      *.ts | *.js | *.mjs) res+=("$here/empty.ts"); found=1; break ;;
+      *) res+=("$w") ;;
+    esac
+  done
+  [ -n "$found" ] && echo "${res[*]}"
+}
+floor_note=""
+derive_floor() {
+  local first=${ours%% *} line
+  if [ -f "$first" ] && [ "$(head -c 2 "$first")" = "#!" ] && grep -q '^exec .* run ' "$first"; then
+    # shell launcher: take its exec line, unquote it, drop "$@"
+    line=$(grep -m1 '^exec .* run ' "$first" | sed -e 's/^exec //' -e 's/"\$@"//g' -e "s/'//g")
+    floor_note="derived from the exec line of $first"
+    floor_from_line "$line" && return 0
+  elif [ -f "$first" ] && [ "$(head -c 4 "$first" | od -An -c | tr -d ' ')" = '177ELF' ]; then
+    # deno compile'd binary: compile the empty script the same way
+    local bin=$here/hosts/floor-compiled
+    if DENO_NO_UPDATE_CHECK=1 "$DENO" compile --quiet -A --no-prompt --no-config --no-lock \
+      --deny-net -o "$bin" "$here/empty.ts" >/dev/null 2>&1; then
+      floor_note="deno compile of bench/empty.ts (ours is a compiled binary)"
+      echo "$bin"
+      return 0
+    fi
+  else
+    line=$(floor_from_line "$ours") && {
+      floor_note="ours with bench/empty.ts as the script"
+      echo "$line"
+      return 0
+    }
+  fi
+  floor_note="default (could not derive from '$ours')"
+  echo "$DENO run -A --no-config $here/empty.ts"
+}
+if [ -n "${MDEVCTL_FLOOR:-}" ]; then
+  floor=$MDEVCTL_FLOOR
+  floor_note="MDEVCTL_FLOOR"
+else
+  mkdir -p "$here/hosts"
+  derive_floor >"$here/hosts/.floor" # not in $( ): it sets floor_note
+  floor=$(cat "$here/hosts/.floor")
+  rm -f "$here/hosts/.floor"
+fi
+
+say "ours:  $ours"
+say "peer:  $peer"
+say "floor: $floor ($floor_note)"
+mkdir -p "$here/hosts"
+
+# --- hosts and measurements ---------------------------------------------------------------
+results=()
+for h in $hosts; do
+  case $h in
+    small) shape=$shape_small runs=${BENCH_RUNS_SMALL:-31} warm=${BENCH_WARMUP_SMALL:-3} ;;
+    large) shape=$shape_large runs=${BENCH_RUNS_LARGE:-7} warm=${BENCH_WARMUP_LARGE:-1} ;;
+    *) die "unknown host '$h' (small or large)" ;;
+  esac
+  root=$here/hosts/$h
+  "$DENO" run -A --no-config "$here/gen_host.ts" --out "$root" --shape "$shape"
+  args=(--label "$h" --host "$root" --out "$here/hosts/results-$h.json"
+    --ours "$ours" --peer "$peer" --floor "$floor"
+    --runs "$runs" --warmup "$warm" --mem-runs "$mem_runs")
+  if [ -n "${BENCH_COMMANDS:-}" ]; then
+    parent=$(sed -n 's/.*"firstParent": "\(.*\)".*/\1/p' "$root/.bench-host.json")
+    args+=(--commands "${BENCH_COMMANDS//PARENT/$parent}")
+  fi
+  say "host $h ($shape): $runs runs per tool and command"
+  bash "$here/ns.sh" "$root" "$DENO" run -A --no-config "$here/measure.ts" "${args[@]}"
+  results+=("$here/hosts/results-$h.json")
+done
+
+ours_rev=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo '?')
+if [ -n "$(git -C "$top" status --porcelain -- cli.ts lib dist 2>/dev/null)" ]; then
+  ours_rev="$ours_rev (with uncommitted changes)"
+fi
+"$DENO" run -A --no-config "$here/report.ts" --out "$out" \
+  --peer-version "$("${peer%% *}" --version 2>/dev/null | head -1)" \
+  --deno-version "$("$DENO" --version | head -1)" \
+  --ours-rev "$ours_rev" --floor-note "$floor_note" "${results[@]}"
+say "wrote $out"
