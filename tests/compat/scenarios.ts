@@ -880,4 +880,201 @@ export const SCENARIOS: Scenario[] = [
       diffs: ["stop-inactive-message"],
     }],
   },
+  // ------------------------------------------------------------ callouts (legacy, 1.2.0's dir)
+  {
+    name: "callout-define-pass",
+    covers: "§8.2–8.4 legacy callout pre/post define (argv, state, stdin), notifier",
+    host: { parents: std, callouts: [{ name: "50-log" }], notifiers: [{ name: "notify-log" }] },
+    cmds: [
+      { args: ["define", "-u", A, "-p", P1, "-t", T1, "-a"] },
+      { args: ["define", "-u", B, "-p", P2, "--jsonfile", "/dev/stdin"], stdin: goodJson },
+    ],
+  },
+  {
+    name: "callout-define-veto",
+    covers: "§8.4 pre callout failure aborts define (nothing written)",
+    host: {
+      parents: std,
+      callouts: [{ name: "10-veto", pre: 1 }],
+      notifiers: [{ name: "notify-log" }],
+    },
+    cmds: [
+      { args: ["define", "-u", A, "-p", P1, "-t", T1] },
+      { args: ["define", "-p", P1, "-t", T1] },
+      { args: ["list", "-d"], diffs: TXT },
+    ],
+  },
+  {
+    name: "callout-type-specific",
+    covers: "§8.5 legacy script exits 2 for other types: only its type is vetoed",
+    host: { parents: std, callouts: [{ name: "nvidia-only", pre: 1, types: [N1] }] },
+    cmds: [
+      { args: ["define", "-u", A, "-p", P1, "-t", T1] },
+      { args: ["define", "-u", B, "-p", P2, "-t", N1] },
+      { args: ["start", "-u", C, "-p", P2, "-t", N2] },
+      { args: ["start", "-u", D, "-p", P2, "-t", N1] },
+      { args: ["list", "-d"], diffs: TXT },
+    ],
+  },
+  {
+    name: "callout-start-stop-pass",
+    covers: "§8.4 pre/post for start and stop, post state success",
+    host: {
+      parents: std,
+      active: [{ uuid: B, parent: P2, type: N1 }],
+      defined: [def(P1, A, T1, "auto")],
+      callouts: [{ name: "log" }],
+    },
+    cmds: [
+      { args: ["start", "-u", A] },
+      { args: ["stop", "-u", B] },
+    ],
+  },
+  {
+    name: "callout-start-stop-veto",
+    covers: "§8.4 pre failure stops start (no create) and stop (no remove)",
+    host: {
+      parents: std,
+      active: [{ uuid: B, parent: P2, type: N1 }],
+      defined: [def(P1, A, T1)],
+      callouts: [{ name: "veto", pre: 1 }],
+    },
+    cmds: [
+      { args: ["start", "-u", A] },
+      { args: ["start", "-u", C, "-p", P1, "-t", T1] },
+      { args: ["stop", "-u", B] },
+    ],
+  },
+  {
+    name: "callout-start-failure-post",
+    covers: "§8.4 primary step failure: post gets state failure",
+    host: { parents: std, callouts: [{ name: "log" }] },
+    cmds: [
+      { args: ["start", "-u", A, "-p", P1, "-t", T2] },
+      { args: ["start", "-u", A, "-p", P1, "-t", "nope"] },
+    ],
+  },
+  {
+    name: "callout-modify",
+    covers: "§8.4 modify pre/post (stdin is the new config), veto keeps the old file",
+    host: {
+      parents: std,
+      defined: [def(P1, A, T1, "manual", [{ x: "1" }]), def(P2, B, N1)],
+      callouts: [{ name: "n-veto", pre: 1, types: [N1] }, { name: "z-log", types: [T1] }],
+    },
+    cmds: [
+      { args: ["modify", "-u", A, "--addattr", "y", "--value", "2"] },
+      { args: ["modify", "-u", A, "--auto"] },
+      { args: ["modify", "-u", B, "--auto"] },
+      { args: ["list", "-d", "-v"], diffs: TXT },
+    ],
+  },
+  {
+    name: "callout-undefine",
+    covers: "§5.2, §8.4 undefine pre/post; a vetoed undefine keeps the file",
+    host: {
+      parents: std,
+      defined: [def(P1, A, T1), def(P2, A, N1), def(P2, B, N2)],
+      callouts: [{ name: "veto-n1", pre: 1, types: [N1] }, { name: "zz-log", types: [T1, N2] }],
+    },
+    diffs: ["undefine-empty-parent"],
+    cmds: [
+      { args: ["undefine", "-u", B] },
+      { args: ["undefine", "-u", A], diffs: ["undefine-failure-exit"] },
+      { args: ["list", "-d"], diffs: TXT },
+    ],
+  },
+  {
+    name: "callout-attributes-list",
+    covers: "§1.6 step 5, §8.6 get/attributes from a legacy script in the active listing",
+    host: {
+      parents: std,
+      active: [{ uuid: A, parent: P1, type: T1 }, { uuid: B, parent: P2, type: N1 }],
+      callouts: [
+        { name: "attrs-i915", types: [T1], attrs: '[{"gvt_weight": "4"}, {"low_gm": "128"}]' },
+        { name: "attrs-nvidia", types: [N1], attrs: "not json" },
+      ],
+    },
+    cmds: [
+      { args: ["list", "-v"], diffs: TXT },
+      { args: ["list", "--dumpjson"] },
+      { args: ["list", "-u", A, "--dumpjson"] },
+      { args: ["list", "-d"], diffs: TXT },
+    ],
+  },
+  {
+    name: "callout-define-running-attrs",
+    covers: "§5.1 define of a running device appends the callout's attributes; bad JSON fails",
+    host: {
+      parents: std,
+      active: [{ uuid: A, parent: P1, type: T1 }, { uuid: B, parent: P2, type: N1 }],
+      callouts: [
+        { name: "attrs-i915", types: [T1], attrs: '[{"gvt_weight": "4"}]' },
+        { name: "attrs-nvidia", types: [N1], attrs: "not json" },
+      ],
+    },
+    cmds: [
+      { args: ["define", "-u", A, "-a"] },
+      { args: ["define", "-u", B] },
+      { args: ["list", "-d", "-v"], diffs: TXT },
+    ],
+  },
+  {
+    name: "callout-dirs-primary",
+    covers: "§8.1/8.5 ours runs /usr/lib/mdevctl/scripts.d callouts first, then the deprecated dir",
+    host: {
+      parents: std,
+      callouts: [
+        { name: "50-veto-nvidia", dir: "usrlib", pre: 1, types: [N1] },
+        { name: "60-veto-i915", dir: "etc", pre: 1, types: [T1] },
+        { name: "70-log", dir: "usrlib", types: [N2] },
+      ],
+      notifiers: [{ name: "notify-usrlib", dir: "usrlib" }],
+    },
+    diffs: ["callout-dirs"],
+    cmds: [
+      { args: ["define", "-u", A, "-p", P2, "-t", N1] },
+      { args: ["define", "-u", B, "-p", P1, "-t", T1] },
+      { args: ["define", "-u", C, "-p", P2, "-t", N2] },
+      { args: ["list", "-d"], diffs: TXT },
+    ],
+  },
+  // ------------------------------------------------------------ autostart, robustness
+  {
+    name: "start-parent-mdevs",
+    covers: "§5.8 hidden autostart command: only auto devices of that parent, callouts run",
+    host: {
+      parents: std,
+      defined: [
+        def(P1, A, T1, "auto", [{ a: "1" }]),
+        def(P1, B, T1, "manual"),
+        def(P2, C, N1, "auto"),
+      ],
+      active: [{ uuid: A, parent: "pending", type: "none", noTypeLink: true, attrFiles: ["a"] }],
+      callouts: [{ name: "log" }],
+    },
+    cmds: [
+      { args: ["start-parent-mdevs", P1] },
+      { args: ["start-parent-mdevs", PMISS] },
+    ],
+  },
+  {
+    name: "corrupt-config",
+    covers: "§0.6 one corrupt config: 1.2.0 aborts list -d, ours warns and lists the rest",
+    host: {
+      parents: std,
+      defined: [def(P1, A, T1), { parent: P1, uuid: B, json: "{ truncated" }, def(P2, C, N1)],
+    },
+    cmds: [
+      {
+        args: ["list", "-d"],
+        diffs: ["bad-file-skipped"],
+        expectOurs: { status: 0, stdout: `${A} ${P1} ${T1} manual\n${C} ${P2} ${N1} manual\n` },
+      },
+      { args: ["list", "-d", "-p", P2], diffs: TXT },
+      { args: ["modify", "-u", B, "--auto"] },
+      { args: ["undefine", "-u", C] },
+    ],
+    diffs: ["undefine-empty-parent"],
+  },
 ];
