@@ -1,11 +1,39 @@
 /**
- * Callout and notifier scripts (spec §8). Placeholder seam until the callout
- * protocol lands: with no scripts installed every bracket simply runs its
- * primary step, which is exactly upstream's behaviour in that case.
+ * Callout and notifier scripts (spec §8): discovery of the versioned script,
+ * the legacy search, the pre/post/notify bracket around a command's primary
+ * step, get-attributes and live modify.
+ *
+ * Every script run is bounded by a timeout: 30 seconds by default, or
+ * `MDEVCTL_CALLOUT_TIMEOUT` seconds (decimals allowed, `0` = wait forever as
+ * upstream does). A script that times out is killed with SIGKILL; a timed-out
+ * or signal-killed callout is a failure (decision §0.8).
  */
 import type { Attr, MdevConfig, MdevDevice } from "./config.ts";
+import { compactConfig, deviceConfig } from "./config.ts";
 import type { Environment } from "./environment.ts";
-import { MdevError } from "./errors.ts";
+import { causeChain, describeError, MdevError } from "./errors.ts";
+import { compareBytes } from "./json.ts";
+import { debug, warn } from "./logger.ts";
+import { basename, quotePath } from "./paths.ts";
+import { loadActive } from "./sysfs.ts";
+import {
+  type Capabilities,
+  failedStatus,
+  type Invocation,
+  LEGACY_CAPABILITIES,
+  liveNotSupported,
+  parseAttributesOutput,
+  parseCapabilities,
+  parseTimeout,
+  PROVIDES,
+  scriptArgs,
+  type State,
+  supportError,
+  type Target,
+  terminatedBySignal,
+  timedOut,
+} from "./callouts/protocol.ts";
+import { runScript, type ScriptResult } from "./callouts/run_script.ts";
 
 export type Action = "define" | "undefine" | "modify" | "start" | "stop";
 
@@ -15,35 +43,402 @@ export interface Bracket {
   getAttributes(device: MdevDevice): Promise<Attr[]>;
 }
 
-/** Fills in the attributes of running devices reported by callouts (§1.6 step 5). */
-export async function listAttributes(_env: Environment, _devices: MdevDevice[]): Promise<void> {}
+const MODULE = "mdevctl::callouts";
 
-/** Attributes of one running device; failures are ignored (`[]`). */
-export async function activeAttributes(
-  _env: Environment,
-  _device: MdevDevice,
-): Promise<Attr[]> {
-  return [];
+/** A script chosen for a device, with what it handles. */
+interface Selected {
+  path: string;
+  caps: Capabilities;
 }
 
-/** Runs `primary` inside the pre/post/notify bracket for `action` (§8.4). */
+/** Per-root state, kept for the life of the process. */
+interface RootState {
+  /** Callout scripts in search order: primary dir, then deprecated; each sorted. */
+  callouts: string[];
+  /** Notifier scripts in directory order. */
+  notifiers: string[];
+  /** Versioned script (or none) per parent and type. */
+  versioned: Map<string, Selected | null>;
+}
+
+const roots = new Map<string, Promise<RootState>>();
+
+async function listDir(dir: string): Promise<string[]> {
+  try {
+    const names: string[] = [];
+    for await (const entry of Deno.readDir(dir)) names.push(`${dir}/${entry.name}`);
+    return names;
+  } catch {
+    return []; // not a directory: nothing to run
+  }
+}
+
+/** The script directories are read once per process (list runs very often). */
+function rootState(env: Environment): Promise<RootState> {
+  let state = roots.get(env.root);
+  if (state === undefined) {
+    state = (async () => {
+      const callouts: string[] = [];
+      for (const dir of env.calloutDirs) {
+        callouts.push(...(await listDir(dir)).sort(compareBytes));
+      }
+      const notifiers: string[] = [];
+      for (const dir of env.notifierDirs) notifiers.push(...await listDir(dir));
+      return { callouts, notifiers, versioned: new Map() };
+    })();
+    roots.set(env.root, state);
+  }
+  return state;
+}
+
+/** Test hook: forget the directory listings and the capability cache. */
+export function resetCalloutCache(): void {
+  roots.clear();
+  timeoutWarned = false;
+}
+
+let timeoutWarned = false;
+
+/** The limit on one script run, from MDEVCTL_CALLOUT_TIMEOUT (see top). */
+export function calloutTimeoutMs(): number {
+  let text: string | undefined;
+  try {
+    text = Deno.env.get("MDEVCTL_CALLOUT_TIMEOUT");
+  } catch {
+    text = undefined; // no env permission: the default
+  }
+  const { ms, warning } = parseTimeout(text);
+  if (warning !== undefined && !timeoutWarned) {
+    timeoutWarned = true;
+    warn(warning, MODULE);
+  }
+  return ms;
+}
+
+function targetOf(device: MdevDevice): Target {
+  return { uuid: device.uuid, parent: device.parent, type: device.type };
+}
+
+const encoder = new TextEncoder();
+
+/** Runs one script; throws when it cannot be run at all ("spawn failure"). */
+async function invoke(path: string, target: Target, inv: Invocation): Promise<ScriptResult> {
+  const args = scriptArgs(target, inv);
+  if (args === null) {
+    throw new MdevError(
+      target.type === undefined
+        ? `Device ${target.uuid} is missing a mdev_type`
+        : `Device ${target.uuid} is missing a parent`,
+    );
+  }
+  debug(`Running ${quotePath(path)} ${args.join(" ")}`, MODULE);
+  const result = await runScript(path, args, encoder.encode(inv.stdin), calloutTimeoutMs());
+  debug(
+    `${quotePath(path)} ${inv.event}/${inv.action}: ${
+      result.timedOut ? "timed out" : result.signal !== null ? result.signal : result.code
+    }`,
+    MODULE,
+  );
+  return result;
+}
+
+/** Copies a used script's stderr to ours as `<file name>: <bytes>` (spec §8.2). */
+function relayStderr(path: string, result: ScriptResult): void {
+  if (result.stderr.length === 0) return;
+  const prefix = encoder.encode(`${basename(path)}: `);
+  const bytes = new Uint8Array(prefix.length + result.stderr.length);
+  bytes.set(prefix);
+  bytes.set(result.stderr, prefix.length);
+  let written = 0;
+  while (written < bytes.length) written += Deno.stderr.writeSync(bytes.subarray(written));
+}
+
+/** The failure of a finished run, or null when it exited 0. */
+function runFailure(path: string, result: ScriptResult): MdevError | null {
+  if (result.timedOut) return new MdevError(timedOut(path, calloutTimeoutMs()));
+  if (result.signal !== null) {
+    return new MdevError(failedStatus(path, "unknown"), [`terminated by signal ${result.signal}`]);
+  }
+  return result.code === 0 ? null : new MdevError(failedStatus(path, result.code ?? "unknown"));
+}
+
+/**
+ * The versioned script for the device's parent and type (spec §8.5), asked
+ * once per process: the first script, in search order, whose answer to the
+ * capabilities query parses (whatever its exit code other than 2).
+ */
+async function findVersioned(env: Environment, target: Target): Promise<Selected | null> {
+  const state = await rootState(env);
+  const key = `${target.parent}\0${target.type}`;
+  if (state.versioned.has(key)) return state.versioned.get(key) ?? null;
+  let found: Selected | null = null;
+  for (const path of state.callouts) {
+    let result: ScriptResult;
+    try {
+      result = await invoke(path, target, {
+        event: "get",
+        action: "capabilities",
+        state: "none",
+        stdin: PROVIDES,
+      });
+    } catch (e) {
+      debug(`Skipping ${quotePath(path)}: ${describeError(e)}`, MODULE);
+      continue;
+    }
+    if (result.timedOut) {
+      warn(timedOut(path, calloutTimeoutMs()), MODULE);
+      continue;
+    }
+    if (result.signal !== null) {
+      warn(terminatedBySignal(path), MODULE);
+      continue;
+    }
+    if (result.code === 2) continue;
+    const parsed = parseCapabilities(path, result.stdout);
+    if (parsed === null) continue;
+    for (const line of parsed.warnings) warn(line, MODULE);
+    relayStderr(path, result);
+    found = { path, caps: parsed.caps };
+    break;
+  }
+  state.versioned.set(key, found);
+  return found;
+}
+
+/** What a legacy search ended with (spec §8.5). */
+interface LegacyMatch {
+  /** The claiming script; null when none claimed the device. */
+  path: string | null;
+  stdout: Uint8Array;
+  error: MdevError | null;
+}
+
+/**
+ * Runs the legacy scripts in order until one claims the device (any exit but
+ * 2). A killed or timed-out script claims it and fails (decision §0.8).
+ */
+async function legacySearch(
+  env: Environment,
+  target: Target,
+  inv: Invocation,
+): Promise<LegacyMatch> {
+  const state = await rootState(env);
+  for (const path of state.callouts) {
+    let result: ScriptResult;
+    try {
+      result = await invoke(path, target, inv);
+    } catch (e) {
+      debug(`Skipping ${quotePath(path)}: ${describeError(e)}`, MODULE);
+      continue;
+    }
+    if (result.code === 2) continue;
+    relayStderr(path, result);
+    return { path, stdout: result.stdout, error: runFailure(path, result) };
+  }
+  return { path: null, stdout: new Uint8Array(), error: null };
+}
+
+/** Runs the selected script after its support check; returns its stdout. */
+async function runSelected(
+  script: Selected,
+  target: Target,
+  inv: Invocation,
+  exitError: (code: number) => MdevError | null = () => null,
+): Promise<Uint8Array> {
+  const unsupported = supportError(script.path, script.caps, inv);
+  if (unsupported) throw unsupported;
+  let result: ScriptResult;
+  try {
+    result = await invoke(script.path, target, inv);
+  } catch (e) {
+    throw e instanceof MdevError ? e : new MdevError(describeError(e));
+  }
+  relayStderr(script.path, result);
+  const special = result.code !== null && result.code !== 0 ? exitError(result.code) : null;
+  const failure = special ?? runFailure(script.path, result);
+  if (failure) throw failure;
+  return result.stdout;
+}
+
+/**
+ * One callout step: the versioned script when there is one, else a legacy
+ * search. Returns the script to remember for the rest of the bracket.
+ */
+async function callout(
+  env: Environment,
+  versioned: Selected | null,
+  target: Target,
+  inv: Invocation,
+): Promise<{ script: Selected | null; stdout: Uint8Array }> {
+  if (versioned) return { script: versioned, stdout: await runSelected(versioned, target, inv) };
+  const match = await legacySearch(env, target, inv);
+  if (match.error) throw match.error;
+  const script = match.path === null ? null : { path: match.path, caps: LEGACY_CAPABILITIES };
+  return { script, stdout: match.stdout };
+}
+
+/** Get-attributes (spec §8.6) and the script it selected. */
+async function queryAttributes(
+  env: Environment,
+  target: Target,
+): Promise<{ attrs: Attr[]; script: Selected | null }> {
+  const versioned = await findVersioned(env, target);
+  const { script, stdout } = await callout(env, versioned, target, {
+    event: "get",
+    action: "attributes",
+    state: "none",
+    stdin: "",
+  });
+  if (script === null) return { attrs: [], script };
+  return { attrs: parseAttributesOutput(stdout), script };
+}
+
+/** True when either callout dir holds anything to run. */
+async function haveCallouts(env: Environment): Promise<boolean> {
+  return (await rootState(env)).callouts.length > 0;
+}
+
+/** Runs every notifier (spec §8.8); their outcome is only logged. */
+async function notify(env: Environment, target: Target, action: Action, state: State) {
+  for (const path of (await rootState(env)).notifiers) {
+    try {
+      const result = await invoke(path, target, { event: "notify", action, state, stdin: "" });
+      const failure = runFailure(path, result);
+      if (failure) debug(`Notifier ${failure.message}`, MODULE);
+    } catch (e) {
+      debug(`Notifier ${quotePath(path)} not run: ${describeError(e)}`, MODULE);
+    }
+  }
+}
+
+function asMdevError(e: unknown): MdevError {
+  return e instanceof MdevError ? e : new MdevError(describeError(e));
+}
+
+/** Fills in the attributes of running devices reported by callouts (§1.6 step 5). */
+export async function listAttributes(env: Environment, devices: MdevDevice[]): Promise<void> {
+  if (!(await haveCallouts(env))) return;
+  for (const device of devices) {
+    try {
+      const { attrs } = await queryAttributes(env, targetOf(device));
+      device.attrs = [...device.attrs, ...attrs];
+    } catch (e) {
+      debug(`Ignoring attributes of ${device.uuid}: ${causeChain(e).join(": ")}`, MODULE);
+    }
+  }
+}
+
+/** Attributes of one running device; failures are ignored (`[]`). */
+export async function activeAttributes(env: Environment, device: MdevDevice): Promise<Attr[]> {
+  if (!(await haveCallouts(env))) return [];
+  try {
+    return (await queryAttributes(env, targetOf(device))).attrs;
+  } catch (e) {
+    debug(`Ignoring attributes of ${device.uuid}: ${causeChain(e).join(": ")}`, MODULE);
+    return [];
+  }
+}
+
+/**
+ * Runs `primary` inside the pre/post/notify bracket for `action` (§8.4).
+ * Once pre has passed (or was forced), post always runs, whatever the
+ * primary step does: scripts such as s390's ap-check hold a lock from pre
+ * to post.
+ */
 export async function runBracket<T>(
-  _env: Environment,
-  _device: MdevDevice,
-  _action: Action,
-  _force: boolean,
+  env: Environment,
+  device: MdevDevice,
+  action: Action,
+  force: boolean,
   primary: (bracket: Bracket) => Promise<T>,
 ): Promise<T> {
-  return await primary({ getAttributes: () => Promise.resolve([]) });
+  if (device.type === undefined) throw new MdevError("Device must have a defined mdev_type");
+  // Computed once, before the primary step: pre and post see the same bytes.
+  const stdin = compactConfig(deviceConfig(device));
+  const target = targetOf(device);
+  let script: Selected | null = null;
+  let preError: MdevError | null = null;
+  try {
+    script = await findVersioned(env, target);
+    script = (await callout(env, script, target, { event: "pre", action, state: "none", stdin }))
+      .script;
+  } catch (e) {
+    preError = asMdevError(e);
+  }
+  if (preError) {
+    if (!force) {
+      await notify(env, target, action, "none");
+      throw preError;
+    }
+    warn(
+      `Forcing operation '${action}' despite callout failure. Error was: ${preError.message}`,
+      MODULE,
+    );
+  }
+
+  const bracket: Bracket = {
+    getAttributes: async (dev) => {
+      const found = await queryAttributes(env, targetOf(dev));
+      script = found.script;
+      return found.attrs;
+    },
+  };
+  let outcome: { ok: true; value: T } | { ok: false; error: unknown };
+  try {
+    outcome = { ok: true, value: await primary(bracket) };
+  } catch (error) {
+    outcome = { ok: false, error };
+  }
+  const state: State = outcome.ok ? "success" : "failure";
+
+  try {
+    const inv: Invocation = { event: "post", action, state, stdin };
+    if (script) await runSelected(script, target, inv);
+    else await callout(env, null, target, inv);
+  } catch (e) {
+    debug(`Ignoring post callout failure: ${causeChain(e).join(": ")}`, MODULE);
+  }
+  await notify(env, target, action, state);
+  if (!outcome.ok) throw outcome.error;
+  return outcome.value;
 }
 
 /** The live-modify callout (§8.7): the script applies `config` to the running device. */
-export function runLive(
-  _env: Environment,
-  _device: MdevDevice,
-  _config: MdevConfig,
+export async function runLive(
+  env: Environment,
+  device: MdevDevice,
+  config: MdevConfig,
 ): Promise<void> {
-  return Promise.reject(
-    new MdevError("No callout script with version support found that supports live modify"),
-  );
+  const target: Target = { uuid: device.uuid, parent: device.parent, type: config.type };
+  const script = await findVersioned(env, target);
+  if (script === null) {
+    throw new MdevError("No callout script with version support found that supports live modify");
+  }
+  // The device may have gone or changed since the caller looked it up.
+  const active = await loadActive(env, device.uuid);
+  if (active === null) return;
+  if (active.parent !== target.parent) {
+    throw new MdevError("Device exists under different parent - cannot run live update");
+  }
+  if (active.type !== target.type) {
+    throw new MdevError("Device exists with different type - cannot run live update");
+  }
+  const inv: Invocation = {
+    event: "live",
+    action: "modify",
+    state: "none",
+    stdin: compactConfig(config),
+  };
+  const unsupported = supportError(script.path, script.caps, inv);
+  if (unsupported) throw unsupported;
+  try {
+    await runSelected(
+      script,
+      target,
+      inv,
+      (code) => code === 2 ? new MdevError(liveNotSupported(script.path)) : null,
+    );
+  } finally {
+    await notify(env, target, "modify", "none");
+  }
 }

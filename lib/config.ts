@@ -27,6 +27,8 @@ export interface MdevDevice {
   defined: boolean;
   /** The config file the record came from, when it came from one. */
   configPath?: string | undefined;
+  /** Why that config file could not be read (scans asked to keep broken files). */
+  invalid?: string | undefined;
 }
 
 export function newDevice(uuid: string, fields: Partial<MdevDevice> = {}): MdevDevice {

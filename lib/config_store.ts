@@ -17,6 +17,15 @@ async function listDir(path: string): Promise<Deno.DirEntry[]> {
   return await Array.fromAsync(Deno.readDir(path));
 }
 
+/** Reads one config file, or says why it cannot be read. */
+export async function readConfig(path: string): Promise<MdevConfig | { error: string }> {
+  try {
+    return parseStoredConfig(await Deno.readTextFile(path));
+  } catch (e) {
+    return { error: describeError(e) };
+  }
+}
+
 /**
  * Reads one config file. `null` (with a warning naming the path) when it is
  * missing, unreadable or corrupt (decision §0.6).
@@ -45,6 +54,7 @@ export async function readConfigOrWarn(path: string): Promise<MdevConfig | null>
 export async function scanDefined(
   env: Environment,
   filter: DeviceFilter,
+  options: ScanOptions = {},
 ): Promise<Map<string, MdevDevice[]>> {
   let parents: Deno.DirEntry[];
   try {
@@ -59,15 +69,24 @@ export async function scanDefined(
         p.isDirectory && p.name !== SCRIPTS_DIR &&
         (filter.parent === undefined || p.name === filter.parent)
       )
-      .map((p) => scanParent(env, p.name, filter.uuid)),
+      .map((p) => scanParent(env, p.name, filter.uuid, options.includeInvalid ?? false)),
   );
   return groupByParent(perParent.flat());
+}
+
+export interface ScanOptions {
+  /**
+   * Keep configs that cannot be read, as records without a type and with
+   * `invalid` set, for commands aimed at exactly that device.
+   */
+  includeInvalid?: boolean;
 }
 
 async function scanParent(
   env: Environment,
   parent: string,
   uuidFilter: string | undefined,
+  includeInvalid: boolean,
 ): Promise<MdevDevice[]> {
   const dir = env.parentConfigDir(parent);
   let entries: Deno.DirEntry[];
@@ -87,6 +106,12 @@ async function scanParent(
     }
     if (uuidFilter !== undefined && uuid !== uuidFilter) return null;
     const path = `${dir}/${entry.name}`;
+    if (includeInvalid) {
+      const result = await readConfig(path);
+      if ("error" in result) {
+        return newDevice(uuid, { parent, defined: true, configPath: path, invalid: result.error });
+      }
+    }
     const config = await readConfigOrWarn(path);
     if (config === null) return null;
     const active = await loadActiveOrWarn(env, uuid, { parent, type: config.type });

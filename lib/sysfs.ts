@@ -135,6 +135,8 @@ export interface MdevType {
   deviceApi: string;
   displayName: string | undefined;
   description: string | undefined;
+  /** The description file as read, for the original `list-all` layout. */
+  rawDescription: string | undefined;
 }
 
 const I32 = /^[+-]?\d+$/;
@@ -181,6 +183,7 @@ export async function readType(dir: string, name: string): Promise<MdevType> {
     deviceApi: api.trim(),
     displayName: nameText ? nameText : undefined,
     description: descText ? descText : undefined,
+    rawDescription: description,
   };
 }
 

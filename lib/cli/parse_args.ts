@@ -8,6 +8,7 @@
  * such as udev and libvirt run the tool often.
  */
 import { UsageError } from "../errors.ts";
+import { checkName } from "../names.ts";
 import { parseUuid } from "../uuid.ts";
 import { COMMANDS, CommandSpec, findCommand, LIST_COMMAND, OptionSpec } from "./command_table.ts";
 import type { ParsedArgs } from "./context.ts";
@@ -175,6 +176,14 @@ export function parseCommand(
     );
   }
   checkRelations(command, options, byLong, usage);
+  // Names that become path components are refused before anything is touched.
+  for (const [long, v] of options) {
+    const kind = byLong.get(long)?.validate;
+    if (kind && typeof v === "string") checkName(kind, v);
+  }
+  for (const [i, p] of declared.entries()) {
+    if (p.kind === "PARENT" && positionals[i] !== undefined) checkName("parent", positionals[i]!);
+  }
   return { kind: "run", command, args: { options, positionals } };
 }
 

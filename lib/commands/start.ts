@@ -1,7 +1,64 @@
-/** Not implemented yet. */
+/** `mdevctl start` (spec §5.4). */
+import { runBracket } from "../callouts.ts";
+import { flag, value } from "../cli/context.ts";
 import type { CommandContext } from "../cli/context.ts";
+import { MdevDevice, newDevice } from "../config.ts";
+import { scanDefined, withLock } from "../config_store.ts";
 import { MdevError } from "../errors.ts";
+import { createDevice, loadJsonConfig } from "../lifecycle.ts";
+import { newUuid } from "../uuid.ts";
 
-export function run(ctx: CommandContext): Promise<void> {
-  return Promise.reject(new MdevError(`Command '${ctx.command}' is not implemented yet`));
+export async function run(ctx: CommandContext): Promise<void> {
+  const { env, args } = ctx;
+  const givenUuid = value(args, "uuid");
+  const uuid = givenUuid ?? newUuid();
+  const parent = value(args, "parent");
+  const type = value(args, "type");
+  const jsonfile = value(args, "jsonfile");
+
+  await withLock(env, async () => {
+    let device: MdevDevice | undefined;
+    if (jsonfile !== undefined) {
+      const config = await loadJsonConfig(jsonfile);
+      if (parent === undefined) {
+        throw new MdevError("Parent device required to start device via json file");
+      }
+      device = newDevice(uuid, { parent, ...config });
+    } else {
+      if (givenUuid !== undefined) {
+        const groups = await scanDefined(env, { uuid, parent });
+        const matches = [...groups.values()].flat();
+        if (matches.length > 1) {
+          throw new MdevError(
+            `Multiple definitions found for device ${uuid}. Please specify a parent.`,
+          );
+        }
+        const found = matches[0];
+        if (found !== undefined) {
+          if (type !== undefined && type !== found.type) {
+            throw new MdevError(
+              `Device ${uuid} already exists on parent ${found.parent} with type ${found.type}`,
+            );
+          }
+          device = found;
+        }
+      }
+      device ??= newDevice(uuid, { parent, type });
+      if (device.type !== undefined && device.parent === undefined) {
+        throw new MdevError("can't provide type without parent");
+      }
+      if (device.type === undefined || device.parent === undefined) {
+        throw new MdevError("Device is insufficiently specified");
+      }
+    }
+    const starting = device;
+    await runBracket(
+      env,
+      starting,
+      "start",
+      flag(args, "force"),
+      () => createDevice(env, starting),
+    );
+  });
+  if (givenUuid === undefined) ctx.stdout(`${uuid}\n`);
 }

@@ -1,7 +1,44 @@
-/** Not implemented yet. */
+/** `mdevctl undefine` (spec §5.2). */
+import { runBracket } from "../callouts.ts";
+import { flag, value } from "../cli/context.ts";
 import type { CommandContext } from "../cli/context.ts";
-import { MdevError } from "../errors.ts";
+import { removeConfig, scanDefined, withLock } from "../config_store.ts";
+import { causeChain, MdevError } from "../errors.ts";
+import { warn } from "../logger.ts";
 
-export function run(ctx: CommandContext): Promise<void> {
-  return Promise.reject(new MdevError(`Command '${ctx.command}' is not implemented yet`));
+export async function run(ctx: CommandContext): Promise<void> {
+  const { env, args } = ctx;
+  const uuid = value(args, "uuid")!;
+  await withLock(env, async () => {
+    const groups = await scanDefined(env, { uuid, parent: value(args, "parent") }, {
+      includeInvalid: true,
+    });
+    if (groups.size === 0) throw new MdevError("No devices match the specified uuid");
+    let failed = false;
+    for (const [parent, devices] of groups) {
+      for (const device of devices) {
+        try {
+          if (device.invalid !== undefined) {
+            // No type to tell callouts about: an unreadable config is just removed.
+            warn(`Removing unreadable config ${device.configPath}: ${device.invalid}`);
+            await removeConfig(env, device);
+          } else {
+            await runBracket(
+              env,
+              device,
+              "undefine",
+              flag(args, "force"),
+              () => removeConfig(env, device),
+            );
+          }
+        } catch (e) {
+          failed = true;
+          for (const message of causeChain(e)) {
+            warn(`Undefine of ${uuid} on parent ${parent} failed with error: ${message}`);
+          }
+        }
+      }
+    }
+    if (failed) throw new MdevError("Undefine failed");
+  });
 }

@@ -1,0 +1,239 @@
+/**
+ * The callout protocol without any I/O (spec §8.2–8.6): argv, payloads,
+ * capability parsing, get-attributes output and the exact messages.
+ */
+import { type Attr, attrsFromJson } from "../config.ts";
+import { MdevError } from "../errors.ts";
+import { JsonSyntaxError, parseJson } from "../json.ts";
+import { quotePath } from "../paths.ts";
+
+export type Event = "pre" | "post" | "get" | "live" | "notify";
+export type ScriptAction =
+  | "define"
+  | "undefine"
+  | "modify"
+  | "start"
+  | "stop"
+  | "attributes"
+  | "capabilities";
+export type State = "none" | "success" | "failure";
+
+/** What the script is asked to do; stdin is written as given. */
+export interface Invocation {
+  event: Event;
+  action: ScriptAction;
+  state: State;
+  stdin: string;
+}
+
+/** The device a script is run for; both names are needed for the argv. */
+export interface Target {
+  uuid: string;
+  parent: string | undefined;
+  type: string | undefined;
+}
+
+/** Literal stdin of the capabilities query (spec §8.3). */
+export const PROVIDES =
+  '{"provides":{"version":2,"actions":["start","stop","define","undefine","modify",' +
+  '"attributes","capabilities"],"events":["pre","post","notify","get","live"]}}';
+
+const KNOWN_ACTIONS: readonly string[] = [
+  "define",
+  "undefine",
+  "modify",
+  "start",
+  "stop",
+  "attributes",
+  "capabilities",
+];
+const KNOWN_EVENTS: readonly string[] = ["pre", "post", "get", "live", "notify"];
+
+/** The actions and events a script declared it handles. */
+export interface Capabilities {
+  actions: ReadonlySet<string>;
+  events: ReadonlySet<string>;
+}
+
+/** What a legacy (unversioned) script is assumed to handle (spec §8.5). */
+export const LEGACY_CAPABILITIES: Capabilities = {
+  actions: new Set(["start", "stop", "define", "undefine", "modify", "attributes"]),
+  events: new Set(["pre", "post", "notify", "get"]),
+};
+
+/**
+ * `<script> -t <type> -e <event> -a <action> -s <state> -u <uuid> -p <parent>`
+ * without the script; null when the device lacks a parent or type (such a
+ * run counts as a spawn failure, spec §8.2).
+ */
+export function scriptArgs(target: Target, inv: Invocation): string[] | null {
+  if (target.parent === undefined || target.type === undefined) return null;
+  return [
+    "-t",
+    target.type,
+    "-e",
+    inv.event,
+    "-a",
+    inv.action,
+    "-s",
+    inv.state,
+    "-u",
+    target.uuid,
+    "-p",
+    target.parent,
+  ];
+}
+
+/** `Start`, `Pre`: the capitalised word upstream's messages use. */
+export function capitalise(word: string): string {
+  return word.charAt(0).toUpperCase() + word.slice(1);
+}
+
+export function failedStatus(path: string, status: number | "unknown"): string {
+  return `Script '${quotePath(path)}' failed with status '${status}'`;
+}
+
+export function unsupportedAction(path: string, action: string): string {
+  return `Script ${quotePath(path)} does not support action '${capitalise(action)}'`;
+}
+
+export function unsupportedEvent(path: string, event: string): string {
+  return `Script ${quotePath(path)} does not support event '${capitalise(event)}'`;
+}
+
+/** Live modify exit 2 means "not supported" (decision §0.8, §16.19). */
+export function liveNotSupported(path: string): string {
+  return `Script ${quotePath(path)} does not support live modify of this device (exit status 2)`;
+}
+
+export function timedOut(path: string, ms: number): string {
+  return `Script '${quotePath(path)}' timed out after ${formatSeconds(ms)}`;
+}
+
+export function terminatedBySignal(path: string): string {
+  return `callout script ${quotePath(path)} was terminated by a signal`;
+}
+
+/** `30 seconds`, `1 second`, `0.5 seconds`. */
+export function formatSeconds(ms: number): string {
+  const seconds = Math.round(ms) / 1000;
+  return `${seconds} ${seconds === 1 ? "second" : "seconds"}`;
+}
+
+/** The support check of a selected script (spec §8.4 step 2): action first. */
+export function supportError(
+  path: string,
+  caps: Capabilities,
+  inv: Pick<Invocation, "event" | "action">,
+): MdevError | null {
+  if (!caps.actions.has(inv.action)) return new MdevError(unsupportedAction(path, inv.action));
+  if (!caps.events.has(inv.event)) return new MdevError(unsupportedEvent(path, inv.event));
+  return null;
+}
+
+/** Strips trailing NUL bytes (some scripts print C strings, upstream #84). */
+export function stripTrailingNuls(bytes: Uint8Array): Uint8Array {
+  let end = bytes.length;
+  while (end > 0 && bytes[end - 1] === 0) end--;
+  return bytes.subarray(0, end);
+}
+
+export interface ParsedCapabilities {
+  caps: Capabilities;
+  /** WARN lines for action/event names we do not know. */
+  warnings: string[];
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function isStringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === "string");
+}
+
+/**
+ * The answer to the capabilities query, or null when it is not one (spec
+ * §8.5): strict UTF-8, trailing NULs stripped, an object whose `supports`
+ * object has a non-negative integer `version` and string arrays `actions`
+ * and `events`. Non-UTF-8 output is simply "not versioned" (upstream panics).
+ */
+export function parseCapabilities(path: string, stdout: Uint8Array): ParsedCapabilities | null {
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(
+      stripTrailingNuls(stdout),
+    );
+  } catch {
+    return null;
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (!isObject(value)) return null;
+  const supports = value["supports"];
+  if (!isObject(supports)) return null;
+  const { version, actions, events } = supports;
+  if (typeof version !== "number" || !Number.isInteger(version) || version < 0) return null;
+  if (!isStringArray(actions) || !isStringArray(events)) return null;
+  const warnings: string[] = [];
+  if (actions.some((a) => !KNOWN_ACTIONS.includes(a))) {
+    warnings.push(`Callout script ${quotePath(path)} provides unknown Action type`);
+  }
+  if (events.some((e) => !KNOWN_EVENTS.includes(e))) {
+    warnings.push(`Callout script ${quotePath(path)} provides unknown Event type`);
+  }
+  return { caps: { actions: new Set(actions), events: new Set(events) }, warnings };
+}
+
+const EMPTY_OBJECT_LIST = [0x5b, 0x7b, 0x7d, 0x5d]; // `[{}]`
+
+/**
+ * Attributes printed by get/attributes (spec §8.6 step 3): empty output and
+ * exactly `[{}]` are none; otherwise trailing NULs are stripped and the rest
+ * must be a JSON attribute array.
+ */
+export function parseAttributesOutput(stdout: Uint8Array): Attr[] {
+  if (stdout.length === 0) return [];
+  if (
+    stdout.length === EMPTY_OBJECT_LIST.length &&
+    EMPTY_OBJECT_LIST.every((byte, i) => stdout[i] === byte)
+  ) {
+    return [];
+  }
+  const text = new TextDecoder().decode(stripTrailingNuls(stdout));
+  let value: unknown;
+  try {
+    value = parseJson(text);
+  } catch (e) {
+    const cause = e instanceof JsonSyntaxError ? e.message : String(e);
+    throw new MdevError("Invalid JSON received from callout script", [cause]);
+  }
+  return attrsFromJson(value);
+}
+
+/** Default limit on one script run (decision §0.8). */
+export const DEFAULT_TIMEOUT_MS = 30_000;
+
+/**
+ * `MDEVCTL_CALLOUT_TIMEOUT`: seconds, decimals allowed; `0` waits forever as
+ * upstream does. Anything else unparsable keeps the default, with a warning.
+ */
+export function parseTimeout(text: string | undefined): { ms: number; warning?: string } {
+  if (text === undefined || text.trim() === "") return { ms: DEFAULT_TIMEOUT_MS };
+  const trimmed = text.trim();
+  const seconds = /^\d+(\.\d*)?$|^\.\d+$/.test(trimmed) ? Number(trimmed) : NaN;
+  if (!Number.isFinite(seconds)) {
+    return {
+      ms: DEFAULT_TIMEOUT_MS,
+      warning: `Ignoring invalid MDEVCTL_CALLOUT_TIMEOUT '${text}': expected seconds, ` +
+        `using ${formatSeconds(DEFAULT_TIMEOUT_MS)}`,
+    };
+  }
+  // setTimeout holds at most a signed 32-bit number of milliseconds.
+  if (seconds === 0) return { ms: 0 };
+  return { ms: Math.min(Math.max(1, Math.round(seconds * 1000)), 2 ** 31 - 1) };
+}

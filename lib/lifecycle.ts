@@ -1,0 +1,215 @@
+/**
+ * Creating and removing running devices (spec §7, §5.5) and looking devices
+ * up (§1.7, §1.8): the steps the lifecycle commands share.
+ */
+import type { Attr, MdevConfig, MdevDevice } from "./config.ts";
+import { parseConfig } from "./config.ts";
+import { scanDefined } from "./config_store.ts";
+import type { Environment } from "./environment.ts";
+import { causeChain, describeError, MdevError } from "./errors.ts";
+import { checkName } from "./names.ts";
+import { quotePath } from "./paths.ts";
+import { isDirectory, loadActive, parseI32, scanActive, writeSysfs } from "./sysfs.ts";
+import { definitionState } from "./config_store.ts";
+
+/** Checks every attribute name of a config before anything is written (decision §0.4). */
+export function checkAttrNames(attrs: readonly Attr[]): void {
+  for (const [name] of attrs) checkName("attribute", name);
+}
+
+/** What a `--jsonfile` is read from: a file, or our own stdin. */
+export type JsonSource = { readable: ReadableStream<Uint8Array> };
+
+/**
+ * `/dev/stdin` is read from the standard input we already hold (libvirt pipes
+ * the config in): no second open, and read exactly once.
+ */
+function isStdin(path: string): boolean {
+  return path === "/dev/stdin" || path === "/proc/self/fd/0";
+}
+
+/** Opens a `--jsonfile` (the open check of define/modify, spec §5.1 A.1). */
+export async function openJsonFile(path: string): Promise<JsonSource> {
+  if (isStdin(path)) return Deno.stdin;
+  try {
+    return await Deno.open(path, { read: true });
+  } catch (e) {
+    throw MdevError.wrap(`Unable to read file ${quotePath(path)}`, e);
+  }
+}
+
+/** Reads and validates a `--jsonfile` from an open handle (read exactly once). */
+export async function readJsonConfig(file: JsonSource, path: string): Promise<MdevConfig> {
+  let text: string;
+  try {
+    const bytes = await new Response(file.readable).bytes();
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch (e) {
+    throw MdevError.wrap(`Unable to read jsonfile ${quotePath(path)}`, e);
+  }
+  const config = parseConfig(text);
+  checkAttrNames(config.attrs);
+  return config;
+}
+
+/** Opens and reads a `--jsonfile` in one go (start, spec §5.4 A). */
+export async function loadJsonConfig(path: string): Promise<MdevConfig> {
+  if (isStdin(path)) return await readJsonConfig(Deno.stdin, path);
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+  } catch (e) {
+    throw MdevError.wrap(`Unable to read jsonfile ${quotePath(path)}`, e);
+  }
+  return await readJsonConfig(file, path);
+}
+
+/** The one definition of a uuid (spec §1.7 "defined lookup"). */
+export async function lookupDefined(
+  env: Environment,
+  uuid: string,
+  parent: string | undefined,
+): Promise<MdevDevice> {
+  const groups = await scanDefined(env, { uuid, parent }, { includeInvalid: true });
+  const where = parent === undefined ? uuid : `${parent}/${uuid}`;
+  if (groups.size === 0) throw new MdevError(`Mediated device ${where} is not defined`);
+  if (groups.size > 1) {
+    throw new MdevError(
+      parent === undefined
+        ? `Multiple definitions found for ${uuid}, specify a parent`
+        : `Multiple definitions found for ${where}`,
+    );
+  }
+  const [found, devices] = [...groups][0]!;
+  if (devices.length > 1) throw new MdevError(`Multiple definitions found for ${found}/${uuid}`);
+  const device = devices[0]!;
+  if (device.invalid !== undefined) {
+    throw new MdevError(`Invalid config file ${quotePath(device.configPath ?? "")}`, [
+      device.invalid,
+    ]);
+  }
+  return device;
+}
+
+/** The one running device of a uuid (spec §1.7 "active lookup"). */
+export async function lookupActive(
+  env: Environment,
+  uuid: string,
+  parent: string | undefined,
+): Promise<MdevDevice> {
+  const groups = await scanActive(
+    env,
+    { uuid, parent },
+    (p, u) => definitionState(env, p, u),
+  );
+  const where = parent === undefined ? uuid : `${parent}/${uuid}`;
+  if (groups.size === 0) throw new MdevError(`Mediated device ${where} is not active`);
+  if (groups.size > 1) throw new MdevError(`Multiple parents found for ${uuid}. System error?`);
+  const [found, devices] = [...groups][0]!;
+  if (devices.length > 1) throw new MdevError(`Multiple definitions found for ${found}/${uuid}`);
+  return devices[0]!;
+}
+
+/** The parent's sysfs directory (spec §1.8), with the case hint. */
+export async function resolveParentDir(env: Environment, parent: string): Promise<string> {
+  const path = env.parentPath(parent);
+  if (await isDirectory(path)) return path;
+  let names: string[];
+  try {
+    names = (await Array.fromAsync(Deno.readDir(env.parentBase))).map((e) => e.name);
+  } catch (e) {
+    throw new MdevError(`Unable to find parent device '${parent}'`, [describeError(e)]);
+  }
+  const lower = parent.toLowerCase();
+  const similar = names.find((n) => n.toLowerCase() === lower);
+  if (similar !== undefined) {
+    throw new MdevError(`Unable to find parent device '${parent}'. Did you mean '${similar}'?`);
+  }
+  throw new MdevError(`Unable to find parent device '${parent}'`);
+}
+
+/** Writes `1` to the device's `remove` file (spec §5.5). */
+export async function removeDevice(env: Environment, uuid: string): Promise<void> {
+  try {
+    await writeSysfs(`${env.devicePath(uuid)}/remove`, "1");
+  } catch (e) {
+    throw MdevError.wrap(`Error removing device ${uuid}`, e);
+  }
+}
+
+/**
+ * Creates a fully specified device and applies its attributes in order,
+ * removing it again when an attribute fails (spec §7).
+ */
+export async function createDevice(env: Environment, device: MdevDevice): Promise<void> {
+  const { uuid, parent, type } = device;
+  if (parent === undefined) throw new MdevError(`Device ${uuid} is missing a parent`);
+  if (type === undefined) throw new MdevError(`Device ${uuid} is missing a mdev_type`);
+  checkAttrNames(device.attrs);
+
+  const running = await loadActive(env, uuid).catch(() => null);
+  if (running !== null) {
+    if (running.parent !== parent) throw new MdevError("Device exists under different parent");
+    if (running.type !== type) throw new MdevError("Device exists with different type");
+    throw new MdevError("Device already exists");
+  }
+
+  const parentDir = await resolveParentDir(env, parent);
+  if (!(await isDirectory(`${parentDir}/mdev_supported_types`))) {
+    throw new MdevError(`Parent ${parent} is not currently registered for mdev support`);
+  }
+  const typeDir = `${parentDir}/mdev_supported_types/${type}`;
+  if (!(await isDirectory(typeDir))) {
+    throw new MdevError(`Parent ${parent} does not support mdev type ${type}`);
+  }
+  let available: number;
+  try {
+    available = parseI32((await Deno.readTextFile(`${typeDir}/available_instances`)).trim());
+  } catch (e) {
+    throw new MdevError(describeError(e));
+  }
+  // Negative counts mean none too (decision §0.8; upstream only refused 0).
+  if (available <= 0) throw new MdevError(`No available instances of ${type} on ${parent}`);
+
+  try {
+    await writeSysfs(`${typeDir}/create`, uuid);
+  } catch (e) {
+    throw MdevError.wrap(`Failed to create mdev ${uuid}, type ${type} on ${parent}`, e);
+  }
+
+  try {
+    await applyAttributes(env, uuid, device.attrs);
+  } catch (attrError) {
+    try {
+      await removeDevice(env, uuid);
+    } catch (removeError) {
+      // Both matter: why the start failed and why the device is still there.
+      const chain = causeChain(attrError);
+      throw new MdevError(chain[0]!, [
+        ...chain.slice(1),
+        ...causeChain(removeError).map((m, i) => i === 0 ? `rollback failed as well: ${m}` : m),
+      ]);
+    }
+    throw attrError;
+  }
+}
+
+async function applyAttributes(
+  env: Environment,
+  uuid: string,
+  attrs: readonly Attr[],
+): Promise<void> {
+  for (const [name, value] of attrs) {
+    const path = `${env.devicePath(uuid)}/${name}`;
+    try {
+      await Deno.stat(path);
+    } catch {
+      throw new MdevError(`Invalid attribute '${name}'`);
+    }
+    try {
+      await writeSysfs(path, value);
+    } catch (e) {
+      throw MdevError.wrap(`Failed to write ${value} to attribute ${name}`, e);
+    }
+  }
+}
