@@ -11,7 +11,7 @@
 //   2. the outputs of ours and the peer are compared (trailing whitespace ignored, since
 //      1.2.0 ends text listings with an extra blank line and we do not);
 //   3. W warm-up runs per tool, then N rounds of ours, peer (, floor) in turn, i.e.
-//      A B A B ... (the floor, `deno run` of an empty script with the launcher's flags,
+//      A B, B A, A B, ... (the order flips every round; the floor, `deno run` of an empty script with the launcher's flags,
 //      joins the rotation for `list` only); stdout/stderr go to /dev/null; wall time is
 //      spawn-to-exit seen from here, so the ~0.7 ms spawn cost is in every number
 //      (measured separately as "spawn overhead" with /bin/true);
@@ -210,7 +210,8 @@ for (const args of commandLines) {
   const t0 = performance.now();
   for (let w = 0; w < warmup; w++) for (const x of active) timeOnce(x.argv);
   for (let r = 0; r < runs; r++) {
-    for (const x of active) {
+    // A B, then B A, ...: whoever runs second never has a systematic edge.
+    for (const x of r % 2 === 0 ? active : [...active].reverse()) {
       const before = failedRuns;
       x.sample.times_ms.push(timeOnce(x.argv));
       if (failedRuns !== before) x.sample.failed_runs = (x.sample.failed_runs ?? 0) + 1;

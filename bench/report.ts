@@ -144,7 +144,7 @@ for (const h of hosts) {
 L.push("");
 L.push(
   "Times are wall-clock milliseconds from spawn to exit as seen by the harness, median " +
-    "with the interquartile range in parentheses; ours and the peer run in turn (A B A B …) " +
+    "with the interquartile range in parentheses; ours and the peer run in turn (A B, B A, A B, …) " +
     "on the same tree in the same mount namespace. Peak RSS is the largest `%M` of " +
     '`/usr/bin/time` over the memory runs, in MiB. "same output" compares stdout of the ' +
     "two tools, ignoring trailing whitespace (1.2.0 ends text listings with a blank line).",

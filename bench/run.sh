@@ -5,7 +5,7 @@
 # /usr/lib/mdevctl). Writes bench/results.md; raw samples stay in bench/hosts/*.json.
 #
 # Knobs (environment):
-#   MDEVCTL_OURS       our command line (default: dist/mdevctl if present, else
+#   MDEVCTL_OURS       our command line (default: dist/mdevctl if newer than the sources, else
 #                      "<deno> run -A --no-config cli.ts")
 #   MDEVCTL_PEER       the reference (default /usr/bin/mdevctl, installed with apt if missing)
 #   MDEVCTL_FLOOR      the bare Deno floor (default: derived from the launcher of ours, the
@@ -50,9 +50,11 @@ if [ -z "${MDEVCTL_PEER:-}" ] && [ ! -x /usr/bin/mdevctl ]; then apt_install mde
 # --- our command line -----------------------------------------------------------------
 if [ -n "${MDEVCTL_OURS:-}" ]; then
   ours=$MDEVCTL_OURS
-elif [ -x "$top/dist/mdevctl" ]; then
+elif [ -x "$top/dist/mdevctl" ] &&
+  [ -z "$(find "$top/cli.ts" "$top/lib" -name '*.ts' -newer "$top/dist/mdevctl" 2>/dev/null | head -1)" ]; then
   ours=$top/dist/mdevctl
 else
+  [ -x "$top/dist/mdevctl" ] && say "dist/mdevctl is older than the sources: measuring cli.ts"
   ours="$DENO run -A --no-config $top/cli.ts"
 fi
 
