@@ -304,13 +304,16 @@ function compare(s: Scenario, deb: SideRun, ours: SideRun, hd: string, ho: strin
   }
   const sdiff = lineDiff(sd, so, "debian", "ours  ");
   if (sdiff.length) problems.push("    final state differs (sysfs / config tree):", ...sdiff);
-  const ld = nd(deb.log).split("\n").filter(Boolean), lo = no(ours.log).split("\n").filter(Boolean);
+  const ld = s.expectOursLog && !SELFTEST
+    ? s.expectOursLog
+    : nd(deb.log).split("\n").filter(Boolean);
+  const lo = no(ours.log).split("\n").filter(Boolean);
   if (ld.join("\n") !== lo.join("\n")) {
     problems.push("    callout/notifier log differs:");
     const n = Math.max(ld.length, lo.length);
     for (let k = 0; k < n; k++) {
       if (ld[k] === lo[k]) continue;
-      if (ld[k] !== undefined) problems.push(`      - debian[${k}]: ${ld[k]}`);
+      if (ld[k] !== undefined) problems.push(`      - expected[${k}]: ${ld[k]}`);
       if (lo[k] !== undefined) problems.push(`      + ours  [${k}]: ${lo[k]}`);
     }
   }
@@ -338,6 +341,12 @@ function validate(scenarios: Scenario[]): string[] {
     names.add(s.name);
     const all = [...(s.diffs ?? []), ...s.cmds.flatMap((c) => c.diffs ?? [])];
     for (const id of all) if (!DIFF_BY_ID.has(id)) errs.push(`${s.name}: unknown difference ${id}`);
+    const scenarioMech = new Set(
+      (s.diffs ?? []).flatMap((id) => DIFF_BY_ID.get(id)?.mechanism ?? []),
+    );
+    if (s.expectOursLog && !scenarioMech.has("expect-log")) {
+      errs.push(`${s.name}: expectOursLog without an expect-log difference`);
+    }
     for (const c of s.cmds) {
       const ids = [...(s.diffs ?? []), ...(c.diffs ?? [])];
       const mech = new Set(ids.flatMap((id) => DIFF_BY_ID.get(id)?.mechanism ?? []));

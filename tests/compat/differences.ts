@@ -27,6 +27,8 @@
 //   "host"          the fake host is built differently for Debian (see
 //                   `debianHost`); the scenario compares everything else as usual.
 //   "state"         `normState` is applied to both final-state listings.
+//   "expect-log"    the scenario gives `expectOursLog` (the callout log lines
+//                   ours must produce) instead of comparing with Debian's log.
 //   "nonempty-stdout" stdout is not compared; ours must print something (exit
 //                   status is still compared).
 
@@ -40,7 +42,8 @@ export type Mechanism =
   | "debian-alt"
   | "host"
   | "state"
-  | "nonempty-stdout";
+  | "nonempty-stdout"
+  | "expect-log";
 
 export interface Difference {
   id: string;
@@ -175,6 +178,15 @@ export const DIFFERENCES: Difference[] = [
     // scripts that would both claim a device, so none of this shows.
   },
   {
+    id: "define-running-attrs-order",
+    source: "§5.1, §8.4, §8.9, §11 rows 12/13",
+    debian:
+      "define of a running device asks the callout for attributes before the pre callout; pre/post stdin include them; a failing get aborts before pre",
+    ours:
+      "pre runs first with the config as computed before the primary step (no callout attrs); get/attributes is part of the primary step; its failure gives post state failure",
+    mechanism: ["expect-log"],
+  },
+  {
     id: "active-list-attrs",
     source: "§1.6, §11 row 11",
     debian: "active `list` of a defined device shows the definition's attributes (and type)",
@@ -187,6 +199,23 @@ export const DIFFERENCES: Difference[] = [
     debian: "one corrupt config aborts `list -d` (exit 1)",
     ours: "warning naming the file, the rest is listed, exit 0",
     mechanism: ["expect-ours"],
+  },
+  {
+    id: "no-self-check",
+    source: "§0.3, §1.3, §11 row 3",
+    debian:
+      "every command (even --version) fails when /etc/mdevctl.d/scripts.d/{callouts,notifiers} is missing",
+    ours: "no start-up check; a missing script directory is an empty one",
+    mechanism: ["expect-ours"],
+  },
+  {
+    id: "negative-instances",
+    source: "§0.8, §16.7",
+    debian: "a negative available_instances passes the availability check (create is written)",
+    ours: "a negative available_instances means no instances: start fails, nothing written",
+    mechanism: ["debian-alt", "expect-ours"],
+    // Such a start has `debianAlt: []` (Debian's final state is then the
+    // unchanged one ours must leave) and `expectOurs: {status: 1, stdout: ""}`.
   },
   {
     id: "undefine-empty-parent",

@@ -16,6 +16,8 @@ export interface TypeSpec {
   label?: string | null;
   /** null: no `description` file; "\n" inside is kept */
   description?: string | null;
+  /** `create` is a directory, so writing it fails (EISDIR) */
+  createIsDir?: boolean;
 }
 
 export interface ParentSpec {
@@ -34,6 +36,10 @@ export interface ActiveSpec {
   attrFiles?: string[];
   /** no mdev_type link (a half-created device) */
   noTypeLink?: boolean;
+  /** attribute names created as directories (writing them fails) */
+  attrDirs?: string[];
+  /** `remove` is a directory, so writing it fails (EISDIR) */
+  removeIsDir?: boolean;
 }
 
 export interface DefinedSpec {
@@ -70,6 +76,8 @@ export interface HostSpec {
   notifiers?: NotifierSpec[];
   /** input files under H/in, referenced in commands as @IN/<name> */
   inputs?: Record<string, string>;
+  /** no /etc/mdevctl.d/scripts.d (1.2.0's start-up self-check fails) */
+  noScriptsDir?: boolean;
 }
 
 export const DEFAULT_TYPE: Required<Omit<TypeSpec, "name">> = {
@@ -77,6 +85,7 @@ export const DEFAULT_TYPE: Required<Omit<TypeSpec, "name">> = {
   api: "vfio-pci",
   label: null,
   description: null,
+  createIsDir: false,
 };
 
 function devPath(p: ParentSpec): string {
@@ -137,8 +146,10 @@ export async function buildHost(h: string, spec: HostSpec, debianSide: boolean):
       "sys/class/mdev_bus",
       "sys/bus/mdev/devices",
       "sys/devices",
-      "etc/mdevctl.d/scripts.d/callouts",
-      "etc/mdevctl.d/scripts.d/notifiers",
+      "etc/mdevctl.d",
+      ...(spec.noScriptsDir
+        ? []
+        : ["etc/mdevctl.d/scripts.d/callouts", "etc/mdevctl.d/scripts.d/notifiers"]),
       "usr/lib/mdevctl/scripts.d/callouts",
       "usr/lib/mdevctl/scripts.d/notifiers",
       "in",
@@ -162,7 +173,8 @@ export async function buildHost(h: string, spec: HostSpec, debianSide: boolean):
       await writeFile(`${td}/device_api`, `${t.api}\n`, 0o444);
       if (t.label !== null) await writeFile(`${td}/name`, `${t.label}\n`, 0o444);
       if (t.description !== null) await writeFile(`${td}/description`, `${t.description}\n`, 0o444);
-      await writeFile(`${td}/create`, "", 0o200);
+      if (t.createIsDir) await mk(`${td.slice(h.length + 1)}/create`);
+      else await writeFile(`${td}/create`, "", 0o200);
       await mk(`${td.slice(h.length + 1)}/devices`);
     }
   }
@@ -175,8 +187,10 @@ export async function buildHost(h: string, spec: HostSpec, debianSide: boolean):
     if (!a.noTypeLink) {
       await Deno.symlink(`${real}/mdev_supported_types/${a.type}`, `${h}${dd}/mdev_type`);
     }
-    await writeFile(`${h}${dd}/remove`, "", 0o200);
+    if (a.removeIsDir) await mk(`${dd.slice(1)}/remove`);
+    else await writeFile(`${h}${dd}/remove`, "", 0o200);
     for (const f of a.attrFiles ?? []) await writeFile(`${h}${dd}/${f}`, "", 0o644);
+    for (const f of a.attrDirs ?? []) await mk(`${dd.slice(1)}/${f}`);
     await Deno.symlink(dd, `${h}/sys/bus/mdev/devices/${a.uuid}`);
     if (!a.noTypeLink) {
       // the real kernel lists the device under the type's devices/ dir too

@@ -35,6 +35,8 @@ export interface Scenario {
   cmds: Command[];
   /** differences applying to the whole scenario (all commands and state) */
   diffs?: string[];
+  /** the callout log ours must write (needs an expect-log difference) */
+  expectOursLog?: string[];
 }
 
 // ---------------------------------------------------------------- fixtures
@@ -1018,6 +1020,13 @@ export const SCENARIOS: Scenario[] = [
       { args: ["define", "-u", B] },
       { args: ["list", "-d", "-v"], diffs: TXT },
     ],
+    diffs: ["define-running-attrs-order"],
+    expectOursLog: [
+      `attrs-i915: pre define none ${T1} ${P1} ${A} {"mdev_type":"${T1}","start":"auto","attrs":[]}`,
+      `attrs-i915: post define success ${T1} ${P1} ${A} {"mdev_type":"${T1}","start":"auto","attrs":[]}`,
+      `attrs-nvidia: pre define none ${N1} ${P2} ${B} {"mdev_type":"${N1}","start":"manual","attrs":[]}`,
+      `attrs-nvidia: post define failure ${N1} ${P2} ${B} {"mdev_type":"${N1}","start":"manual","attrs":[]}`,
+    ],
   },
   {
     name: "callout-dirs-primary",
@@ -1076,5 +1085,95 @@ export const SCENARIOS: Scenario[] = [
       { args: ["undefine", "-u", C] },
     ],
     diffs: ["undefine-empty-parent"],
+  },
+  {
+    name: "kernel-write-errors",
+    covers: "§7 step 6/7, §5.5: create/remove/attribute writes that fail (EISDIR), rollback",
+    host: {
+      parents: [{ name: P1, types: [{ name: T1, available: "2", createIsDir: true }] }, parent2],
+      active: [
+        { uuid: A, parent: P2, type: N1, removeIsDir: true },
+        {
+          uuid: B,
+          parent: "pending",
+          type: "none",
+          noTypeLink: true,
+          attrFiles: ["ok"],
+          attrDirs: ["bad"],
+        },
+      ],
+      defined: [def(P2, B, N2, "manual", [{ ok: "1" }, { bad: "2" }, { never: "3" }])],
+    },
+    cmds: [
+      { args: ["start", "-u", C, "-p", P1, "-t", T1], sameError: true },
+      { args: ["stop", "-u", A], sameError: true },
+      { args: ["start", "-u", B], sameError: true },
+    ],
+  },
+  {
+    name: "types-broken-parent",
+    covers: "§0.6, §5.7: a parent without mdev_supported_types or a garbled type file",
+    host: {
+      parents: [
+        { name: P2, types: [{ name: N1, available: "3" }, { name: N2, available: "abc" }] },
+        parentNoSupport,
+      ],
+    },
+    cmds: [
+      {
+        args: ["types"],
+        diffs: ["bad-file-skipped"],
+        expectOurs: {
+          status: 0,
+          stdout: `0000:00:03.0\n  ${N1}\n    Available instances: 3\n    Device API: vfio-pci\n`,
+        },
+      },
+      {
+        args: ["types", "-p", "0000:00:04.0"],
+        diffs: ["bad-file-skipped"],
+        expectOurs: { status: 0, stdout: "" },
+      },
+      { args: ["start", "-u", A, "-p", P2, "-t", N2], sameError: true },
+      { args: ["start", "-u", A, "-p", P2, "-t", N1] },
+    ],
+  },
+  {
+    name: "no-self-check",
+    covers: "§0.3: no /etc/mdevctl.d/scripts.d — 1.2.0 refuses everything, ours works",
+    host: { parents: std, active: [{ uuid: A, parent: P1, type: T1 }], noScriptsDir: true },
+    cmds: [
+      {
+        args: ["list"],
+        diffs: ["no-self-check"],
+        expectOurs: { status: 0, stdout: `${A} ${P1} ${T1} manual\n` },
+      },
+      {
+        args: ["list", "-d", "--dumpjson"],
+        diffs: ["no-self-check"],
+        expectOurs: { status: 0, stdout: "[]\n" },
+      },
+      { args: ["--version"], diffs: ["no-self-check"], expectOurs: { status: 0 } },
+      {
+        args: ["types", "-p", P3],
+        diffs: ["no-self-check"],
+        expectOurs: {
+          status: 0,
+          stdout: `${P3}\n  ${V1}\n    Available instances: 65535\n    Device API: vfio-ccw\n`,
+        },
+      },
+    ],
+  },
+  {
+    name: "negative-instances",
+    covers: "§0.8, §16.7: available_instances -1 is no instances",
+    host: { parents: [{ name: P1, types: [{ name: T1, available: "-1" }] }] },
+    cmds: [
+      {
+        args: ["start", "-u", A, "-p", P1, "-t", T1],
+        diffs: ["negative-instances"],
+        debianAlt: [],
+        expectOurs: { status: 1, stdout: "" },
+      },
+    ],
   },
 ];
