@@ -361,7 +361,28 @@ function validate(scenarios: Scenario[]): string[] {
   return errs;
 }
 
+/** `compat.ts --list-differences`: the table, with the scenarios using each */
+function listDifferences(): void {
+  for (const d of DIFFERENCES) {
+    const users = SCENARIOS.filter((s) =>
+      (s.diffs ?? []).includes(d.id) || s.cmds.some((c) => (c.diffs ?? []).includes(d.id))
+    ).map((s) => s.name);
+    console.log(
+      `${d.id}  [${d.source}]  mechanism: ${d.mechanism.join(", ")}${d.global ? " (global)" : ""}`,
+    );
+    console.log(`  Debian 1.2.0: ${d.debian}`);
+    console.log(`  ours:         ${d.ours}`);
+    console.log(
+      `  scenarios:    ${d.global ? "all" : users.join(", ") || "(none: documentation only)"}`,
+    );
+  }
+}
+
 async function main(): Promise<number> {
+  if (Deno.args.includes("--list-differences")) {
+    listDifferences();
+    return 0;
+  }
   const errs = validate(SCENARIOS);
   if (errs.length) {
     for (const e of errs) console.log(`scenario table error: ${e}`);

@@ -3,6 +3,7 @@
 # Needs root and `unshare` (private mount namespaces).  Outside CI it reports
 # a skip when it cannot run; with CI=true that is a failure.
 set -u
+# `run.sh --list-differences` prints the table of deliberate differences.
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 
@@ -18,6 +19,9 @@ cannot_run() {
   exit 0
 }
 
+if [ "${1:-}" = "--list-differences" ]; then
+  exec "${DENO:-$repo/node_modules/.bin/deno}" run --allow-all --no-config "$here/compat.ts" --list-differences
+fi
 [ "$(id -u)" = 0 ] || cannot_run "not root"
 command -v unshare >/dev/null 2>&1 || cannot_run "no unshare command"
 unshare -m --propagation private true 2>/dev/null || cannot_run "unshare -m does not work here"

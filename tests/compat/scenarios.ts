@@ -1176,4 +1176,34 @@ export const SCENARIOS: Scenario[] = [
       },
     ],
   },
+  {
+    name: "force-without-failing-callout",
+    covers:
+      "§4.5 --force accepted by define/modify/start/stop/undefine; no effect when callouts pass",
+    host: {
+      parents: std,
+      active: [{ uuid: B, parent: P2, type: N1 }],
+      callouts: [{ name: "log" }],
+    },
+    diffs: ["undefine-empty-parent"],
+    cmds: [
+      {
+        args: ["define", "-u", A, "-p", P1, "-t", T1, "--force"],
+        diffs: ["force-option"],
+        debianAlt: [["define", "-u", A, "-p", P1, "-t", T1]],
+      },
+      {
+        args: ["modify", "-u", A, "--auto", "-f"],
+        diffs: ["force-option"],
+        debianAlt: [["modify", "-u", A, "--auto"]],
+      },
+      { args: ["start", "-u", A, "-f"], diffs: ["force-option"], debianAlt: [["start", "-u", A]] },
+      { args: ["stop", "-f", "-u", B], diffs: ["force-option"], debianAlt: [["stop", "-u", B]] },
+      {
+        args: ["undefine", "--force", "-u", A],
+        diffs: ["force-option"],
+        debianAlt: [["undefine", "-u", A]],
+      },
+    ],
+  },
 ];
