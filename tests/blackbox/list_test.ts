@@ -121,7 +121,7 @@ Deno.test("list: parents named like integers keep byte order in JSON", () =>
       await host.define(p, U1, { mdev_type: "t", start: "manual" });
     }
     const r = await host.run(["list", "-d", "--dumpjson"]);
-    const keys = [...r.stdout.matchAll(/^    "([^"]+)": \[/gm)].map((m) => m[1]);
+    const keys = [...r.stdout.matchAll(/^ {4}"([^"]+)": \[/gm)].map((m) => m[1]);
     assertEquals(keys, ["0.0.26ab", "1234", "zeta"]);
     assertEquals(JSON.parse(r.stdout)[0]["1234"][0][U1].mdev_type, "t");
   }));
