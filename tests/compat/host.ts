@@ -152,6 +152,7 @@ export async function buildHost(h: string, spec: HostSpec, debianSide: boolean):
         : ["etc/mdevctl.d/scripts.d/callouts", "etc/mdevctl.d/scripts.d/notifiers"]),
       "usr/lib/mdevctl/scripts.d/callouts",
       "usr/lib/mdevctl/scripts.d/notifiers",
+      "run/lock",
       "in",
       "out",
       "cwd",

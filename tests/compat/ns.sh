@@ -1,7 +1,7 @@
 #!/bin/bash
 # Runs inside `unshare -m --propagation private` (a private mount namespace):
-# bind-mounts the fake host H over /sys, /etc/mdevctl.d and /usr/lib/mdevctl,
-# then runs the generated command list H/cmds.sh.  Nothing is mounted or
+# bind-mounts the fake host H over /sys, /etc/mdevctl.d, /usr/lib/mdevctl and
+# /run/lock, then runs the generated command list H/cmds.sh.  Nothing is mounted or
 # created outside the namespace; directories missing on the real host are
 # provided by an overlay of their parent whose upper layer lives in H.
 # Exit status 90 means the namespace could not be set up.
@@ -29,6 +29,8 @@ place() {
 mount --bind "$H/sys" /sys || fail "bind on /sys failed"
 place "$H/etc/mdevctl.d" /etc/mdevctl.d
 place "$H/usr/lib/mdevctl" /usr/lib/mdevctl
+# ours keeps its lock file in /run/lock (spec §0.5): give each run its own
+place "$H/run/lock" /run/lock
 
 cd "$H/cwd" || fail "no cwd"
 umask 022
