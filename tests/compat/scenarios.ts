@@ -1206,4 +1206,79 @@ export const SCENARIOS: Scenario[] = [
       },
     ],
   },
+  {
+    name: "odd-entries-skipped",
+    covers: "§1.5 step 4/5, §1.6 step 2/3: non-uuid names and half-created devices are skipped",
+    host: {
+      parents: std,
+      active: [
+        { uuid: A, parent: P1, type: T1 },
+        { uuid: "invalid-uuid-value", parent: P1, type: T1 },
+        { uuid: B, parent: P2, type: N1, noTypeLink: true },
+      ],
+      defined: [
+        def(P1, C, T1),
+        { parent: P1, uuid: "README", json: "not a config" },
+        def(P2, D, N2),
+      ],
+    },
+    cmds: [
+      { args: ["list"], diffs: TXT },
+      { args: ["list", "--dumpjson"] },
+      { args: ["list", "-d"], diffs: TXT },
+      { args: ["list", "-d", "--dumpjson"] },
+      { args: ["stop", "-u", A] },
+    ],
+  },
+  {
+    name: "config-rewrite",
+    covers:
+      "§2.2/2.3: hand-written configs (no attrs key, extra keys, odd start, trailing newline) are rewritten canonically",
+    host: {
+      parents: std,
+      defined: [
+        { parent: P1, uuid: A, json: `{"start":"auto","mdev_type":"${T1}","extra":{"x":[1,2]}}\n` },
+        {
+          parent: P2,
+          uuid: B,
+          json: `{\n\t"mdev_type": "${N1}",\n\t"start": 5,\n\t"attrs": null\n}\n\n`,
+        },
+        {
+          parent: P2,
+          uuid: C,
+          json:
+            `{"mdev_type":"${N2}","start":"manual","attrs":[{"k":"v"}],"attrs":[{"dup":"last wins"}]}`,
+        },
+      ],
+    },
+    cmds: [
+      { args: ["list", "-d", "-v"], diffs: TXT },
+      { args: ["list", "-d", "--dumpjson"] },
+      { args: ["modify", "-u", A, "--manual"] },
+      { args: ["modify", "-u", B, "--addattr", "q", "--value", 'a"b\\c\té'] },
+      { args: ["modify", "-u", C, "--delattr"] },
+      { args: ["list", "-d", "-v"], diffs: TXT },
+    ],
+  },
+  {
+    name: "types-whitespace",
+    covers: "§5.7 step 3: values trimmed, description newlines joined, empty name omitted",
+    host: {
+      parents: [{
+        name: P1,
+        types: [
+          {
+            name: "t-spaces",
+            available: "  7 ",
+            api: " vfio-pci\t",
+            label: "  Spaced Name  ",
+            description: "\nfirst\n\nlast\n",
+          },
+          { name: "t-empty", available: "0", label: "", description: "" },
+          { name: "T-upper", available: "1", label: "Upper", description: "one line" },
+        ],
+      }],
+    },
+    cmds: [{ args: ["types"], diffs: TXT }, { args: ["types", "--dumpjson"] }],
+  },
 ];
