@@ -74,13 +74,19 @@ floor_from_line() {
 floor_note=""
 derive_floor() {
   local first=${ours%% *} line
-  if [ -f "$first" ] && [ "$(head -c 2 "$first")" = "#!" ] && grep -q '^exec .* run ' "$first"; then
+  if line=$(floor_from_line "$ours"); then
+    # "deno run FLAGS SCRIPT": the same with the empty script
+    floor_note="ours with bench/empty.ts as the script"
+    echo "$line"
+    return 0
+  elif [ -f "$first" ] && [ "$(head -c 2 "$first")" = "#!" ] && grep -q '^exec .* run ' "$first"; then
     # shell launcher: take its exec line, unquote it, drop "$@"
     line=$(grep -m1 '^exec .* run ' "$first" | sed -e 's/^exec //' -e 's/"\$@"//g' -e "s/'//g")
     floor_note="derived from the exec line of $first"
     floor_from_line "$line" && return 0
-  elif [ -f "$first" ] && [ "$(head -c 4 "$first" | od -An -c | tr -d ' ')" = '177ELF' ]; then
-    # deno compile'd binary: compile the empty script the same way
+  elif [ "$first" = "$ours" ] && [ -f "$first" ] &&
+    [ "$(head -c 4 "$first" | od -An -c | tr -d ' ')" = '177ELF' ]; then
+    # a deno compile'd binary: compile the empty script the same way
     local bin=$here/hosts/floor-compiled
     if DENO_NO_UPDATE_CHECK=1 "$DENO" compile --quiet -A --no-prompt --no-config --no-lock \
       --deny-net -o "$bin" "$here/empty.ts" >/dev/null 2>&1; then
@@ -88,12 +94,6 @@ derive_floor() {
       echo "$bin"
       return 0
     fi
-  else
-    line=$(floor_from_line "$ours") && {
-      floor_note="ours with bench/empty.ts as the script"
-      echo "$line"
-      return 0
-    }
   fi
   floor_note="default (could not derive from '$ours')"
   echo "$DENO run -A --no-config $here/empty.ts"
