@@ -99,6 +99,8 @@ async function scanParent(
   const devices = await Promise.all(entries.map(async (entry) => {
     // Symlinked configs are ignored here and everywhere else (decision §0.8).
     if (!entry.isFile) return null;
+    // A writer killed mid-way may leave its temporary file behind.
+    if (entry.name.startsWith(".") && entry.name.endsWith(".tmp")) return null;
     const uuid = parseUuid(entry.name);
     if (uuid === null) {
       warn(`Can't determine uuid for file '${entry.name}'`);

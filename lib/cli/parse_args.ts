@@ -144,13 +144,12 @@ export function parseCommand(
   }
 
   if (helpSeen) return { kind: "help", command: program === "lsmdev" ? undefined : command };
+  if (command.legacy) return legacyArgs(command, errors.length > 0 ? null : tokens, positionals);
   if (errors.length > 0) throw new UsageError(errors[0]!, usage);
   if (versionSeen) {
     const name = program === "lsmdev" ? "lsmdev" : `mdevctl-${command.name}`;
     return { kind: "version", text: `${name} ${VERSION}` };
   }
-
-  if (command.legacy) return legacyArgs(command, tokens, positionals);
 
   const options = new Map<string, string | true>();
   for (const t of tokens) {
@@ -267,12 +266,16 @@ function checkRelations(
   }
 }
 
-function legacyArgs(command: CommandSpec, tokens: Token[], positionals: string[]): ParseOutcome {
+function legacyArgs(
+  command: CommandSpec,
+  tokens: Token[] | null,
+  positionals: string[],
+): ParseOutcome {
   const declared = command.positionals ?? [];
   const usage = `Usage: mdevctl ${command.name}${
     declared.map((p) => ` <${p.name.toLowerCase()}>`).join("")
   }`;
-  if (tokens.length > 0) throw new LegacyUsageError(usage);
+  if (tokens === null || tokens.length > 0) throw new LegacyUsageError(usage);
   if (positionals.length !== declared.length) throw new LegacyUsageError(usage);
   return { kind: "run", command, args: { options: new Map(), positionals } };
 }

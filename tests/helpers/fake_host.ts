@@ -176,8 +176,8 @@ export class FakeHost {
     return result;
   }
 
-  /** Runs mdevctl (or lsmdev) against this host. */
-  async run(args: string[], options: RunOptions = {}): Promise<RunResult> {
+  /** Starts mdevctl (or lsmdev) against this host; the caller collects it. */
+  async spawn(args: string[], options: RunOptions = {}): Promise<Deno.ChildProcess> {
     const env: Record<string, string> = {
       MDEVCTL_ENV_ROOT: this.root,
       ...(options.lsmdev ? { MDEVCTL_ARGV0: "/usr/sbin/lsmdev" } : {}),
@@ -198,12 +198,8 @@ export class FakeHost {
       command = new Deno.Command(program, { args, ...common });
     } else {
       const scripts = await this.scripts();
-      const readable = [
-        this.root,
-        ...(options.stdin === undefined ? [] : ["/dev/stdin", "/proc/self/fd/0"]),
-      ];
       const perms = [
-        `--allow-read=${readable.join(",")}`,
+        `--allow-read=${this.root}`,
         `--allow-write=${this.root}`,
         "--allow-env",
         ...(scripts.length > 0 ? [`--allow-run=${scripts.join(",")}`] : []),
@@ -228,7 +224,12 @@ export class FakeHost {
       await writer.write(new TextEncoder().encode(options.stdin));
       await writer.close();
     }
-    const out = await child.output();
+    return child;
+  }
+
+  /** Runs mdevctl (or lsmdev) against this host to completion. */
+  async run(args: string[], options: RunOptions = {}): Promise<RunResult> {
+    const out = await (await this.spawn(args, options)).output();
     return {
       code: out.code,
       stdout: new TextDecoder().decode(out.stdout),
