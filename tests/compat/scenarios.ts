@@ -543,7 +543,7 @@ export const SCENARIOS: Scenario[] = [
       },
     },
     cmds: [
-      { args: ["define", "-u", B, "--jsonfile", "@IN/ok.json"], sameError: false },
+      { args: ["define", "-u", B, "--jsonfile", "@IN/ok.json"], sameError: true },
       { args: ["define", "-u", A, "-p", P1, "--jsonfile", "@IN/ok.json"], sameError: true },
       { args: ["define", "-u", B, "-p", P1, "--jsonfile", "@IN/nostart.json"], sameError: true },
       { args: ["define", "-u", B, "-p", P1, "--jsonfile", "@IN/nulltype.json"], sameError: true },
@@ -849,7 +849,7 @@ export const SCENARIOS: Scenario[] = [
         stdin: `{"mdev_type":"${T1}","start":"auto","attrs":[]}`,
       },
       { args: ["start", "-u", B, "--jsonfile", "@IN/plain.json"], sameError: true },
-      { args: ["start", "-u", B, "-p", P1, "--jsonfile", "@IN/missing.json"] },
+      { args: ["start", "-u", B, "-p", P1, "--jsonfile", "@IN/missing.json"], sameError: true },
     ],
   },
   {
