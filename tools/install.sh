@@ -126,7 +126,6 @@ do_install() {
   substitute "$top/systemd/mdevctl-autostart@.service.in" \
     "$(d "$SYSTEMDUNITDIR/mdevctl-autostart@.service")"
 
-  local gen
   gen=$(mktemp -d)
   trap 'rm -rf "$gen"' EXIT
   generate "$gen"

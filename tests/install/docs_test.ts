@@ -1,0 +1,210 @@
+/**
+ * The generated man page and shell completions: the page renders with groff
+ * without warnings and documents every command and option of the command
+ * table; the bash completion loads and completes options and values.
+ */
+import { deepEqual, equal, ok } from "node:assert/strict";
+import { COMMANDS } from "../../lib/cli/command_table.ts";
+
+const TOP = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
+const RUN_HERE = Deno.env.get("MDEVCTL_TEST_TARGET") !== "source";
+const DENO = new TextDecoder().decode(
+  new Deno.Command(`${TOP}/tools/deno_path.sh`).outputSync().stdout,
+).trim();
+
+async function run(cmd: string[], env: Record<string, string> = {}, stdin?: string) {
+  const child = new Deno.Command(cmd[0]!, {
+    args: cmd.slice(1),
+    env,
+    cwd: TOP,
+    stdin: stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (stdin !== undefined) {
+    const w = child.stdin.getWriter();
+    await w.write(new TextEncoder().encode(stdin));
+    await w.close();
+  }
+  const out = await child.output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+const have = async (program: string) =>
+  (await run(["sh", "-c", `command -v ${program}`])).code === 0;
+
+let generated: Promise<string> | undefined;
+/** Man page and completions, generated once into a temporary directory. */
+function outDir(): Promise<string> {
+  generated ??= (async () => {
+    const dir = await Deno.makeTempDir({ prefix: "mdevctl-gen-" });
+    globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
+    const r = await run(["bash", "tools/install.sh", "generate", dir]);
+    equal(r.code, 0, r.stderr);
+    return dir;
+  })();
+  return generated;
+}
+
+const test = (name: string, fn: () => Promise<void>) =>
+  Deno.test({ name: `docs: ${name}`, ignore: !RUN_HERE, fn });
+
+/** Every option word of every command, short and long. */
+function optionWords(): string[] {
+  return COMMANDS.flatMap((c) =>
+    c.options.filter((o) => !o.hidden).flatMap((o) => [
+      ...(o.short ? [`-${o.short}`] : []),
+      `--${o.long}`,
+    ])
+  );
+}
+
+test("the man page renders with groff without warnings", async () => {
+  if (!(await have("groff"))) {
+    console.log("SKIPPED: groff missing (apt-get install groff-base)");
+    return;
+  }
+  const page = `${await outDir()}/mdevctl.8`;
+  const r = await run(["groff", "-man", "-Tutf8", "-ww", "-z", page]);
+  equal(r.stderr, "");
+  equal(r.code, 0);
+});
+
+test("the man page documents every command, option and variable", async () => {
+  if (!(await have("groff"))) {
+    console.log("SKIPPED: groff missing (apt-get install groff-base)");
+    return;
+  }
+  const page = `${await outDir()}/mdevctl.8`;
+  // Wide lines and no hyphenation, so words stay whole; typographic dashes as ASCII.
+  const r = await run(["groff", "-man", "-Tutf8", "-P-cbou", "-rLL=2000n", "-rHY=0", page]);
+  equal(r.code, 0, r.stderr);
+  const text = r.stdout.replace(/[\u2010\u2212\u2011]/g, "-");
+  const sections = ["NAME", "SYNOPSIS", "DESCRIPTION", "COMMANDS", "ORIGINAL COMMANDS", "OPTIONS"];
+  sections.push("CONFIGURATION FILE FORMAT", "CALLOUT SCRIPTS", "ENVIRONMENT", "FILES");
+  sections.push("EXIT STATUS", "SEE ALSO");
+  for (const section of sections) ok(new RegExp(`^${section}$`, "m").test(text), section);
+  for (const c of COMMANDS) {
+    ok(new RegExp(`^ {3}${c.name}$`, "m").test(text), `command ${c.name} has a subsection`);
+    for (const p of c.positionals ?? []) ok(text.includes(`mdevctl ${c.name} `), p.name);
+  }
+  for (const word of optionWords()) ok(new RegExp(`(^|[\\s,\\[])${word}\\b`).test(text), word);
+  for (const word of ["-t TYPE", "-e EVENT", "-a ACTION", "-s STATE", "-u UUID", "-p PARENT"]) {
+    ok(text.includes(word), `callout argument ${word}`);
+  }
+  for (
+    const v of [
+      "MDEVCTL_ENV_ROOT",
+      "MDEVCTL_LOG",
+      "MDEVCTL_CALLOUT_TIMEOUT",
+      "MDEVCTL_AUTOSTART_WAIT",
+    ]
+  ) ok(new RegExp(`^ {7}${v}$`, "m").test(text), v);
+  ok(text.includes("default 30"), "callout timeout default");
+  ok(text.includes("(default 10)"), "autostart wait default");
+});
+
+test("man -l shows the page", async () => {
+  if (!(await have("man"))) {
+    console.log("SKIPPED: man missing (apt-get install man-db)");
+    return;
+  }
+  const r = await run(["man", "-l", `${await outDir()}/mdevctl.8`], {
+    MANPAGER: "cat",
+    PAGER: "cat",
+  });
+  equal(r.code, 0, r.stderr);
+  ok(r.stdout.includes("start-parent-mdevs"));
+});
+
+/** Completes the line up to its end with the installed function, as bash would. */
+async function complete(line: string, env: Record<string, string> = {}): Promise<string[]> {
+  const file = `${await outDir()}/mdevctl.bash`;
+  const fn = line.startsWith("lsmdev") ? "_lsmdev" : "_mdevctl";
+  const script = `source '${file}'
+COMP_LINE=$1 COMP_POINT=\${#1}
+read -ra COMP_WORDS <<<"$1"; [[ $1 == *' ' ]] && COMP_WORDS+=("")
+COMP_CWORD=$((\${#COMP_WORDS[@]} - 1))
+${fn}
+printf '%s\\n' "\${COMPREPLY[@]}"`;
+  const r = await run(["bash", "-c", script, "bash", line], env);
+  equal(r.code, 0, r.stderr);
+  equal(r.stderr, "");
+  return r.stdout.split("\n").filter((w) => w);
+}
+
+test("the bash completion loads and registers both programs", async () => {
+  const file = `${await outDir()}/mdevctl.bash`;
+  const r = await run(["bash", "-c", `source '${file}' && complete -p mdevctl lsmdev`]);
+  equal(r.code, 0, r.stderr);
+  equal(r.stdout, "complete -F _mdevctl mdevctl\ncomplete -F _lsmdev lsmdev\n");
+});
+
+test("bash completion offers commands and every option of a command", async () => {
+  const commands = await complete("mdevctl ");
+  for (const c of COMMANDS.filter((c) => !c.hidden)) ok(commands.includes(c.name), c.name);
+  ok(!commands.includes("start-parent-mdevs"));
+  const modify = COMMANDS.find((c) => c.name === "modify")!;
+  const longs = modify.options.map((o) => `--${o.long}`);
+  deepEqual(await complete("mdevctl modify --"), [...longs, "--help"]);
+  const all = await complete("mdevctl modify -");
+  for (const o of modify.options) {
+    ok(all.includes(`--${o.long}`));
+    if (o.short) ok(all.includes(`-${o.short}`));
+  }
+  deepEqual(await complete("lsmdev --d"), ["--defined", "--dumpjson"]);
+});
+
+test("bash completion offers uuids, parents, types and files", async () => {
+  const root = await Deno.makeTempDir({ prefix: "mdevctl-comp-" });
+  try {
+    const u1 = "11111111-1111-0000-0000-000000000000";
+    const u2 = "22222222-2222-0000-0000-000000000000";
+    await Deno.mkdir(`${root}/sys/bus/mdev/devices/${u1}`, { recursive: true });
+    await Deno.mkdir(`${root}/etc/mdevctl.d/0000:00:02.0`, { recursive: true });
+    await Deno.writeTextFile(`${root}/etc/mdevctl.d/0000:00:02.0/${u2}`, "{}");
+    await Deno.mkdir(
+      `${root}/sys/class/mdev_bus/0000:00:02.0/mdev_supported_types/i915-GVTg_V5_4`,
+      {
+        recursive: true,
+      },
+    );
+    await Deno.mkdir(`${root}/sys/class/mdev_bus/matrix/mdev_supported_types/vfio_ap-passthrough`, {
+      recursive: true,
+    });
+    const env = { MDEVCTL_ENV_ROOT: root };
+    deepEqual(await complete("mdevctl stop --uuid ", env), [u1, u2]);
+    deepEqual(await complete("mdevctl start --uuid=2", env), [u2]);
+    deepEqual(await complete("mdevctl start -p ", env), ["0000:00:02.0", "matrix"]);
+    // bash breaks words at ':', so only the part after the last one is replied.
+    deepEqual(await complete("mdevctl start -p 0000:0", env), ["00:02.0"]);
+    deepEqual(await complete("mdevctl start -p matrix -t ", env), ["vfio_ap-passthrough"]);
+    deepEqual(await complete("mdevctl start -t ", env), ["i915-GVTg_V5_4", "vfio_ap-passthrough"]);
+    deepEqual(await complete(`mdevctl create-mdev ${u1} m`, env), ["matrix"]);
+    deepEqual(await complete(`lsmdev -u 1`, env), [u1]);
+    deepEqual(
+      await complete(`mdevctl define --jsonfile ${root}/etc/mdevctl.d/0000:00:02.0/2`, env),
+      [
+        `02.0/${u2}`,
+      ],
+    );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+test("the zsh completion parses (when zsh is installed)", async () => {
+  if (!(await have("zsh"))) {
+    console.log("SKIPPED: zsh missing");
+    return;
+  }
+  const r = await run(["zsh", "-n", `${await outDir()}/_mdevctl`]);
+  equal(r.code, 0, r.stderr);
+});
+
+test("gen_man.ts prints the same page to stdout", async () => {
+  const r = await run([DENO, "run", "--quiet", "--no-lock", "--allow-read", "tools/gen_man.ts"]);
+  equal(r.code, 0, r.stderr);
+  equal(r.stdout, await Deno.readTextFile(`${await outDir()}/mdevctl.8`));
+});
