@@ -323,15 +323,20 @@ async function fakeTools(listOutput = ""): Promise<{ dir: string; log: () => Pro
     `#!/bin/sh\nprintf '%s|' "$@" >>'${log}'; echo >>'${log}'\n` +
       `[ "$1" = list ] && printf '%s' '${listOutput}'\necho "mdevctl ran" >&2\n`,
   );
+  // A file of its own: logger runs beside mdevctl in a pipeline.
   await Deno.writeTextFile(
     `${dir}/logger`,
-    `#!/bin/sh\nprintf 'logger %s: ' "$*" >>'${log}'\ncat >>'${log}'\n`,
+    `#!/bin/sh\nprintf 'logger %s: ' "$*" >>'${log}.logger'\ncat >>'${log}.logger'\n`,
   );
   await Deno.chmod(`${dir}/mdevctl`, 0o755);
   await Deno.chmod(`${dir}/logger`, 0o755);
   return {
     dir,
-    log: async () => (await Deno.readTextFile(log).catch(() => "")).split("\n").filter((l) => l),
+    log: async () => {
+      const calls = await Deno.readTextFile(log).catch(() => "");
+      const logged = await Deno.readTextFile(`${log}.logger`).catch(() => "");
+      return (calls + logged).split("\n").filter((l) => l);
+    },
   };
 }
 
