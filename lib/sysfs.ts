@@ -69,10 +69,15 @@ export interface DeviceFilter {
   parent?: string | undefined;
 }
 
+/**
+ * The entries of a directory that may be absent (no mdev parents or devices):
+ * `null` when it is missing; any other failure is a warning, never silence.
+ */
 async function readDirNames(path: string): Promise<Deno.DirEntry[] | null> {
   try {
     return await Array.fromAsync(Deno.readDir(path));
-  } catch {
+  } catch (e) {
+    if (!isNotFound(e)) warn(`Unable to read directory ${quotePath(path)}: ${describeError(e)}`);
     return null;
   }
 }

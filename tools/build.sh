@@ -25,7 +25,7 @@ fi
 if [ -n "$denort" ] && [ -f "$denort" ]; then
   echo "build: compiled form (deno compile with denort from $denort)"
   DENORT_BIN=$denort DENO_NO_UPDATE_CHECK=1 "$deno" compile --quiet -A --no-prompt \
-    --no-config --no-lock --deny-net -o "$out/mdevctl" "$top/cli.ts"
+    --no-config --no-lock -o "$out/mdevctl" "$top/cli.ts"
   ln -s mdevctl "$out/lsmdev"
   exit 0
 fi
