@@ -2,7 +2,8 @@
 //
 //   deno run -A bench/measure.ts --label NAME --host ROOT --out FILE.json
 //        --ours "CMDLINE" --peer "CMDLINE" --floor "CMDLINE"
-//        [--runs N] [--warmup W] [--mem-runs M] [--parent P] [--commands "list;list -d;..."]
+//        [--runs N] [--warmup W] [--mem-runs M] [--budget SECONDS] [--parent P]
+//        [--commands "list;list -d;..."]
 //
 // Command lines are split on blanks (no shell, no quoting) and run directly, so no shell
 // start-up is measured. For every benchmarked mdevctl command line:
@@ -15,7 +16,9 @@
 //      joins the rotation for `list` only); stdout/stderr go to /dev/null; wall time is
 //      spawn-to-exit seen from here, so the ~0.7 ms spawn cost is in every number
 //      (measured separately as "spawn overhead" with /bin/true);
-//   4. M runs per tool under /usr/bin/time -f %M for peak RSS (max over the runs).
+//   4. M runs per tool under /usr/bin/time for peak RSS (%M, max over the runs) and CPU
+//      time (%U + %S, user + system of the process and its threads, 10 ms resolution),
+//      which suffers less than wall time when other jobs share the machine.
 // Raw samples go to FILE.json; bench/report.ts turns them into bench/results.md.
 
 interface Tool {
@@ -29,6 +32,7 @@ interface Sample {
   reason?: string;
   times_ms: number[];
   maxrss_kib: number[];
+  cpu_ms: number[];
   failed_runs?: number;
 }
 
@@ -37,6 +41,8 @@ interface CommandResult {
   args: string[];
   same_output: boolean | null;
   output_note?: string;
+  /** Set when fewer runs than asked were made (the command is too slow for the budget). */
+  runs?: number;
   samples: Sample[];
 }
 
@@ -67,6 +73,7 @@ const outFile = need("out");
 const runs = int("runs", 11);
 const warmup = int("warmup", 2);
 const memRuns = int("mem-runs", 3);
+const budgetMs = int("budget", 90) * 1000;
 const hostInfo = JSON.parse(Deno.readTextFileSync(`${hostRoot}/.bench-host.json`));
 const parent: string = opts["parent"] ?? hostInfo.firstParent;
 const commandLines = (opts["commands"] ??
@@ -101,8 +108,11 @@ function timeOnce(argv: string[]): number {
   return t1 - t0;
 }
 
-function probe(argv: string[]): { ok: boolean; reason?: string; stdout?: string } {
+function probe(
+  argv: string[],
+): { ok: boolean; reason?: string; stdout?: string; ms?: number } {
   try {
+    const t0 = performance.now();
     const r = new Deno.Command(argv[0]!, {
       args: argv.slice(1),
       stdin: "null",
@@ -115,7 +125,7 @@ function probe(argv: string[]): { ok: boolean; reason?: string; stdout?: string 
       const err = new TextDecoder().decode(r.stderr).trim().split("\n").slice(-3).join(" | ");
       return { ok: false, reason: `exit ${r.code}: ${err.slice(0, 300)}` };
     }
-    return { ok: true, stdout: new TextDecoder().decode(r.stdout) };
+    return { ok: true, stdout: new TextDecoder().decode(r.stdout), ms: performance.now() - t0 };
   } catch (e) {
     return { ok: false, reason: `cannot run ${argv[0]}: ${(e as Error).message}` };
   }
@@ -130,12 +140,13 @@ const haveTime = (() => {
   }
 })();
 
-function maxRssOnce(argv: string[]): number | null {
+/** Max RSS (KiB) and CPU time (user+sys, ms; 10 ms resolution) of one run. */
+function rusageOnce(argv: string[]): { rss: number; cpu: number } | null {
   if (!haveTime) return null;
   const tmp = Deno.makeTempFileSync({ prefix: "bench-rss-" });
   try {
     const r = new Deno.Command(timeBin, {
-      args: ["-f", "%M", "-o", tmp, ...argv],
+      args: ["-f", "%M %U %S", "-o", tmp, ...argv],
       stdin: "null",
       stdout: "null",
       stderr: "null",
@@ -143,8 +154,9 @@ function maxRssOnce(argv: string[]): number | null {
       clearEnv: true,
     }).outputSync();
     if (!r.success) return null;
-    const v = Number(Deno.readTextFileSync(tmp).trim().split("\n").pop());
-    return Number.isFinite(v) ? v : null;
+    const f = (Deno.readTextFileSync(tmp).trim().split("\n").pop() ?? "").split(" ").map(Number);
+    if (f.length !== 3 || !f.every(Number.isFinite)) return null;
+    return { rss: f[0]!, cpu: (f[1]! + f[2]!) * 1000 };
   } finally {
     Deno.removeSync(tmp);
   }
@@ -179,14 +191,17 @@ for (const args of commandLines) {
   const active: { tool: Tool; argv: string[]; sample: Sample }[] = [];
   const samples: Sample[] = [];
   const outputs = new Map<string, string>();
+  const probes: { ms?: number }[] = [];
   for (const tool of lineup) {
     const argv = tool.name === "floor" ? tool.argv : [...tool.argv, ...args];
     const p = tool.name === "floor" ? floorProbe : probe(argv);
+    probes.push(p);
     const sample: Sample = {
       tool: tool.name,
       status: p.ok ? "ok" : "n/a",
       times_ms: [],
       maxrss_kib: [],
+      cpu_ms: [],
     };
     if (!p.ok) sample.reason = p.reason ?? "failed";
     else active.push({ tool, argv, sample });
@@ -207,9 +222,18 @@ for (const args of commandLines) {
         ` vs peer ${JSON.stringify((lb[i] ?? "").slice(0, 120))}`;
     }
   }
+  // A command that is very slow for some tool (a timeout, a wait) gets fewer runs, so the
+  // whole benchmark still ends: N rounds must fit in --budget seconds (default 90).
+  const slowest = Math.max(0, ...probes.map((p) => p.ms ?? 0));
+  let nRuns = runs, nWarm = warmup, nMem = memRuns;
+  if (slowest * active.length * (runs + warmup + memRuns) > budgetMs) {
+    nRuns = Math.max(3, Math.floor(budgetMs / (slowest * active.length)) - 1);
+    nWarm = 0;
+    nMem = 1;
+  }
   const t0 = performance.now();
-  for (let w = 0; w < warmup; w++) for (const x of active) timeOnce(x.argv);
-  for (let r = 0; r < runs; r++) {
+  for (let w = 0; w < nWarm; w++) for (const x of active) timeOnce(x.argv);
+  for (let r = 0; r < nRuns; r++) {
     // A B, then B A, ...: whoever runs second never has a systematic edge.
     for (const x of r % 2 === 0 ? active : [...active].reverse()) {
       const before = failedRuns;
@@ -217,10 +241,13 @@ for (const args of commandLines) {
       if (failedRuns !== before) x.sample.failed_runs = (x.sample.failed_runs ?? 0) + 1;
     }
   }
-  for (let m = 0; m < memRuns; m++) {
+  for (let m = 0; m < nMem; m++) {
     for (const x of active) {
-      const v = maxRssOnce(x.argv);
-      if (v !== null) x.sample.maxrss_kib.push(v);
+      const v = rusageOnce(x.argv);
+      if (v !== null) {
+        x.sample.maxrss_kib.push(v.rss);
+        x.sample.cpu_ms.push(v.cpu);
+      }
     }
   }
   const summary = samples.map((s) =>
@@ -233,6 +260,7 @@ for (const args of commandLines) {
       } s]`,
   );
   const res: CommandResult = { command: cmdName, args, same_output: same, samples };
+  if (nRuns !== runs) res.runs = nRuns;
   if (note !== undefined) res.output_note = note;
   results.push(res);
 }

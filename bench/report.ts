@@ -15,6 +15,7 @@ interface Sample {
   reason?: string;
   times_ms: number[];
   maxrss_kib: number[];
+  cpu_ms?: number[];
   failed_runs?: number;
 }
 interface CommandResult {
@@ -22,6 +23,7 @@ interface CommandResult {
   args: string[];
   same_output: boolean | null;
   output_note?: string;
+  runs?: number;
   samples: Sample[];
 }
 interface HostResult {
@@ -76,6 +78,11 @@ function timeCell(s: Sample | undefined): string {
 function rssCell(s: Sample | undefined): string {
   if (!s || s.status !== "ok" || s.maxrss_kib.length === 0) return "n/a";
   return mib(Math.max(...s.maxrss_kib)).toFixed(1);
+}
+function cpuCell(s: Sample | undefined): string {
+  if (!s || s.status !== "ok" || !s.cpu_ms || s.cpu_ms.length === 0) return "n/a";
+  const m = median(s.cpu_ms);
+  return m < 10 ? "<10" : fmtMs(m);
 }
 function ratio(a: Sample | undefined, b: Sample | undefined): number | null {
   if (!a || !b || a.status !== "ok" || b.status !== "ok") return null;
@@ -146,7 +153,9 @@ L.push(
   "Times are wall-clock milliseconds from spawn to exit as seen by the harness, median " +
     "with the interquartile range in parentheses; ours and the peer run in turn (A B, B A, A B, …) " +
     "on the same tree in the same mount namespace. Peak RSS is the largest `%M` of " +
-    '`/usr/bin/time` over the memory runs, in MiB. "same output" compares stdout of the ' +
+    "`/usr/bin/time` over the memory runs, in MiB; CPU ms is the median user+system time of " +
+    "those runs (10 ms resolution; less disturbed by other jobs than wall time). " +
+    '"same output" compares stdout of the ' +
     "two tools, ignoring trailing whitespace (1.2.0 ends text listings with a blank line).",
 );
 
@@ -165,9 +174,9 @@ for (const h of hosts) {
   );
   L.push("");
   L.push(
-    "| command | Debian 1.2.0 ms | ours ms | ours/Debian | same output | Debian RSS MiB | ours RSS MiB |",
+    "| command | Debian 1.2.0 ms | ours ms | ours/Debian | same output | Debian CPU ms | ours CPU ms | Debian RSS MiB | ours RSS MiB |",
   );
-  L.push("|---|---:|---:|---:|:---:|---:|---:|");
+  L.push("|---|---:|---:|---:|:---:|---:|---:|---:|---:|");
   let oursPeakKib = -1;
   let oursMissingRss = false;
   for (const r of h.results) {
@@ -178,7 +187,7 @@ for (const h of hosts) {
     L.push(
       `| \`${r.command}\` | ${timeCell(peer)} | ${timeCell(ours)} | ${
         q === null ? "n/a" : q.toFixed(2)
-      } | ${same} | ${rssCell(peer)} | ${rssCell(ours)} |`,
+      } | ${same} | ${cpuCell(peer)} | ${cpuCell(ours)} | ${rssCell(peer)} | ${rssCell(ours)} |`,
     );
     if (ours?.status === "ok" && ours.maxrss_kib.length > 0) {
       oursPeakKib = Math.max(oursPeakKib, ...ours.maxrss_kib);

@@ -14,7 +14,9 @@
 #   BENCH_SMALL, BENCH_LARGE   shapes PARENTSxACTIVExDEFINED, default 2x4x4 and 64x256x512
 #   BENCH_RUNS_SMALL, BENCH_RUNS_LARGE   timed runs per tool and command (default 31 and 7)
 #   BENCH_WARMUP_SMALL, BENCH_WARMUP_LARGE   warm-up runs (default 3 and 1)
-#   BENCH_MEM_RUNS     runs under /usr/bin/time for peak RSS (default 3)
+#   BENCH_MEM_RUNS     runs under /usr/bin/time for peak RSS and CPU time (default 3)
+#   BENCH_BUDGET       seconds one command may take per host; a tool that is too slow
+#                      (a timeout, a wait) gets fewer runs (default 90)
 #   BENCH_COMMANDS     ";"-separated mdevctl command lines ("PARENT" = first parent)
 #   BENCH_OUT          report file (default bench/results.md)
 set -euo pipefail
@@ -125,7 +127,7 @@ for h in $hosts; do
   "$DENO" run -A --no-config "$here/gen_host.ts" --out "$root" --shape "$shape"
   args=(--label "$h" --host "$root" --out "$here/hosts/results-$h.json"
     --ours "$ours" --peer "$peer" --floor "$floor"
-    --runs "$runs" --warmup "$warm" --mem-runs "$mem_runs")
+    --runs "$runs" --warmup "$warm" --mem-runs "$mem_runs" --budget "${BENCH_BUDGET:-90}")
   if [ -n "${BENCH_COMMANDS:-}" ]; then
     parent=$(sed -n 's/.*"firstParent": "\(.*\)".*/\1/p' "$root/.bench-host.json")
     args+=(--commands "${BENCH_COMMANDS//PARENT/$parent}")
