@@ -283,6 +283,10 @@ function compare(s: Scenario, deb: SideRun, ours: SideRun, hd: string, ho: strin
       p.push("      stdout differs:", ...textDiff(exp.stdout, o.stdout));
     }
     if (o.status > 0 && o.stderr.trim() === "") p.push("      ours failed with an empty stderr");
+    // spec §0.7: never a crash, no stack traces
+    if (!SELFTEST && /Uncaught|^\s+at .+:\d+:\d+\)?$/m.test(o.stderr)) {
+      p.push("      ours printed an uncaught exception / stack trace (spec §0.7)");
+    }
     if (sameError && o.status !== 0 && errorLine(d.stderr) !== errorLine(o.stderr)) {
       p.push(
         `      error line: expected ${show(errorLine(d.stderr))}, ours ${
