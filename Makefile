@@ -5,7 +5,7 @@ PREFIX ?= /usr
 DENO := $(shell tools/deno_path.sh 2>/dev/null)
 SOURCES := cli.ts mod.ts $(shell find lib -name '*.ts' ! -name '*_test.ts' 2>/dev/null)
 
-.PHONY: all build check test test-unit test-blackbox test-compat test-kernel bench demo \
+.PHONY: all build check test test-all test-compat test-kernel bench demo \
 	install uninstall clean
 
 all: dist/mdevctl
@@ -24,6 +24,10 @@ check:
 # (permissions scoped to each test's root) and of the built program.
 test: dist/mdevctl
 	@tools/run_tests.sh
+
+# Everything CI runs: make test, the Debian comparison and the real kernel.
+test-all: dist/mdevctl
+	@tools/run_all_tests.sh
 
 demo: dist/mdevctl
 	@tools/demo.sh
