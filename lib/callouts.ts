@@ -55,8 +55,8 @@ interface Selected {
 interface RootState {
   /** Callout scripts in search order: primary dir, then deprecated; each sorted. */
   callouts: string[];
-  /** Notifier scripts in directory order. */
-  notifiers: string[];
+  /** Notifier scripts in directory order; read when first needed (never for list). */
+  notifiers: Promise<string[]> | null;
   /** Versioned script (or none) per parent and type. */
   versioned: Map<string, Selected | null>;
 }
@@ -82,13 +82,21 @@ function rootState(env: Environment): Promise<RootState> {
       for (const dir of env.calloutDirs) {
         callouts.push(...(await listDir(dir)).sort(compareBytes));
       }
-      const notifiers: string[] = [];
-      for (const dir of env.notifierDirs) notifiers.push(...await listDir(dir));
-      return { callouts, notifiers, versioned: new Map() };
+      return { callouts, notifiers: null, versioned: new Map() };
     })();
     roots.set(env.root, state);
   }
   return state;
+}
+
+async function notifierScripts(env: Environment): Promise<string[]> {
+  const state = await rootState(env);
+  state.notifiers ??= (async () => {
+    const notifiers: string[] = [];
+    for (const dir of env.notifierDirs) notifiers.push(...await listDir(dir));
+    return notifiers;
+  })();
+  return await state.notifiers;
 }
 
 /** Test hook: forget the directory listings and the capability cache. */
@@ -300,7 +308,7 @@ async function haveCallouts(env: Environment): Promise<boolean> {
 
 /** Runs every notifier (spec §8.8); their outcome is only logged. */
 async function notify(env: Environment, target: Target, action: Action, state: State) {
-  for (const path of (await rootState(env)).notifiers) {
+  for (const path of await notifierScripts(env)) {
     try {
       const result = await invoke(path, target, { event: "notify", action, state, stdin: "" });
       const failure = runFailure(path, result);
@@ -317,7 +325,7 @@ function asMdevError(e: unknown): MdevError {
 
 /** Fills in the attributes of running devices reported by callouts (§1.6 step 5). */
 export async function listAttributes(env: Environment, devices: MdevDevice[]): Promise<void> {
-  if (!(await haveCallouts(env))) return;
+  if (devices.length === 0 || !(await haveCallouts(env))) return;
   for (const device of devices) {
     try {
       const { attrs } = await queryAttributes(env, targetOf(device));

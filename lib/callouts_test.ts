@@ -834,3 +834,13 @@ Deno.test(
     );
   }),
 );
+
+Deno.test(
+  "get-attributes of a device without a type or parent runs nothing",
+  withCtx(async (ctx) => {
+    await ctx.add("ver.sh", { caps: CAPS_V2, attrs: GOOD_ATTRS });
+    assertEquals(await activeAttributes(ctx.env, device({ type: undefined })), []);
+    assertEquals(await activeAttributes(ctx.env, device({ parent: undefined })), []);
+    assertEquals(await ctx.calls(), []);
+  }),
+);
