@@ -314,14 +314,25 @@ test("systemd-analyze verify accepts the installed units", async () => {
   equal(r.code, 0, r.stdout);
 });
 
-/** A directory with fake mdevctl and logger that record their arguments. */
-async function fakeTools(listOutput = ""): Promise<{ dir: string; log: () => Promise<string[]> }> {
+/**
+ * A directory with fake mdevctl and logger that record their arguments. The
+ * fake `list` prints the file `running`; `start` fails with status 1 when
+ * told to, and may make the device "run" all the same (a concurrent start).
+ */
+async function fakeTools(
+  opts: { running?: string; startFails?: boolean; startCreates?: string } = {},
+): Promise<{ dir: string; log: () => Promise<string[]> }> {
   const dir = await tempDir("mdevctl-fake-");
   const log = `${dir}/calls`;
+  if (opts.running) await Deno.writeTextFile(`${dir}/running`, opts.running);
   await Deno.writeTextFile(
     `${dir}/mdevctl`,
-    `#!/bin/sh\nprintf '%s|' "$@" >>'${log}'; echo >>'${log}'\n` +
-      `[ "$1" = list ] && printf '%s' '${listOutput}'\necho "mdevctl ran" >&2\n`,
+    `#!/bin/sh\nprintf '%s|' "$@" >>'${log}'; echo >>'${log}'\necho "mdevctl ran" >&2\n` +
+      `[ "$1" = list ] && cat '${dir}/running' 2>/dev/null\n` +
+      (opts.startCreates
+        ? `[ "$1" = start ] && echo '${opts.startCreates}' >'${dir}/running'\n`
+        : "") +
+      (opts.startFails ? `[ "$1" = start ] && exit 1\n` : "") + "exit 0\n",
   );
   // A file of its own: logger runs beside mdevctl in a pipeline.
   await Deno.writeTextFile(
@@ -401,20 +412,25 @@ test("the autostart unit hands the parent name to start-parent-mdevs", async () 
 test("mdev@.service starts a device unless it already runs, and stops it", async () => {
   const dest = await installed();
   const uuid = "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001";
+  const line = `${uuid} 0000:00:02.0 i915-GVTg_V5_4 auto (defined)`;
   const start = await unitLine(dest, "mdev@.service", "ExecStart");
   const stop = await unitLine(dest, "mdev@.service", "ExecStop");
-  for (
-    const [listed, calls] of [
-      ["", [`list|--uuid|${uuid}|`, `start|--uuid|${uuid}|`]],
-      [`${uuid} 0000:00:02.0 t auto (defined)`, [`list|--uuid|${uuid}|`]],
-    ] as const
-  ) {
-    const fake = await fakeTools(listed);
+  const list = `list|--uuid|${uuid}|`;
+  const startCall = `start|--uuid|${uuid}|`;
+  const cases: [Parameters<typeof fakeTools>[0], number, string[]][] = [
+    [{}, 0, [list, startCall]], // not running: started
+    [{ running: line }, 0, [list]], // already running (autostart): nothing to do
+    [{ startFails: true }, 1, [list, startCall, list]], // start fails: the unit fails
+    // start loses a race with autostart, which created it: started all the same
+    [{ startFails: true, startCreates: line }, 0, [list, startCall, list]],
+  ];
+  for (const [opts, code, calls] of cases) {
+    const fake = await fakeTools(opts);
     const r = await run(
       systemdArgv(start, { i: uuid }).map((a) => a.replaceAll("/usr/sbin/", `${fake.dir}/`)),
     );
-    equal(r.code, 0, r.stderr);
-    deepEqual(await fake.log(), calls);
+    equal(r.code, code, JSON.stringify(opts));
+    deepEqual(await fake.log(), calls, JSON.stringify(opts));
   }
   const fake = await fakeTools();
   await run(systemdArgv(stop, { i: uuid }).map((a) => a.replaceAll("/usr/sbin/", `${fake.dir}/`)));
