@@ -157,13 +157,21 @@ function relayStderr(path: string, result: ScriptResult): void {
   const bytes = new Uint8Array(prefix.length + result.stderr.length);
   bytes.set(prefix);
   bytes.set(result.stderr, prefix.length);
-  let written = 0;
-  while (written < bytes.length) written += Deno.stderr.writeSync(bytes.subarray(written));
+  try {
+    let written = 0;
+    while (written < bytes.length) written += Deno.stderr.writeSync(bytes.subarray(written));
+  } catch {
+    // our stderr is gone (closed pipe): nothing left to tell
+  }
 }
 
 /** The failure of a finished run, or null when it exited 0. */
 function runFailure(path: string, result: ScriptResult): MdevError | null {
-  if (result.timedOut) return new MdevError(timedOut(path, calloutTimeoutMs()));
+  if (result.timedOut) {
+    return new MdevError(timedOut(path, calloutTimeoutMs()), [
+      "The script was killed. MDEVCTL_CALLOUT_TIMEOUT sets the limit in seconds (0: none).",
+    ]);
+  }
   if (result.signal !== null) {
     return new MdevError(failedStatus(path, "unknown"), [`terminated by signal ${result.signal}`]);
   }
