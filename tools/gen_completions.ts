@@ -292,7 +292,8 @@ _mdevctl_types() {
   else
     types=(\${MDEVCTL_ENV_ROOT-}/sys/class/mdev_bus/*/mdev_supported_types/*(N:t))
   fi
-  _wanted types expl type compadd -a - \${(u)types}
+  types=(\${(u)types})
+  _wanted types expl type compadd -a - types
 }
 
 _mdevctl_args() {
