@@ -563,3 +563,71 @@ test("udevadm verify accepts the rules (newer systemd only)", async () => {
   ], { env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" } });
   equal(r.code, 0, r.stdout + r.stderr);
 });
+
+test("udevadm test: real udev runs the rule as intended", async () => {
+  const device = "/sys/devices/virtual/mem/null";
+  if (!(await canNamespace()) || !(await have("udevadm")) || !(await lstat(`${device}/uevent`))) {
+    console.log("SKIPPED: needs root, unshare(1), udevadm and /sys/devices/virtual/mem/null");
+    return;
+  }
+  const dest = await installed();
+  const work = await tempDir("mdevctl-udev-");
+  await Deno.mkdir(`${work}/rules`);
+  await Deno.mkdir(`${work}/etc/mdevctl.d/null`, { recursive: true });
+  await Deno.mkdir(`${work}/empty`);
+  await Deno.copyFile(
+    `${dest}/usr/lib/udev/rules.d/60-mdevctl.rules`,
+    `${work}/rules/60-mdevctl.rules`,
+  );
+  const uevent = await Deno.readTextFile(`${device}/uevent`);
+  // Only our rule is read; the device's uevent file is replaced by one carrying
+  // MDEV_STATE (udev reads it as the event's properties); /run and the config
+  // directory are private. Real sysfs stays (udev refuses anything else).
+  const cases: [string, { action: string; state?: string; systemd?: boolean; config?: boolean }][] =
+    [
+      ["registered", { action: "change", state: "registered" }],
+      ["registered-systemd", { action: "change", state: "registered", systemd: true }],
+      ["no-config", { action: "change", state: "registered", config: false }],
+      ["unregistered", { action: "change", state: "unregistered", systemd: true }],
+      ["plain-change", { action: "change", systemd: true }],
+      ["add-unregistered", { action: "add", systemd: true }],
+    ];
+  const script = [
+    `mount -t overlay mdevctl-etc -o lowerdir=${work}/etc:/etc /etc`,
+    `mount --bind ${work}/rules /usr/lib/udev/rules.d`,
+    "mount -t tmpfs tmpfs /etc/udev/rules.d",
+    `cp ${device}/uevent ${work}/uevent`,
+    `mount --bind ${work}/uevent ${device}/uevent`,
+  ];
+  for (const [name, c] of cases) {
+    script.push(
+      "mount -t tmpfs tmpfs /run",
+      c.systemd ? "mkdir -p /run/systemd/system" : ":",
+      c.config === false ? `mount --bind ${work}/empty /etc/mdevctl.d` : ":",
+      `printf '%s' '${uevent}${c.state ? `MDEV_STATE=${c.state}\n` : ""}' >${work}/uevent`,
+      `echo '=== ${name}'`,
+      `udevadm test --action=${c.action} ${device} 2>&1 | grep -E '^(run: |SYSTEMD_WANTS=|TAGS=)' || true`,
+      c.config === false ? "umount /etc/mdevctl.d" : ":",
+      "umount /run",
+    );
+  }
+  const r = await inNamespace(dest, script.join("\n"));
+  equal(r.code, 0, r.stderr);
+  const got: Record<string, string[]> = {};
+  let current = "";
+  for (const line of r.stdout.split("\n").filter((l) => l)) {
+    if (line.startsWith("=== ")) got[current = line.slice(4)] = [];
+    else got[current]!.push(line);
+  }
+  deepEqual(got, {
+    "registered": [
+      "run: '/bin/sh -c '/usr/sbin/mdevctl start-parent-mdevs $1 2>&1 | logger -t mdevctl' " +
+      "mdevctl-autostart null'",
+    ],
+    "registered-systemd": ["TAGS=:systemd:", "SYSTEMD_WANTS=mdevctl-autostart@.service"],
+    "no-config": [],
+    "unregistered": [],
+    "plain-change": [],
+    "add-unregistered": [],
+  });
+});
