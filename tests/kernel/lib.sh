@@ -37,10 +37,11 @@ readraw() { REPLY=; local l; { while IFS= read -r l; do REPLY+=$l$'\n'; done
                                REPLY+=$l; } < "$1" 2>/dev/null; }
 
 # norm STRING: generated uuids -> <uuid-N>, stable per scenario (UMAP);
-# fixed test uuids (11111111-...) are kept.  Result in REPLY.
+# fixed test uuids (11111111-...) are kept; the scenario's own directory
+# (differs per implementation) -> <scenario-dir>.  Result in REPLY.
 declare -A UMAP=() ; UCOUNT=0
 norm() {
-    local s=$1 out= u
+    local s=${1//"$SC_DIR"/<scenario-dir>} out= u
     while [[ $s =~ $UUID_RE ]]; do
         u=${BASH_REMATCH[0]}
         out+=${s%%"$u"*}

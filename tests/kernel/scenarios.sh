@@ -23,6 +23,7 @@ SCENARIOS=(
     lsmdev
     legacy-2019
     legacy-list-all
+    parent-unload-reload
 )
 
 # --- types -----------------------------------------------------------------
@@ -450,4 +451,45 @@ sc_legacy-list-all() {
     expect_rc 0
     expect_out "$(sysfs_list_all_text 1)"
     check "list-available leaves out mtty-2" out_lacks mtty-2
+}
+
+# --- the parent goes away and comes back (module unload/reload) ---------------
+# What udev autostart is for: the kernel removes every mdev of a parent that
+# unregisters; when it registers again it sends a "change" uevent with
+# MDEV_STATE=registered and the udev rule runs `start-parent-mdevs <parent>`.
+
+sc_parent-unload-reload() {
+    mc define -u "$U1" -p mtty -t mtty-1 --auto
+    expect_rc 0
+    mc define -u "$U2" -p mtty -t mtty-2
+    expect_rc 0
+    mc start -u "$U1"
+    expect_rc 0
+    mc start -u "$U2"
+    expect_rc 0
+    expect_count 2
+    check "rmmod mtty (with 2 devices running)" rmmod mtty
+    expect_count 0
+    check "/sys/class/mdev_bus/mtty is gone" test ! -e /sys/class/mdev_bus/mtty
+    mc list
+    expect_rc 0
+    expect_out_empty
+    mc list -d
+    expect_rc 0
+    expect_out "$(printf '%s\n' "$U1 mtty mtty-1 auto" "$U2 mtty mtty-2 manual")"
+    mc types
+    expect_rc 0
+    expect_out_empty
+    mc start -u "$U1"
+    expect_rc 1
+    expect_err_starts "Error: Unable to find parent device 'mtty'"
+    expect_count 0
+    check "insmod mtty.ko again" insmod /run/kt-mtty.ko
+    check "/sys/class/mdev_bus/mtty is back" test -d "$SYS_TYPES"
+    mc start-parent-mdevs mtty
+    expect_rc 0
+    expect_active "$U1" mtty-1
+    expect_inactive "$U2"
+    expect_count 1
+    expect_avail 23 11
 }

@@ -186,6 +186,9 @@ while [ "$i" -lt "${NRW:-0}" ]; do
         "rw$i" "/newroot$p" || fail "mount rw share $p"
     i=$((i + 1))
 done
+# mtty.ko for tests that unload and reload the driver (modprobe inside the
+# chroot cannot find it: it is not under the host's /lib/modules).
+cp /lib/modules/*/extra/mtty.ko /newroot/run/kt-mtty.ko
 stty -F /dev/ttyS1 raw -echo
 stty -F /dev/ttyS2 raw -echo
 mkfifo /out /err
