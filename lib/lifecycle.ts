@@ -48,6 +48,7 @@ export async function readJsonConfig(file: JsonSource, path: string): Promise<Md
     throw MdevError.wrap(`Unable to read jsonfile ${quotePath(path)}`, e);
   }
   const config = parseConfig(text);
+  checkName("type", config.type);
   checkAttrNames(config.attrs);
   return config;
 }
@@ -145,6 +146,9 @@ export async function createDevice(env: Environment, device: MdevDevice): Promis
   const { uuid, parent, type } = device;
   if (parent === undefined) throw new MdevError(`Device ${uuid} is missing a parent`);
   if (type === undefined) throw new MdevError(`Device ${uuid} is missing a mdev_type`);
+  // Stored configs are written by hand too: nothing unchecked is joined onto a path.
+  checkName("parent", parent);
+  checkName("type", type);
   checkAttrNames(device.attrs);
 
   const running = await loadActive(env, uuid).catch(() => null);
