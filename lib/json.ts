@@ -23,10 +23,13 @@ export function obj(...entries: (readonly [string, JsonValue])[]): JsonObject {
   return new JsonObject(entries);
 }
 
-/** Two-space indented form used by config files and `--dumpjson`; no final newline. */
-export function toPrettyJson(value: JsonValue): string {
+/**
+ * Two-space indented form used by config files and `--dumpjson`; no final
+ * newline. `indent` is the indentation of the line the value starts on.
+ */
+export function toPrettyJson(value: JsonValue, indent = ""): string {
   const out: string[] = [];
-  writePretty(value, "", out);
+  writePretty(value, indent, out);
   return out.join("");
 }
 
@@ -88,11 +91,39 @@ export class JsonSyntaxError extends Error {
  * e.g. `expected value at line 1 column 1`.
  */
 export function parseJson(text: string): unknown {
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch {
     throw new JsonSyntaxError(locateSyntaxError(text));
   }
+  // Like upstream's parser, refuse nesting deeper than 127 (JSON.parse takes
+  // any depth, and printing such a value back in a message would overflow).
+  if (tooDeep(text)) throw new JsonSyntaxError(locateSyntaxError(text));
+  return value;
+}
+
+/** Depth at which upstream's parser gives up (serde_json's recursion limit). */
+const MAX_DEPTH = 128;
+
+/** True when arrays and objects in valid JSON `text` nest MAX_DEPTH deep. */
+function tooDeep(text: string): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth >= MAX_DEPTH) return true;
+    } else if (c === 0x5d || c === 0x7d) {
+      depth--;
+    }
+  }
+  return false;
 }
 
 /** Decodes bytes as strict UTF-8, then parses them. */
@@ -139,10 +170,13 @@ export function locateSyntaxError(text: string): string {
     while (pos < text.length && " \t\n\r".includes(text[pos]!)) pos++;
   };
   const value = (depth: number): void => {
-    if (depth > 128) throw new Stop(at("recursion limit exceeded"));
     skipWs();
     if (pos >= text.length) throw new Stop(eofAt("EOF while parsing a value"));
     const c = text[pos]!;
+    // The opening bracket that would nest MAX_DEPTH deep is the error.
+    if ((c === "{" || c === "[") && depth + 1 >= MAX_DEPTH) {
+      throw new Stop(at("recursion limit exceeded"));
+    }
     if (c === "{") {
       pos++;
       skipWs();
