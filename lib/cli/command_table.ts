@@ -121,7 +121,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       "A running device keeps running.",
     options: [
       uuid("UUID of the device", { required: true }),
-      parent("Only remove the definition under this parent"),
+      parent("Only remove the definition under this parent", { validate: "parent" }),
       force,
     ],
     load: () => import("../commands/undefine.ts"),
