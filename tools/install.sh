@@ -22,7 +22,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 
 pkg_var() { # pkg-config variable, empty when pkg-config or the package is missing
-  command -v pkg-config >/dev/null 2>&1 && pkg-config --variable="$2" "$1" 2>/dev/null || true
+  if command -v pkg-config >/dev/null 2>&1; then pkg-config --variable="$2" "$1" 2>/dev/null || true; fi
 }
 or_default() { if [ -n "$1" ]; then printf '%s' "$1"; else printf '%s' "$2"; fi; }
 
