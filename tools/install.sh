@@ -14,6 +14,8 @@
 #   BASHCOMPDIR     pkg-config bash-completion's completionsdir, else $DATADIR/bash-completion/completions
 #   ZSHCOMPDIR      $DATADIR/zsh/site-functions
 #   DIST            the build output to install from (default: dist)
+#   DENO_BIN        the Deno binary to install with a bundled build
+#                   (default: tools/deno_path.sh, the pinned one)
 # The configuration directory is always /etc/mdevctl.d, and mdevctl always
 # looks for callout scripts in /usr/lib/mdevctl/scripts.d whatever PREFIX is.
 #
@@ -72,9 +74,9 @@ generate() { # OUTDIR: man pages and completions from the command table
   local out=$1 deno
   deno=$("$top/tools/deno_path.sh")
   mkdir -p "$out"
-  DENO_NO_UPDATE_CHECK=1 "$deno" run --quiet --no-lock --allow-read --allow-write \
-    "$top/tools/gen_man.ts" "$out/mdevctl.8"
-  DENO_NO_UPDATE_CHECK=1 "$deno" run --quiet --no-lock --allow-read --allow-write \
+  DENO_NO_UPDATE_CHECK=1 "$deno" run --quiet --no-lock --no-prompt --allow-read --allow-write \
+    --allow-env=SOURCE_DATE_EPOCH "$top/tools/gen_man.ts" "$out/mdevctl.8"
+  DENO_NO_UPDATE_CHECK=1 "$deno" run --quiet --no-lock --no-prompt --allow-read --allow-write \
     "$top/tools/gen_completions.ts" "$out"
 }
 
