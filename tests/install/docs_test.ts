@@ -204,7 +204,16 @@ test("the zsh completion parses (when zsh is installed)", async () => {
 });
 
 test("gen_man.ts prints the same page to stdout", async () => {
-  const r = await run([DENO, "run", "--quiet", "--no-lock", "--allow-read", "tools/gen_man.ts"]);
+  const r = await run([
+    DENO,
+    "run",
+    "--quiet",
+    "--no-lock",
+    "--no-prompt",
+    "--allow-read",
+    "--allow-env=SOURCE_DATE_EPOCH",
+    "tools/gen_man.ts",
+  ]);
   equal(r.code, 0, r.stderr);
   equal(r.stdout, await Deno.readTextFile(`${await outDir()}/mdevctl.8`));
 });
