@@ -631,3 +631,43 @@ test("udevadm test: real udev runs the rule as intended", async () => {
     "add-unregistered": [],
   });
 });
+
+test("units are hardened without blocking what mdevctl must do", async () => {
+  const dest = await installed();
+  for (const unit of ["mdev@.service", "mdevctl-autostart@.service"]) {
+    const text = await Deno.readTextFile(`${dest}/usr/lib/systemd/system/${unit}`);
+    const settings = new Map<string, string>();
+    for (const m of text.matchAll(/^([A-Za-z]+)=(.*)$/gm)) settings.set(m[1]!, m[2]!);
+    for (
+      const [key, value] of Object.entries({
+        NoNewPrivileges: "yes",
+        ProtectSystem: "strict",
+        ProtectHome: "yes",
+        PrivateTmp: "yes",
+        RestrictAddressFamilies: "AF_UNIX AF_NETLINK",
+      })
+    ) equal(settings.get(key), value, `${unit}: ${key}`);
+    // Writable: sysfs (create/remove/attributes), configs, and the lock file's directory.
+    const writable = settings.get("ReadWritePaths")!.split(/\s+/).map((p) => p.replace(/^-/, ""));
+    for (const path of ["/sys", "/etc/mdevctl.d", "/run/lock"]) {
+      ok(writable.includes(path), `${unit}: ${path} writable`);
+    }
+    // These would break mdevctl, Deno or callout scripts.
+    for (
+      const key of [
+        "ProtectKernelTunables",
+        "MemoryDenyWriteExecute",
+        "PrivateDevices",
+        "DeviceAllow",
+        "ProtectClock",
+        "ReadOnlyPaths",
+        "InaccessiblePaths",
+      ]
+    ) ok(!settings.has(key), `${unit}: ${key}`);
+  }
+  const lockFile = await Deno.readTextFile(`${TOP}/lib/environment.ts`);
+  ok(
+    lockFile.includes('"run/lock/mdevctl.lock"'),
+    "lib/environment.ts moved the lock file: update ReadWritePaths= in systemd/*.in",
+  );
+});
