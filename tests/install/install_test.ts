@@ -671,3 +671,90 @@ test("units are hardened without blocking what mdevctl must do", async () => {
     "lib/environment.ts moved the lock file: update ReadWritePaths= in systemd/*.in",
   );
 });
+
+const shq = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+
+test("the units' and the rule's commands start devices with the installed program", async () => {
+  if (!(await canNamespace()) || !(await have("systemd-escape"))) {
+    console.log("SKIPPED: needs root, unshare(1) and systemd-escape");
+    return;
+  }
+  const dest = await installed();
+  const parent = "0000:00:02.0";
+  const type = "i915-GVTg_V5_4";
+  const [auto, manual, running] = [
+    "11111111-1111-0000-0000-000000000000",
+    "22222222-2222-0000-0000-000000000000",
+    "33333333-3333-0000-0000-000000000000",
+  ];
+  // A fake host (spec §1.2 layout): one parent, one type, three definitions.
+  const root = await tempDir("mdevctl-host-");
+  const parentDir = `${root}/sys/devices/pci0000:00/${parent}`;
+  const typeDir = `${parentDir}/mdev_supported_types/${type}`;
+  await Deno.mkdir(typeDir, { recursive: true });
+  await Deno.mkdir(`${root}/sys/class/mdev_bus`, { recursive: true });
+  await Deno.mkdir(`${root}/sys/bus/mdev/devices`, { recursive: true });
+  await Deno.mkdir(`${root}/etc/mdevctl.d/${parent}`, { recursive: true });
+  await Deno.symlink(parentDir, `${root}/sys/class/mdev_bus/${parent}`);
+  await Deno.writeTextFile(`${typeDir}/available_instances`, "4\n");
+  await Deno.writeTextFile(`${typeDir}/device_api`, "vfio-pci\n");
+  await Deno.writeTextFile(`${typeDir}/create`, "");
+  for (const [uuid, start] of [[auto, "auto"], [manual, "manual"], [running, "manual"]]) {
+    await Deno.writeTextFile(
+      `${root}/etc/mdevctl.d/${parent}/${uuid}`,
+      JSON.stringify({ mdev_type: type, start, attrs: [] }, null, 2),
+    );
+  }
+  await Deno.mkdir(`${parentDir}/${running}`);
+  await Deno.symlink(typeDir, `${parentDir}/${running}/mdev_type`);
+  await Deno.symlink(`${parentDir}/${running}`, `${root}/sys/bus/mdev/devices/${running}`);
+  const created = async () => {
+    const text = await Deno.readTextFile(`${typeDir}/create`);
+    await Deno.writeTextFile(`${typeDir}/create`, "");
+    return text;
+  };
+  const inHost = async (argv: string[]) => {
+    const fake = await fakeTools(); // only its logger is used (on PATH)
+    const r = await inNamespace(dest, argv.map(shq).join(" "), {
+      MDEVCTL_ENV_ROOT: root,
+      MDEVCTL_AUTOSTART_WAIT: "0",
+      PATH: `${fake.dir}:/usr/sbin:/usr/bin:/sbin:/bin`,
+    });
+    equal(r.code, 0, `${argv.join(" ")}\n${r.stdout}${r.stderr}`);
+    return { ...r, logged: (await fake.log()).join("\n") };
+  };
+
+  // mdevctl-autostart@<escaped sysfs path>.service, as udev pulls it in.
+  const instance = await escape(["--path", parentDir.slice(root.length)]);
+  const autostart = await unitLine(dest, "mdevctl-autostart@.service", "ExecStart");
+  const a = await inHost(
+    systemdArgv(autostart, { i: instance, I: await escape(["-u", instance]) }),
+  );
+  equal(await created(), auto);
+  ok(a.stderr.includes(`Started mdev ${auto}`), a.stderr);
+
+  // mdev@<uuid>.service: starts a stopped device, leaves a running one alone.
+  const mdevStart = await unitLine(dest, "mdev@.service", "ExecStart");
+  await inHost(systemdArgv(mdevStart, { i: manual }));
+  equal(await created(), manual);
+  await inHost(systemdArgv(mdevStart, { i: running }));
+  equal(await created(), "");
+
+  // The udev fallback (no systemd): RUN as udev would run it, logging through logger.
+  const rule = await Deno.readTextFile(`${dest}/usr/lib/udev/rules.d/60-mdevctl.rules`);
+  const runValue = parseRules(rule).flat().find((k) => k.key === "RUN")!.value;
+  const argv: string[] = [];
+  for (
+    const m of runValue.replace("$kernel", parent).replaceAll("$$", "$").matchAll(
+      /'([^']*)'|(\S+)/g,
+    )
+  ) {
+    argv.push(m[1] ?? m[2]!);
+  }
+  const u = await inHost(argv);
+  equal(await created(), auto);
+  ok(
+    u.logged.startsWith("logger -t mdevctl: ") && u.logged.includes(`Started mdev ${auto}`),
+    u.logged,
+  );
+});
