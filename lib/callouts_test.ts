@@ -536,14 +536,14 @@ Deno.test(
       preamble: '[ "$4" = pre ] && exec sleep 20',
     });
     await ctx.add("notify.sh", {}, "notifiers");
-    Deno.env.set("MDEVCTL_CALLOUT_TIMEOUT", "0.3");
+    Deno.env.set("MDEVCTL_CALLOUT_TIMEOUT", "1.5");
     try {
       const started = Date.now();
       const r = await bracket(ctx, "start");
       assertEquals(Date.now() - started < 5000, true);
       assertEquals(
         [r.ran, r.error?.message],
-        [false, `Script '"${slow}"' timed out after 0.3 seconds`],
+        [false, `Script '"${slow}"' timed out after 1.5 seconds`],
       );
       assertEquals(await ctx.calls(), [
         "slow.sh get/capabilities none",
@@ -563,12 +563,12 @@ Deno.test(
       preamble: '[ "$6" = capabilities ] && exec sleep 20',
     });
     await ctx.add("b-ver.sh", { caps: CAPS_V2 });
-    Deno.env.set("MDEVCTL_CALLOUT_TIMEOUT", "0.3");
+    Deno.env.set("MDEVCTL_CALLOUT_TIMEOUT", "1.5");
     try {
       assertEquals((await bracket(ctx, "start")).ran, true);
       assertEquals(
         stderr().replace(/^\[[^\]]*\] /, ""),
-        `Script '"${slow}"' timed out after 0.3 seconds\n`,
+        `Script '"${slow}"' timed out after 1.5 seconds\n`,
       );
     } finally {
       Deno.env.delete("MDEVCTL_CALLOUT_TIMEOUT");
