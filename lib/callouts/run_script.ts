@@ -48,13 +48,14 @@ function drain(stream: ReadableStream<Uint8Array>): Drain {
   };
 }
 
-interface Feed {
+export interface Feed {
   /** Resolves with the write error, if any other than a broken pipe. */
   done: Promise<unknown>;
   abort(): void;
 }
 
-function feed(stream: WritableStream<Uint8Array>, input: Uint8Array): Feed {
+/** Writes `input` and closes the stream (exported for tests). */
+export function feed(stream: WritableStream<Uint8Array>, input: Uint8Array): Feed {
   const writer = stream.getWriter();
   const done = (async () => {
     try {
@@ -68,6 +69,11 @@ function feed(stream: WritableStream<Uint8Array>, input: Uint8Array): Feed {
     }
   })();
   return { done, abort: () => void writer.abort().catch(() => {}) };
+}
+
+/** A write to the script's stdin failed other than by a broken pipe (spec §8.2). */
+export function stdinError(cause: unknown): MdevError {
+  return MdevError.wrap("Failed to write to stdin of command", cause);
 }
 
 /**
@@ -113,9 +119,7 @@ export async function runScript(
   const status = await child.status;
   if (!timedOut) {
     const writeError = await stdin.done;
-    if (writeError !== null) {
-      throw MdevError.wrap("Failed to write to stdin of command", writeError);
-    }
+    if (writeError !== null) throw stdinError(writeError);
   }
   return {
     code: timedOut || status.signal !== null ? null : status.code,

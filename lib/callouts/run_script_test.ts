@@ -1,5 +1,5 @@
 import { deepEqual as assertEquals, rejects as assertRejects } from "node:assert/strict";
-import { runScript } from "./run_script.ts";
+import { feed, runScript, stdinError } from "./run_script.ts";
 
 const enc = (text: string) => new TextEncoder().encode(text);
 const dec = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
@@ -64,4 +64,27 @@ Deno.test("timeout 0 waits for the script", async () => {
 Deno.test("spawn failures throw", async () => {
   await assertRejects(runScript("/nonexistent/script", [], enc(""), 1000));
   await assertRejects(runScript("/tmp", [], enc(""), 1000));
+});
+
+function failingSink(error: Error): WritableStream<Uint8Array> {
+  return new WritableStream({
+    write() {
+      throw error;
+    },
+  });
+}
+
+Deno.test("stdin: a broken pipe is ignored, any other write error is reported", async () => {
+  assertEquals(
+    await feed(failingSink(new Deno.errors.BrokenPipe("Broken pipe (os error 32)")), enc("x")).done,
+    null,
+  );
+  const other = new Error("Input/output error (os error 5)");
+  const error = await feed(failingSink(other), enc("x")).done;
+  assertEquals(error, other);
+  const wrapped = stdinError(error);
+  assertEquals([wrapped.message, wrapped.causes], [
+    "Failed to write to stdin of command",
+    ["Input/output error (os error 5)"],
+  ]);
 });
