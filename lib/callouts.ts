@@ -143,7 +143,11 @@ async function invoke(path: string, target: Target, inv: Invocation): Promise<Sc
   const result = await runScript(path, args, encoder.encode(inv.stdin), calloutTimeoutMs());
   debug(
     `${quotePath(path)} ${inv.event}/${inv.action}: ${
-      result.timedOut ? "timed out" : result.signal !== null ? result.signal : result.code
+      result.timedOut
+        ? "timed out"
+        : result.signal !== null
+        ? `killed by ${result.signal}`
+        : `exit status ${result.code}`
     }`,
     MODULE,
   );
@@ -320,7 +324,7 @@ async function notify(env: Environment, target: Target, action: Action, state: S
     try {
       const result = await invoke(path, target, { event: "notify", action, state, stdin: "" });
       const failure = runFailure(path, result);
-      if (failure) debug(`Notifier ${failure.message}`, MODULE);
+      if (failure) debug(`Ignoring notifier failure: ${failure.message}`, MODULE);
     } catch (e) {
       debug(`Notifier ${quotePath(path)} not run: ${describeError(e)}`, MODULE);
     }
