@@ -482,11 +482,19 @@ function checkRules(text: string): RuleKey[][] {
 }
 
 /** Runs a RUN command the way udev would for a device with this kernel name. */
-async function runAsUdev(command: string, kernel: string, fakeDir: string): Promise<Result> {
+async function runAsUdev(
+  command: string,
+  kernel: string,
+  fakeDir: string,
+  configDir = "/etc/mdevctl.d",
+): Promise<Result> {
   const expanded = command.replace(/\$kernel|%k/g, kernel).replaceAll("$$", "$");
   const argv: string[] = [];
   for (const m of expanded.matchAll(/'([^']*)'|(\S+)/g)) argv.push(m[1] ?? m[2]!);
-  return await run(argv.map((a) => a.replaceAll("/usr/sbin/", `${fakeDir}/`)), {
+  const moved = argv.map((a) =>
+    a.replaceAll("/usr/sbin/", `${fakeDir}/`).replaceAll("/etc/mdevctl.d/", `${configDir}/`)
+  );
+  return await run(moved, {
     env: { PATH: `${fakeDir}:/usr/bin:/bin` },
   });
 }
@@ -535,14 +543,21 @@ test("the opt-in record rule defines new mdevs and is not active as installed", 
   equal(rest.length, 0);
   ok(rule!.some((k) => k.key === "ACTION" && k.value === "add"));
   ok(rule!.some((k) => k.key === "SUBSYSTEM" && k.value === "mdev"));
-  ok(
-    rule!.some((k) => k.key === "TEST" && k.op === "!=" && k.value === "/etc/mdevctl.d/*/$kernel"),
-  );
-  const fake = await fakeTools();
+  const command = rule!.find((k) => k.key === "RUN")!.value;
   const uuid = "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001";
-  const r = await runAsUdev(rule!.find((k) => k.key === "RUN")!.value, uuid, fake.dir);
+  const configs = await tempDir("mdevctl-configs-");
+  await Deno.mkdir(`${configs}/0000:00:02.0`);
+  // Not defined anywhere: defined now, from the running device.
+  let fake = await fakeTools();
+  let r = await runAsUdev(command, uuid, fake.dir, configs);
   equal(r.code, 0, r.stderr);
   deepEqual(await fake.log(), [`define|--auto|--uuid|${uuid}|`, "logger -t mdevctl: mdevctl ran"]);
+  // Already defined (under a PCI parent, whose name has ':' and '.'): left alone.
+  await Deno.writeTextFile(`${configs}/0000:00:02.0/${uuid}`, "{}");
+  fake = await fakeTools();
+  r = await runAsUdev(command, uuid, fake.dir, configs);
+  equal(r.code, 0, r.stderr);
+  deepEqual(await fake.log(), []);
   equal(await lstat(`${dest}/usr/lib/udev/rules.d/61-mdevctl-record.rules`), null);
 });
 
@@ -578,6 +593,12 @@ test("udevadm test: real udev runs the rule as intended", async () => {
   await Deno.copyFile(
     `${dest}/usr/lib/udev/rules.d/60-mdevctl.rules`,
     `${work}/rules/60-mdevctl.rules`,
+  );
+  // The record rule too, aimed at this device's subsystem instead of mdev.
+  const record = await Deno.readTextFile(`${dest}/usr/share/mdevctl/61-mdevctl-record.rules`);
+  await Deno.writeTextFile(
+    `${work}/rules/61-mdevctl-record.rules`,
+    record.replace('SUBSYSTEM=="mdev"', 'SUBSYSTEM=="mem"'),
   );
   const uevent = await Deno.readTextFile(`${device}/uevent`);
   // Only our rule is read; the device's uevent file is replaced by one carrying
@@ -628,7 +649,10 @@ test("udevadm test: real udev runs the rule as intended", async () => {
     "no-config": [],
     "unregistered": [],
     "plain-change": [],
-    "add-unregistered": [],
+    "add-unregistered": [
+      "run: '/bin/sh -c 'for f in /etc/mdevctl.d/*/$1; do test -e $f && exit 0; done; " +
+      "/usr/sbin/mdevctl define --auto --uuid $1 2>&1 | logger -t mdevctl' mdevctl-record null'",
+    ],
   });
 });
 
