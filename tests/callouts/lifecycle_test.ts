@@ -488,3 +488,34 @@ Deno.test("a pre whose background child keeps the pipes open times out too; we s
       `Error: Script '"${leaky}"' timed out after 1.5 seconds`,
     ]);
   }));
+
+Deno.test("start-parent-mdevs: a veto for one device does not stop the others", () =>
+  withHost(async (host) => {
+    await host.addParent(P1, { [T]: { available: 4 } });
+    await host.define(P1, U1, { mdev_type: T, start: "auto", attrs: [] });
+    await host.define(P1, U2, { mdev_type: T, start: "auto", attrs: [] });
+    const ver = await add(host, "ver.sh", {
+      caps: CAPS_V2,
+      epilogue: `[ "$event" = pre ] && [ "\${10}" = ${U1} ] && code=1`,
+    });
+    const r = await host.run(["start-parent-mdevs", P1]);
+    assertEquals(r.code, 0);
+    assertEquals(
+      stripTimes(r.stderr).includes(
+        `[WARN  mdevctl] Script '"${ver}"' failed with status '1'\n`,
+      ),
+      true,
+      r.stderr,
+    );
+    const logged = await readCalls(logOf(host));
+    assertEquals(logged.map((c) => `${c.event}/${c.action} ${c.state} ${c.uuid}`), [
+      `get/capabilities none ${U1}`,
+      `pre/start none ${U1}`,
+      `pre/start none ${U2}`,
+      `post/start success ${U2}`,
+    ]);
+    assertEquals(
+      await host.read(`sys/devices/pci0000:00/${P1}/mdev_supported_types/${T}/create`),
+      U2,
+    );
+  }));
