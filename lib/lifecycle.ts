@@ -167,10 +167,12 @@ export async function createDevice(env: Environment, device: MdevDevice): Promis
     throw new MdevError(`Parent ${parent} does not support mdev type ${type}`);
   }
   let available: number;
+  const instancesPath = `${typeDir}/available_instances`;
   try {
-    available = parseI32((await Deno.readTextFile(`${typeDir}/available_instances`)).trim());
+    available = parseI32((await Deno.readTextFile(instancesPath)).trim());
   } catch (e) {
-    throw new MdevError(describeError(e));
+    // Upstream's top line (the bare I/O or parse error), and which file (spec §16.28).
+    throw new MdevError(describeError(e), [`while reading ${quotePath(instancesPath)}`]);
   }
   // Negative counts mean none too (decision §0.8; upstream only refused 0).
   if (available <= 0) throw new MdevError(`No available instances of ${type} on ${parent}`);

@@ -216,7 +216,13 @@ Deno.test("start: refusals in the spec's order, nothing written to create", () =
         ["-u", U1, "-p", "0000:2b:00.0", "-t", "typeN"],
         "No available instances of typeN on 0000:2b:00.0",
       ],
-      [["-u", U1, "-p", "0000:2b:00.0", "-t", "typeG"], "invalid digit found in string"],
+      [
+        ["-u", U1, "-p", "0000:2b:00.0", "-t", "typeG"],
+        // Upstream's top line, and the file it came from (spec §16.28).
+        `invalid digit found in string\n\nCaused by:\n    while reading "${
+          host.path("sys/class/mdev_bus/0000:2b:00.0/mdev_supported_types/typeG")
+        }/available_instances"`,
+      ],
     ];
     for (const [args, message] of cases) {
       assertEquals(await host.run(["start", ...args]), {

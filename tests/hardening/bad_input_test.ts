@@ -51,6 +51,12 @@ async function input(host: FakeHost, name: string, data: string | Uint8Array): P
 const classTypeDir = (host: FakeHost) =>
   host.path(`sys/class/mdev_bus/${P1}/mdev_supported_types/${T2}`);
 
+/** The available_instances file of T2 as start names it. */
+const instancesFile = (host: FakeHost) =>
+  `while reading "${
+    host.path(`sys/class/mdev_bus/${P1}/mdev_supported_types/${T2}`)
+  }/available_instances"`;
+
 const jf = (host: FakeHost) => host.path("in/c.json");
 /** A `--jsonfile` case of `define`: the file holds `text`. */
 function defineJson(name: string, text: string | Uint8Array, ...expect: string[]): Case {
@@ -481,14 +487,14 @@ const cases: Case[] = [
     setup: (host) => Deno.writeTextFile(`${host.typeDir(P1, T2)}/available_instances`, text!),
     args: ["start", "-u", U3, "-p", P1, "-t", T2],
     code: 1,
-    expect: [message!],
+    expect: [message!, ...(what === "negative" ? [] : [instancesFile])],
   })),
   {
     name: "start: available_instances missing",
     setup: (host) => Deno.remove(`${host.typeDir(P1, T2)}/available_instances`),
     args: ["start", "-u", U3, "-p", P1, "-t", T2],
     code: 1,
-    expect: ["No such file or directory"],
+    expect: ["No such file or directory", instancesFile],
   },
   {
     name: "start: available_instances is a directory",
@@ -498,7 +504,7 @@ const cases: Case[] = [
     },
     args: ["start", "-u", U3, "-p", P1, "-t", T2],
     code: 1,
-    expect: ["Is a directory"],
+    expect: ["Is a directory", instancesFile],
   },
   {
     name: "start: the type has no create file",
