@@ -102,9 +102,14 @@ function timeOnce(argv: string[]): number {
     clearEnv: true,
   });
   const t0 = performance.now();
-  const r = cmd.outputSync();
+  let ok = false;
+  try {
+    ok = cmd.outputSync().success;
+  } catch {
+    // could not spawn (the program vanished): a failed run
+  }
   const t1 = performance.now();
-  if (!r.success) failedRuns++;
+  if (!ok) failedRuns++;
   return t1 - t0;
 }
 

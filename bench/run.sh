@@ -60,6 +60,24 @@ else
   ours="$DENO run -A --no-config $top/cli.ts"
 fi
 
+# dist/ is rebuilt whenever someone runs make: measure a snapshot of it, not a moving target.
+if [ "$ours" = "$top/dist/mdevctl" ]; then
+  snap=$here/hosts/ours-dist
+  for try in 1 2 3 4 5; do
+    rm -rf "$snap" && mkdir -p "$snap" && cp -a "$top/dist/." "$snap/" 2>/dev/null || true
+    if [ -x "$snap/mdevctl" ]; then
+      if [ "$(head -c 2 "$snap/mdevctl")" != "#!" ]; then break; fi # compiled binary
+      sed -i "s#$top/dist/#$snap/#g" "$snap/mdevctl"
+      js=$(grep -o "$snap/[^' ]*\.js" "$snap/mdevctl" | head -1)
+      [ -n "$js" ] && [ -s "$js" ] && break
+    fi
+    say "dist/ looks incomplete (a build running?), retrying"
+    sleep 3
+  done
+  ours=$snap/mdevctl
+  say "measuring a snapshot of dist/ in $snap"
+fi
+
 # --- the bare Deno floor: `deno run` of an empty script with the launcher's flags -------
 # Replaces the script (first *.ts/*.js/*.mjs word) of a "deno run FLAGS SCRIPT" line by
 # bench/empty.ts and drops what follows it.
