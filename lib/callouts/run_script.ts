@@ -104,28 +104,42 @@ export async function runScript(
   const finished = Promise.all([child.status, stdout.done, stderr.done, stdin.done]);
   const first = await Promise.race([finished, expired]);
   clearTimeout(timer);
-  let timedOut = false;
-  if (first === "expired") {
-    timedOut = true;
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // it had already exited; a descendant keeps the pipes open
-    }
-    stdin.abort();
-    stdout.cancel();
-    stderr.cancel();
-  }
-  const status = await child.status;
-  if (!timedOut) {
+  if (first !== "expired") {
     const writeError = await stdin.done;
     if (writeError !== null) throw stdinError(writeError);
+    const status = await child.status;
+    return {
+      code: status.signal !== null ? null : status.code,
+      signal: status.signal,
+      timedOut: false,
+      stdout: stdout.bytes(),
+      stderr: stderr.bytes(),
+    };
   }
+  try {
+    child.kill("SIGKILL");
+  } catch {
+    // it had already exited; a descendant keeps the pipes open
+  }
+  stdin.abort();
+  stdout.cancel();
+  stderr.cancel();
+  // A process stuck in the kernel (uninterruptible sleep) ignores even
+  // SIGKILL for a while: give it a moment, then stop waiting for it.
+  let grace: ReturnType<typeof setTimeout> | undefined;
+  const status = await Promise.race([
+    child.status,
+    new Promise<null>((resolve) => grace = setTimeout(() => resolve(null), KILL_GRACE_MS)),
+  ]);
+  clearTimeout(grace);
   return {
-    code: timedOut || status.signal !== null ? null : status.code,
-    signal: status.signal,
-    timedOut,
+    code: null,
+    signal: status?.signal ?? null,
+    timedOut: true,
     stdout: stdout.bytes(),
     stderr: stderr.bytes(),
   };
 }
+
+/** How long to wait for a killed script to be reaped. */
+const KILL_GRACE_MS = 1000;
