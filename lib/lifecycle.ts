@@ -43,7 +43,8 @@ export async function readJsonConfig(file: JsonSource, path: string): Promise<Md
   let text: string;
   try {
     const bytes = await new Response(file.readable).bytes();
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    // A byte order mark is kept, so it is refused as in stored configs and upstream.
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch (e) {
     throw MdevError.wrap(`Unable to read jsonfile ${quotePath(path)}`, e);
   }
