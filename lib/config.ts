@@ -48,6 +48,14 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/** Longest JSON shown in an error before it is cut short with `…`. */
+const SHOWN = 200;
+
+/** Keeps a one-line error readable when the offending value is huge. */
+function shorten(json: string): string {
+  return json.length <= SHOWN ? json : `${json.slice(0, SHOWN)}…`;
+}
+
 /** Attribute list from JSON (spec §2.2 step 5); `null`/missing is empty. */
 export function attrsFromJson(value: unknown): Attr[] {
   if (value === undefined || value === null) return [];
@@ -64,8 +72,8 @@ export function attrsFromJson(value: unknown): Attr[] {
     const v = item[name];
     if (typeof v !== "string") {
       throw new MdevError(
-        `invalid JSON format for attribute {${JSON.stringify(name)}, ${
-          JSON.stringify(v) ?? "null"
+        `invalid JSON format for attribute {${shorten(JSON.stringify(name))}, ${
+          shorten(JSON.stringify(v) ?? "null")
         }}: value must be of type str`,
       );
     }

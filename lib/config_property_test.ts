@@ -5,7 +5,14 @@
  */
 import { deepEqual as assertEquals, ok as assert } from "node:assert/strict";
 import fc from "fast-check";
-import { Attr, MdevConfig, parseConfig, parseStoredConfig, serializeConfig } from "./config.ts";
+import {
+  Attr,
+  configToJson,
+  MdevConfig,
+  parseConfig,
+  parseStoredConfig,
+  serializeConfig,
+} from "./config.ts";
 import { MdevError } from "./errors.ts";
 import { JsonObject, JsonValue, locateSyntaxError, parseJson, toPrettyJson } from "./json.ts";
 import { parseUuid } from "./uuid.ts";
@@ -56,6 +63,15 @@ Deno.test("property: parseConfig(serializeConfig(c)) == c", () => {
     fc.property(configArb, (config) => {
       assertEquals(parseConfig(serializeConfig(config)), config);
       assertEquals(parseStoredConfig(serializeConfig(config)), config);
+    }),
+    params,
+  );
+});
+
+Deno.test("property: serializeConfig(c) == toPrettyJson(configToJson(c))", () => {
+  fc.assert(
+    fc.property(configArb, (config) => {
+      assertEquals(serializeConfig(config), toPrettyJson(configToJson(config)));
     }),
     params,
   );
