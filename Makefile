@@ -5,10 +5,18 @@ PREFIX ?= /usr
 DENO := $(shell tools/deno_path.sh 2>/dev/null)
 SOURCES := cli.ts mod.ts $(shell find lib -name '*.ts' ! -name '*_test.ts' 2>/dev/null)
 
-.PHONY: all build check test test-all test-compat test-kernel bench demo \
+.PHONY: all build docs check test test-all test-compat test-kernel bench demo \
 	install uninstall clean
 
-all: dist/mdevctl
+# The man page and shell completions, generated from the command table.
+GEN := dist/mdevctl.8 dist/mdevctl.bash dist/_mdevctl
+
+all: dist/mdevctl $(GEN)
+
+$(GEN) &: lib/cli/command_table.ts lib/version.ts tools/gen_man.ts tools/gen_completions.ts
+	@bash tools/install.sh generate dist
+
+docs: $(GEN)
 
 dist/mdevctl: $(SOURCES) tools/build.sh tools/write_launcher.sh deno.json
 	@tools/build.sh dist

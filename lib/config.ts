@@ -2,7 +2,7 @@
  * The device record and its config-file form (spec §2, §3).
  */
 import { MdevError } from "./errors.ts";
-import { JsonObject, obj, parseJson, toCompactJson, toPrettyJson } from "./json.ts";
+import { JsonObject, obj, parseJson, toCompactJson } from "./json.ts";
 
 /** One attribute: name and value, in the order they are applied. */
 export type Attr = readonly [name: string, value: string];
@@ -135,9 +135,26 @@ export function configToJson(config: MdevConfig): JsonObject {
   );
 }
 
-/** Config file bytes: pretty JSON without a trailing newline (spec §2.3). */
-export function serializeConfig(config: MdevConfig): string {
-  return toPrettyJson(configToJson(config));
+/**
+ * Config file bytes: pretty JSON without a trailing newline (spec §2.3).
+ * `indent` places it inside a larger document (`list --dumpjson`). Written
+ * out directly rather than through a JSON tree: listings print tens of
+ * thousands of these. Equal to `toPrettyJson(configToJson(config), indent)`.
+ */
+export function serializeConfig(config: MdevConfig, indent = ""): string {
+  const i1 = indent + "  ";
+  let attrs = "[]";
+  if (config.attrs.length > 0) {
+    const i2 = i1 + "  ";
+    const i3 = i2 + "  ";
+    attrs = "[\n" +
+      config.attrs.map(([name, value]) =>
+        `${i2}{\n${i3}${JSON.stringify(name)}: ${JSON.stringify(value)}\n${i2}}`
+      ).join(",\n") +
+      `\n${i1}]`;
+  }
+  return `{\n${i1}"mdev_type": ${JSON.stringify(config.type)},\n` +
+    `${i1}"start": "${config.autostart ? "auto" : "manual"}",\n${i1}"attrs": ${attrs}\n${indent}}`;
 }
 
 /** The compact config JSON callouts receive on stdin (spec §8.3). */

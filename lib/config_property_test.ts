@@ -99,7 +99,7 @@ const DOCUMENTED = new RegExp(
   "^(?:invalid json|attributes field is not an array" +
     "|invalid JSON format for attribute: not an object" +
     "|invalid JSON format for attribute: too many fields" +
-    '|invalid JSON format for attribute \\{".*", .*\\}: value must be of type str' +
+    "|invalid JSON format for attribute \\{.*, .*\\}: value must be of type str" +
     "|(?:EOF while parsing (?:a value|an object|a list|a string)|expected value|expected ident" +
     "|expected `:`|expected `,` or `}`|expected `,` or `]`|key must be a string|trailing comma" +
     "|trailing characters|invalid escape|invalid number|recursion limit exceeded" +

@@ -70,3 +70,18 @@ Deno.test("a plain-text record from the original tool reads as auto-start", () =
   assertThrows(() => parseStoredConfig("{broken"));
   assertThrows(() => parseStoredConfig("17\n"), { message: "invalid json" });
 });
+
+Deno.test("serializeConfig writes what the generic JSON printer writes, at any indent", async () => {
+  const { configToJson } = await import("./config.ts");
+  const { toPrettyJson } = await import("./json.ts");
+  const configs = [
+    { type: "t", autostart: false, attrs: [] },
+    { type: 'q"\\u0001é', autostart: true, attrs: [["1", "x"], ["a/b", "\t"], ["1", ""]] as const },
+  ];
+  for (const c of configs) {
+    const config = { ...c, attrs: [...c.attrs] };
+    for (const indent of ["", "    ", "        "]) {
+      assertEquals(serializeConfig(config, indent), toPrettyJson(configToJson(config), indent));
+    }
+  }
+});

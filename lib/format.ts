@@ -3,7 +3,7 @@
  * Text: every line ends in a newline, nothing at all when empty; JSON: one
  * final newline (decision §0.1).
  */
-import { Attr, configToJson, MdevDevice } from "./config.ts";
+import { Attr, MdevConfig, MdevDevice, serializeConfig } from "./config.ts";
 import { JsonObject, JsonValue, obj, toPrettyJson } from "./json.ts";
 import { MdevType } from "./sysfs.ts";
 
@@ -27,51 +27,65 @@ export interface ListedDevice {
   suffix: string;
 }
 
-export function formatListText(
+/** `list` text in pieces of about one parent each, for streaming a large host. */
+export function* listTextChunks(
   groups: Map<string, ListedDevice[]>,
   verbose: boolean,
-): string {
-  const out: string[] = [];
+): Generator<string> {
   for (const list of groups.values()) {
+    let out = "";
     for (const { device, suffix } of list) {
-      out.push(formatDeviceLine(device, suffix));
-      if (verbose) out.push(formatAttrs(device.attrs));
+      out += formatDeviceLine(device, suffix);
+      if (verbose) out += formatAttrs(device.attrs);
     }
+    yield out;
   }
-  return out.join("");
 }
 
-function deviceJson(device: MdevDevice): JsonObject {
-  return configToJson({
-    type: device.type ?? "",
-    autostart: device.autostart,
-    attrs: device.attrs,
-  });
+export function formatListText(groups: Map<string, ListedDevice[]>, verbose: boolean): string {
+  return [...listTextChunks(groups, verbose)].join("");
+}
+
+function listedConfig(device: MdevDevice): MdevConfig {
+  return { type: device.type ?? "", autostart: device.autostart, attrs: device.attrs };
 }
 
 /**
- * `list --dumpjson` (spec §6.3): the parent hierarchy, `[]` when empty, or the
- * bare config form when a uuid was asked for and exactly one device matched.
+ * `list --dumpjson` (spec §6.3) in pieces of one parent each: the parent
+ * hierarchy, `[]` when empty, or the bare config form when a uuid was asked
+ * for and exactly one device matched.
  */
-export function formatListJson(
+export function* listJsonChunks(
   groups: Map<string, MdevDevice[]>,
   uuidGiven: boolean,
-): string {
-  const all = [...groups.values()].flat();
-  let value: JsonValue;
-  if (all.length === 0) value = [];
-  else if (uuidGiven && all.length === 1) value = deviceJson(all[0]!);
-  else {
-    value = [
-      new JsonObject(
-        [...groups].map(([parent, devices]) => [
-          parent,
-          devices.map((d) => obj([d.uuid, deviceJson(d)])),
-        ]),
-      ),
-    ];
+): Generator<string> {
+  let count = 0;
+  for (const devices of groups.values()) count += devices.length;
+  if (count === 0) {
+    yield "[]\n";
+    return;
   }
-  return toPrettyJson(value) + "\n";
+  if (uuidGiven && count === 1) {
+    yield serializeConfig(listedConfig([...groups.values()][0]![0]!)) + "\n";
+    return;
+  }
+  // The bytes toPrettyJson gives for the whole tree, one parent at a time.
+  yield "[\n  {\n";
+  let left = groups.size;
+  for (const [parent, devices] of groups) {
+    const items = devices.map((d) =>
+      `      {\n        ${JSON.stringify(d.uuid)}: ${
+        serializeConfig(listedConfig(d), "        ")
+      }\n      }`
+    );
+    left--;
+    yield `    ${JSON.stringify(parent)}: [\n${items.join(",\n")}\n    ]${left > 0 ? "," : ""}\n`;
+  }
+  yield "  }\n]\n";
+}
+
+export function formatListJson(groups: Map<string, MdevDevice[]>, uuidGiven: boolean): string {
+  return [...listJsonChunks(groups, uuidGiven)].join("");
 }
 
 /** `types` text (spec §6.4). */

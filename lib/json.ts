@@ -33,7 +33,48 @@ export function toPrettyJson(value: JsonValue, indent = ""): string {
   return out.join("");
 }
 
+/** Keys a JavaScript object would reorder (array indices, spec §6.5). */
+const INDEX_KEY = /^(0|[1-9]\d{0,9})$/;
+
+/**
+ * The same value as plain objects when that keeps every key order (no
+ * index-like or duplicate keys), so the native JSON.stringify can print it;
+ * `undefined` otherwise.
+ */
+function toPlain(value: JsonValue): unknown {
+  if (Array.isArray(value)) {
+    const items: unknown[] = new Array(value.length);
+    for (let i = 0; i < value.length; i++) {
+      const item = toPlain(value[i]!);
+      if (item === undefined) return undefined;
+      items[i] = item;
+    }
+    return items;
+  }
+  if (value instanceof JsonObject) {
+    const result: Record<string, unknown> = {};
+    for (const [key, item] of value.entries) {
+      if (INDEX_KEY.test(key) && Number(key) < 4294967295) return undefined;
+      if (Object.hasOwn(result, key)) return undefined;
+      const plain = toPlain(item);
+      if (plain === undefined) return undefined;
+      result[key] = plain;
+    }
+    return result;
+  }
+  return value;
+}
+
 function writePretty(value: JsonValue, indent: string, out: string[]): void {
+  if (typeof value === "object" && value !== null) {
+    // Fast path: the native printer, re-indented to where this value sits.
+    const plain = toPlain(value);
+    if (plain !== undefined) {
+      const text = JSON.stringify(plain, null, 2);
+      out.push(indent === "" ? text : text.replaceAll("\n", "\n" + indent));
+      return;
+    }
+  }
   if (Array.isArray(value)) {
     if (value.length === 0) {
       out.push("[]");

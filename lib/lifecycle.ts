@@ -10,7 +10,7 @@ import { causeChain, describeError, MdevError } from "./errors.ts";
 import { checkName } from "./names.ts";
 import { quotePath } from "./paths.ts";
 import { isDirectory, loadActive, parseI32, scanActive, writeSysfs } from "./sysfs.ts";
-import { definitionState } from "./config_store.ts";
+import { definitionReader } from "./config_store.ts";
 
 /** Checks every attribute name of a config before anything is written (decision §0.4). */
 export function checkAttrNames(attrs: readonly Attr[]): void {
@@ -102,7 +102,7 @@ export async function lookupActive(
   const groups = await scanActive(
     env,
     { uuid, parent },
-    (p, u) => definitionState(env, p, u),
+    definitionReader(env),
   );
   const where = parent === undefined ? uuid : `${parent}/${uuid}`;
   if (groups.size === 0) throw new MdevError(`Mediated device ${where} is not active`);

@@ -12,6 +12,20 @@ export function dirname(path: string): string {
   return i === 0 ? "/" : trimmed.slice(0, i);
 }
 
+/** Joins `target` onto `base` and folds `.` and `..` (no filesystem access). */
+export function resolvePath(base: string, target: string): string {
+  const absolute = target.startsWith("/") || base.startsWith("/");
+  const parts: string[] = [];
+  for (const part of (target.startsWith("/") ? target : `${base}/${target}`).split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") {
+      if (parts.length > 0 && parts[parts.length - 1] !== "..") parts.pop();
+      else if (!absolute) parts.push("..");
+    } else parts.push(part);
+  }
+  return (absolute ? "/" : "") + parts.join("/");
+}
+
 /**
  * A path rendered as Rust's Debug formatting renders it (spec conventions):
  * quoted, with `"`, `\`, tab, newline, CR and other controls escaped.

@@ -7,7 +7,7 @@ import { Environment } from "./environment.ts";
 import { describeError, isNotFound, MdevError } from "./errors.ts";
 import { compareBytes } from "./json.ts";
 import { warn } from "./logger.ts";
-import { basename, dirname, quotePath } from "./paths.ts";
+import { basename, dirname, quotePath, resolvePath } from "./paths.ts";
 import { parseUuid } from "./uuid.ts";
 
 /** Where a running device lives. */
@@ -25,39 +25,96 @@ export interface Expectation {
  * The parent and type of a running device, or `null` when no running device
  * with that uuid matches the expectation (spec §1.4). A device directory
  * without a readable `mdev_type` link throws.
+ *
+ * Synchronous on purpose: scans call it for every device of a large host,
+ * and Deno's synchronous filesystem calls cost a fraction of the async ones.
  */
-export async function loadActive(
+export function loadActiveSync(
   env: Environment,
   uuid: string,
   expect: Expectation = {},
-): Promise<ActiveInfo | null> {
-  let canonical: string;
+): ActiveInfo | null {
+  // The kernel's links lead straight to the device and type directories, so
+  // reading them gives what canonicalising would, at one call instead of one
+  // per path component; anything unusual falls back to realpath.
+  const link = env.devicePath(uuid);
+  let device: string;
   try {
-    canonical = await Deno.realPath(env.devicePath(uuid));
+    device = resolvePath(dirname(link), Deno.readLinkSync(link));
   } catch (e) {
     if (isNotFound(e)) return null;
-    throw new MdevError(describeError(e));
+    try {
+      device = Deno.realPathSync(link);
+    } catch (e2) {
+      if (isNotFound(e2)) return null;
+      throw new MdevError(describeError(e2));
+    }
   }
-  const parent = basename(dirname(canonical));
+  const parent = basename(dirname(device));
   if (expect.parent !== undefined && expect.parent !== parent) return null;
   let type: string;
   try {
-    type = basename(await Deno.realPath(`${canonical}/mdev_type`));
+    type = basename(Deno.readLinkSync(`${device}/mdev_type`));
   } catch (e) {
-    throw new MdevError(describeError(e));
+    // A dangling device link means no device; a device without its type
+    // link is half-created, which callers report.
+    if (isNotFound(e) && !existsSync(device)) return null;
+    try {
+      type = basename(Deno.realPathSync(`${device}/mdev_type`));
+    } catch (e2) {
+      throw new MdevError(describeError(e2));
+    }
   }
   if (expect.type !== undefined && expect.type !== type) return null;
   return { parent, type };
 }
 
-/** loadActive that turns a half-created device into a warning (decision §0.6). */
-export async function loadActiveOrWarn(
+/**
+ * Whether the running device `uuid` is a child of `parent` with type `type`
+ * (spec §1.4 with both expected), looked up through the parent's directory:
+ * one link read instead of two for each defined device of a listing. A
+ * half-created device is a warning (decision §0.6).
+ */
+export function isActiveAs(env: Environment, parent: string, uuid: string, type: string): boolean {
+  const device = `${env.parentPath(parent)}/${uuid}`;
+  try {
+    return basename(Deno.readLinkSync(`${device}/mdev_type`)) === type;
+  } catch (e) {
+    if (isNotFound(e) && !existsSync(device)) return false;
+    return loadActiveOrWarn(env, uuid, { parent, type }) !== null;
+  }
+}
+
+function existsSync(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** loadActiveSync for callers that are asynchronous anyway. */
+export function loadActive(
   env: Environment,
   uuid: string,
   expect: Expectation = {},
 ): Promise<ActiveInfo | null> {
   try {
-    return await loadActive(env, uuid, expect);
+    return Promise.resolve(loadActiveSync(env, uuid, expect));
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
+/** loadActiveSync that turns a half-created device into a warning (decision §0.6). */
+export function loadActiveOrWarn(
+  env: Environment,
+  uuid: string,
+  expect: Expectation = {},
+): ActiveInfo | null {
+  try {
+    return loadActiveSync(env, uuid, expect);
   } catch (e) {
     warn(`Ignoring mdev device ${quotePath(env.devicePath(uuid))}: ${describeError(e)}`);
     return null;
@@ -73,48 +130,46 @@ export interface DeviceFilter {
  * The entries of a directory that may be absent (no mdev parents or devices):
  * `null` when it is missing; any other failure is a warning, never silence.
  */
-async function readDirNames(path: string): Promise<Deno.DirEntry[] | null> {
+export function readDirEntries(path: string): Deno.DirEntry[] | null {
   try {
-    return await Array.fromAsync(Deno.readDir(path));
+    return [...Deno.readDirSync(path)];
   } catch (e) {
     if (!isNotFound(e)) warn(`Unable to read directory ${quotePath(path)}: ${describeError(e)}`);
     return null;
   }
 }
 
+/** Names of the entries of the mdev bus: which uuids may be running. */
+export function runningNames(env: Environment): Set<string> {
+  return new Set((readDirEntries(env.mdevBase) ?? []).map((e) => e.name));
+}
+
 /**
  * Every running device matching the filter (spec §1.6), grouped by parent in
  * byte order, devices in uuid order. Start mode comes from the definition.
  */
-export async function scanActive(
+export function scanActive(
   env: Environment,
   filter: DeviceFilter,
-  readDefinition: (
-    parent: string,
-    uuid: string,
-  ) => Promise<{ defined: boolean; autostart: boolean }>,
+  readDefinition: (parent: string, uuid: string) => { defined: boolean; autostart: boolean },
 ): Promise<Map<string, MdevDevice[]>> {
-  const entries = await readDirNames(env.mdevBase) ?? [];
-  const found = await Promise.all(entries.map(async (entry) => {
+  const found: MdevDevice[] = [];
+  for (const entry of readDirEntries(env.mdevBase) ?? []) {
     const uuid = parseUuid(entry.name);
     if (uuid === null) {
       warn(`Can't determine uuid for file '${entry.name}'`);
-      return null;
+      continue;
     }
-    if (filter.uuid !== undefined && filter.uuid !== uuid) return null;
-    const info = await loadActiveOrWarn(env, entry.name);
-    if (info === null) return null;
-    if (filter.parent !== undefined && filter.parent !== info.parent) return null;
-    const { defined, autostart } = await readDefinition(info.parent, uuid);
-    return newDevice(uuid, {
-      parent: info.parent,
-      type: info.type,
-      active: true,
-      defined,
-      autostart,
-    });
-  }));
-  return groupByParent(found.filter((d): d is MdevDevice => d !== null));
+    if (filter.uuid !== undefined && filter.uuid !== uuid) continue;
+    const info = loadActiveOrWarn(env, entry.name);
+    if (info === null) continue;
+    if (filter.parent !== undefined && filter.parent !== info.parent) continue;
+    const { defined, autostart } = readDefinition(info.parent, uuid);
+    found.push(
+      newDevice(uuid, { parent: info.parent, type: info.type, active: true, defined, autostart }),
+    );
+  }
+  return Promise.resolve(groupByParent(found));
 }
 
 /** Groups devices by parent; parents in byte order, devices by uuid. */
@@ -201,7 +256,7 @@ export async function scanTypes(
   env: Environment,
   parentFilter: string | undefined,
 ): Promise<Map<string, MdevType[]>> {
-  const entries = await readDirNames(env.parentBase) ?? [];
+  const entries = readDirEntries(env.parentBase) ?? [];
   const parents = entries.map((e) => e.name)
     .filter((name) => parentFilter === undefined || name === parentFilter)
     .sort(compareBytes);

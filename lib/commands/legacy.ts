@@ -7,7 +7,7 @@ import { runBracket } from "../callouts.ts";
 import type { CommandContext } from "../cli/context.ts";
 import { deviceConfig, MdevDevice, newDevice } from "../config.ts";
 import {
-  definitionState,
+  definitionReader,
   isDefined,
   removeConfig,
   scanDefined,
@@ -72,7 +72,7 @@ export async function run(ctx: CommandContext): Promise<void> {
       );
       return;
     case "list-mdevs":
-      ctx.stdout(threeColumns(await scanActive(env, {}, (p, u) => definitionState(env, p, u))));
+      ctx.stdout(threeColumns(await scanActive(env, {}, definitionReader(env))));
       return;
     case "list-saved":
       ctx.stdout(threeColumns(await scanDefined(env, {})));

@@ -2,8 +2,8 @@
 import { listAttributes } from "../callouts.ts";
 import { flag, value } from "../cli/context.ts";
 import type { CommandContext } from "../cli/context.ts";
-import { definitionState, scanDefined } from "../config_store.ts";
-import { formatListJson, formatListText, ListedDevice } from "../format.ts";
+import { definitionReader, scanDefined } from "../config_store.ts";
+import { ListedDevice, listJsonChunks, listTextChunks } from "../format.ts";
 import { scanActive } from "../sysfs.ts";
 
 export async function run(ctx: CommandContext): Promise<void> {
@@ -12,10 +12,10 @@ export async function run(ctx: CommandContext): Promise<void> {
   const defined = flag(args, "defined");
   const groups = defined
     ? await scanDefined(env, filter)
-    : await scanActive(env, filter, (parent, uuid) => definitionState(env, parent, uuid));
+    : await scanActive(env, filter, definitionReader(env));
   if (!defined) await listAttributes(env, [...groups.values()].flat());
   if (flag(args, "dumpjson")) {
-    ctx.stdout(formatListJson(groups, filter.uuid !== undefined));
+    for (const chunk of listJsonChunks(groups, filter.uuid !== undefined)) ctx.stdout(chunk);
     return;
   }
   const listed = new Map<string, ListedDevice[]>();
@@ -28,5 +28,5 @@ export async function run(ctx: CommandContext): Promise<void> {
       })),
     );
   }
-  ctx.stdout(formatListText(listed, flag(args, "verbose")));
+  for (const chunk of listTextChunks(listed, flag(args, "verbose"))) ctx.stdout(chunk);
 }
