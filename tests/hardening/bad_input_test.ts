@@ -35,6 +35,8 @@ interface Case {
   code: 0 | 1 | 2;
   /** The top line (or, for code 0, a warning) must contain each of these. */
   expect: (string | ((host: FakeHost) => string))[];
+  /** Given on standard input. */
+  stdin?: string;
   /** Skip (with this note) when the condition holds. */
   skip?: () => string | false;
 }
@@ -628,6 +630,32 @@ const cases: Case[] = [
     expect: [`Failed to write config for device ${U3}`],
   },
   {
+    name: "define where the parent config directory is a symlink",
+    setup: async (host) => {
+      await Deno.mkdir(host.path("in/elsewhere"));
+      await Deno.symlink(host.path("in/elsewhere"), host.path(`etc/mdevctl.d/${P2}`));
+    },
+    args: ["define", "-u", U3, "-p", P2, "-t", T1],
+    code: 1,
+    expect: [
+      `Failed to write config for device ${U3}`,
+      (host) => `"${host.path(`etc/mdevctl.d/${P2}`)}" is a symbolic link`,
+    ],
+  },
+  {
+    name: "define with a parent name longer than NAME_MAX",
+    args: ["define", "-u", U3, "-p", "p".repeat(300), "-t", T1],
+    code: 1,
+    expect: [`Failed to write config for device ${U3}`, "File name too long"],
+  },
+  {
+    name: "define --jsonfile /dev/stdin with garbage on stdin",
+    stdin: `{"mdev_type": "t", "start": "auto", "attrs": [{"a": 1}]}`,
+    args: ["define", "-u", U3, "-p", P1, "--jsonfile", "/dev/stdin"],
+    code: 1,
+    expect: [`invalid JSON format for attribute {"a", 1}: value must be of type str`],
+  },
+  {
     name: "list -d with a truncated config warns and lists the rest",
     setup: (host) => host.define(P1, U3, `{"mdev_type": "${T1}", "sta`),
     args: ["list", "-d"],
@@ -648,7 +676,7 @@ for (const c of cases) {
         await c.setup?.(host);
         const before = await snapshotTree(host.root);
         const args = typeof c.args === "function" ? c.args(host) : c.args;
-        const result = await host.run(args);
+        const result = await host.run(args, c.stdin === undefined ? {} : { stdin: c.stdin });
         const expect = c.expect.map((e) => typeof e === "function" ? e(host) : e);
         const label = `mdevctl ${args.join(" ").slice(0, 200)}`;
         if (c.code === 2) {
