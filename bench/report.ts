@@ -84,6 +84,13 @@ function cpuCell(s: Sample | undefined): string {
   const m = median(s.cpu_ms);
   return m < 10 ? "<10" : fmtMs(m);
 }
+function cpuRatio(a: Sample | undefined, b: Sample | undefined): string {
+  if (!a?.cpu_ms?.length || !b?.cpu_ms?.length || a.status !== "ok" || b.status !== "ok") {
+    return "n/a";
+  }
+  const pa = median(a.cpu_ms), pb = median(b.cpu_ms);
+  return pb < 50 ? "n/a" : (pa / pb).toFixed(2); // 10 ms ticks: meaningless below ~50 ms
+}
 function ratio(a: Sample | undefined, b: Sample | undefined): number | null {
   if (!a || !b || a.status !== "ok" || b.status !== "ok") return null;
   if (a.times_ms.length === 0 || b.times_ms.length === 0) return null;
@@ -141,6 +148,7 @@ L.push(
   `- floor: \`${hosts[0]?.tools["floor"] ?? "?"}\`` +
     (opts["floor-note"] ? ` (${opts["floor-note"]})` : ""),
 );
+L.push(`- harness niceness: ${opts["nice"] ?? "0"} (tools under test inherit it)`);
 for (const h of hosts) {
   L.push(
     `- load average on host ${h.label}: before ${h.loadavg_before ?? "?"}, after ${
@@ -174,9 +182,9 @@ for (const h of hosts) {
   );
   L.push("");
   L.push(
-    "| command | Debian 1.2.0 ms | ours ms | ours/Debian | same output | Debian CPU ms | ours CPU ms | Debian RSS MiB | ours RSS MiB |",
+    "| command | Debian 1.2.0 ms | ours ms | ours/Debian | same output | Debian CPU ms | ours CPU ms | CPU ours/Debian | Debian RSS MiB | ours RSS MiB |",
   );
-  L.push("|---|---:|---:|---:|:---:|---:|---:|---:|---:|");
+  L.push("|---|---:|---:|---:|:---:|---:|---:|---:|---:|---:|");
   let oursPeakKib = -1;
   let oursMissingRss = false;
   for (const r of h.results) {
@@ -187,7 +195,9 @@ for (const h of hosts) {
     L.push(
       `| \`${r.command}\` | ${timeCell(peer)} | ${timeCell(ours)} | ${
         q === null ? "n/a" : q.toFixed(2)
-      } | ${same} | ${cpuCell(peer)} | ${cpuCell(ours)} | ${rssCell(peer)} | ${rssCell(ours)} |`,
+      } | ${same} | ${cpuCell(peer)} | ${cpuCell(ours)} | ${cpuRatio(ours, peer)} | ${
+        rssCell(peer)
+      } | ${rssCell(ours)} |`,
     );
     if (ours?.status === "ok" && ours.maxrss_kib.length > 0) {
       oursPeakKib = Math.max(oursPeakKib, ...ours.maxrss_kib);

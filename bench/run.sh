@@ -19,6 +19,8 @@
 #                      (a timeout, a wait) gets fewer runs (default 90)
 #   BENCH_COMMANDS     ";"-separated mdevctl command lines ("PARENT" = first parent)
 #   BENCH_OUT          report file (default bench/results.md)
+#   BENCH_NICE         niceness of the harness and the tools it runs (default 0); on a
+#                      machine busy with other jobs, -10 gives the measured runs the CPU
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -151,7 +153,7 @@ for h in $hosts; do
     args+=(--commands "${BENCH_COMMANDS//PARENT/$parent}")
   fi
   say "host $h ($shape): $runs runs per tool and command"
-  bash "$here/ns.sh" "$root" "$DENO" run -A --no-config "$here/measure.ts" "${args[@]}"
+  nice -n "${BENCH_NICE:-0}" bash "$here/ns.sh" "$root" "$DENO" run -A --no-config "$here/measure.ts" "${args[@]}"
   results+=("$here/hosts/results-$h.json")
 done
 
@@ -162,5 +164,5 @@ fi
 "$DENO" run -A --no-config "$here/report.ts" --out "$out" \
   --peer-version "$("${peer%% *}" --version 2>/dev/null | head -1)" \
   --deno-version "$("$DENO" --version | head -1)" \
-  --ours-rev "$ours_rev" --floor-note "$floor_note" "${results[@]}"
+  --ours-rev "$ours_rev" --floor-note "$floor_note" --nice "${BENCH_NICE:-0}" "${results[@]}"
 say "wrote $out"
