@@ -55,7 +55,7 @@ if [ -z "${MDEVCTL_PEER:-}" ] && [ ! -x /usr/bin/mdevctl ]; then apt_install mde
 if [ -n "${MDEVCTL_OURS:-}" ]; then
   ours=$MDEVCTL_OURS
 elif [ -x "$top/dist/mdevctl" ] &&
-  [ -z "$(find "$top/cli.ts" "$top/lib" -name '*.ts' -newer "$top/dist/mdevctl" 2>/dev/null | head -1)" ]; then
+  [ -z "$(find "$top/cli.ts" "$top/lib" -name '*.ts' ! -name '*_test.ts' -newer "$top/dist/mdevctl" 2>/dev/null | head -1)" ]; then
   ours=$top/dist/mdevctl
 else
   [ -x "$top/dist/mdevctl" ] && say "dist/mdevctl is older than the sources: measuring cli.ts"
