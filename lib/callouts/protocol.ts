@@ -204,7 +204,8 @@ export function parseAttributesOutput(stdout: Uint8Array): Attr[] {
   ) {
     return [];
   }
-  const text = new TextDecoder().decode(stripTrailingNuls(stdout));
+  // Lossy, and a byte order mark is kept: it is not JSON (as upstream).
+  const text = new TextDecoder("utf-8", { ignoreBOM: true }).decode(stripTrailingNuls(stdout));
   let value: unknown;
   try {
     value = parseJson(text);

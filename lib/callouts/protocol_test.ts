@@ -178,6 +178,14 @@ Deno.test("attributes output: errors say what upstream says", () => {
     causes: [],
   });
   assertThrows(() => parseAttributesOutput(enc('[{"a": 1}]')), MdevError);
+  assertEquals(errorOf(() => parseAttributesOutput(enc("\uFEFF[]"))), {
+    message: "Invalid JSON received from callout script",
+    causes: ["expected value at line 1 column 1"],
+  });
+  // Invalid UTF-8 is replaced, not fatal: here inside a value.
+  assertEquals(parseAttributesOutput(new Uint8Array([...enc('[{"a": "'), 0xff, ...enc('"}]')])), [
+    ["a", "\uFFFD"],
+  ]);
 });
 
 Deno.test("timeout: default 30 s, decimal seconds, 0 = none, junk warns", () => {
