@@ -61,33 +61,43 @@ fi
 rm -f "$PREP_LOG"
 echo "kernel tests: host-side preparation $(secs "$T0")s"
 
-RES=$HERE/.cache/last-run
-rm -rf "$RES"; mkdir -p "$RES"
+# results: .cache/runs/<time>-<pid>, the newest also as .cache/last-run
+mkdir -p "$HERE/.cache/runs"
+RES=$HERE/.cache/runs/$(date +%Y%m%d-%H%M%S)-$$
+mkdir -p "$RES"
+ln -sfn "runs/${RES##*/}" "$HERE/.cache/last-run"
+ls -1d "$HERE/.cache/runs"/* | sort | head -n -3 | xargs -r rm -rf
 
 if [ "$PROBE" = 1 ]; then
     bash "$HERE/vm.sh" -- bash "$HERE/probe.sh"
     exit $?
 fi
 
-# --- 2. one guest per implementation ---------------------------------------
-boot_suite() {   # boot_suite IMPL PROGRAM
-    local impl=$1 prog=$2 t rc
-    t=$(now)
+# --- 2. one guest per implementation (in parallel unless MDEVCTL_KT_PARALLEL=0) ---
+start_suite() {   # start_suite IMPL PROGRAM: boot in the background
+    local impl=$1 prog=$2
     echo "kernel tests: booting a guest for $impl ($prog)"
-    MDEVCTL_KT_BOOTLOG=$RES/$impl.console.log \
-        bash "$HERE/vm.sh" --rw "$RES" -- bash "$HERE/suite.sh" "$impl" "$prog" "$RES" "${ONLY[@]+"${ONLY[@]}"}" \
-        > "$RES/$impl.out" 2> "$RES/$impl.err"
-    rc=$?
+    (
+        t=$(now)
+        MDEVCTL_KT_BOOTLOG=$RES/$impl.console.log \
+            bash "$HERE/vm.sh" --rw "$RES" -- bash "$HERE/suite.sh" "$impl" "$prog" "$RES" \
+            "${ONLY[@]+"${ONLY[@]}"}" > "$RES/$impl.out" 2> "$RES/$impl.err"
+        echo "$? $(secs "$t")" > "$RES/$impl.rc"
+    ) &
+    if [ "${MDEVCTL_KT_PARALLEL:-1}" = 0 ]; then wait $!; fi
+}
+report_suite() {   # report_suite IMPL: print what its guest said
+    local impl=$1 rc wall up
+    read -r rc wall < "$RES/$impl.rc" || { rc=125; wall=?; }
     if [ "$VERB" = 1 ]; then
         cat "$RES/$impl.out"
         for f in "$RES/$impl"/*/log; do echo "--- $f"; cat "$f"; done
     else
         grep -v '^PASS ' "$RES/$impl.out"
     fi
-    local up
     up=$(sed -n 's/.*ktinit: command starts at uptime \([0-9.]*\)s.*/\1/p' "$RES/$impl.console.log" 2>/dev/null | head -n1)
-    echo "kernel tests: $impl guest: ${up:-?}s kernel boot to command, $(secs "$t")s wall in total (exit $rc)"
-    if [ $rc != 0 ] || [ ! -f "$RES/$impl/results" ]; then
+    echo "kernel tests: $impl guest: ${up:-?}s from power-on to the command, ${wall}s wall in total (exit $rc)"
+    if [ "$rc" != 0 ] || [ ! -f "$RES/$impl/results" ]; then
         fail_line "$impl: the guest did not complete (exit $rc)"
         sed 's/^/    /' "$RES/$impl.err" | tail -n 40
     fi
@@ -102,8 +112,11 @@ fi
 if [ "$RUN_OURS" = 1 ] && [ ! -x "$MDEVCTL_BIN" ]; then
     fail_line "ours: $MDEVCTL_BIN not found or not executable (run make first)"; RUN_OURS=0
 fi
-[ "$RUN_DEBIAN" = 1 ] && boot_suite debian "$DEBIAN_BIN"
-[ "$RUN_OURS" = 1 ] && boot_suite ours "$MDEVCTL_BIN"
+[ "$RUN_OURS" = 1 ] && start_suite ours "$MDEVCTL_BIN"
+[ "$RUN_DEBIAN" = 1 ] && start_suite debian "$DEBIAN_BIN"
+wait
+[ "$RUN_DEBIAN" = 1 ] && report_suite debian
+[ "$RUN_OURS" = 1 ] && report_suite ours
 
 # --- 3. results --------------------------------------------------------------
 for impl in debian ours; do

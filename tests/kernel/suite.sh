@@ -34,6 +34,15 @@ else
     LEGACY=$MDEVCTL
 fi
 
+# Preflight: can the program read the real sysfs at all?  (Deno refuses
+# /sys and /proc unless it runs with the full --allow-all: `-A --deny-net` is
+# not enough, and fake trees under /tmp never show it.)
+if "$MDEVCTL" types > /tmp/kt-preflight.out 2>&1; then :; fi
+if grep -q 'Requires all access' /tmp/kt-preflight.out; then
+    echo "# NOTE $IMPL: the program cannot read /sys: $(grep -m1 -o 'Requires all access.*' /tmp/kt-preflight.out)"
+    echo "#      (Deno needs plain --allow-all for /sys and /proc; --deny-net or any deny flag breaks it)"
+fi
+
 want=("$@")
 [ ${#want[@]} -gt 0 ] || want=("${SCENARIOS[@]}")
 
