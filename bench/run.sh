@@ -12,7 +12,7 @@
 #                      same deno binary and flags running bench/empty.ts)
 #   BENCH_HOSTS        which hosts, default "small large"
 #   BENCH_SMALL, BENCH_LARGE   shapes PARENTSxACTIVExDEFINED, default 2x4x4 and 64x256x512
-#   BENCH_RUNS_SMALL, BENCH_RUNS_LARGE   timed runs per tool and command (default 31 and 7)
+#   BENCH_RUNS_SMALL, BENCH_RUNS_LARGE   timed runs per tool and command (default 51 and 7)
 #   BENCH_WARMUP_SMALL, BENCH_WARMUP_LARGE   warm-up runs (default 3 and 1)
 #   BENCH_MEM_RUNS     runs under /usr/bin/time for peak RSS and CPU time (default 3)
 #   BENCH_BUDGET       seconds one command may take per host; a tool that is too slow
@@ -139,7 +139,7 @@ mkdir -p "$here/hosts"
 results=()
 for h in $hosts; do
   case $h in
-    small) shape=$shape_small runs=${BENCH_RUNS_SMALL:-31} warm=${BENCH_WARMUP_SMALL:-3} ;;
+    small) shape=$shape_small runs=${BENCH_RUNS_SMALL:-51} warm=${BENCH_WARMUP_SMALL:-3} ;;
     large) shape=$shape_large runs=${BENCH_RUNS_LARGE:-7} warm=${BENCH_WARMUP_LARGE:-1} ;;
     *) die "unknown host '$h' (small or large)" ;;
   esac
