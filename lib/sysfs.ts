@@ -47,7 +47,8 @@ export function loadActiveSync(
       device = Deno.realPathSync(link);
     } catch (e2) {
       if (isNotFound(e2)) return null;
-      throw new MdevError(describeError(e2));
+      // Upstream's bare top line, and which path (spec §16.28).
+      throw new MdevError(describeError(e2), [`while resolving ${quotePath(link)}`]);
     }
   }
   const parent = basename(dirname(device));
@@ -62,7 +63,9 @@ export function loadActiveSync(
     try {
       type = basename(Deno.realPathSync(`${device}/mdev_type`));
     } catch (e2) {
-      throw new MdevError(describeError(e2));
+      throw new MdevError(describeError(e2), [
+        `while resolving ${quotePath(`${device}/mdev_type`)}`,
+      ]);
     }
   }
   if (expect.type !== undefined && expect.type !== type) return null;

@@ -543,7 +543,10 @@ const cases: Case[] = [
     setup: (host) => Deno.symlink(host.parentDir(P2), host.path(`sys/class/mdev_bus/${P2}`)),
     args: ["start", "-u", U3, "-p", P2, "-t", T1],
     code: 1,
-    expect: [`Unable to find parent device '${P2}'`],
+    expect: [
+      `Unable to find parent device '${P2}'\n`,
+      (host) => `"${host.path(`sys/class/mdev_bus/${P2}`)}" is not a directory`,
+    ],
   },
   {
     name: "types: missing device_api is skipped with a warning",
@@ -604,7 +607,10 @@ const cases: Case[] = [
     },
     args: ["stop", "-u", U3],
     code: 1,
-    expect: ["No such file or directory"],
+    expect: [
+      "No such file or directory",
+      (host) => `while resolving "${host.parentDir(P1)}/${U3}/mdev_type"`,
+    ],
   },
   {
     name: "list -d: a dangling config symlink is ignored",

@@ -21,7 +21,7 @@ async function readAttrs(host: FakeHost, uuid: string): Promise<Record<string, s
 }
 
 function assertOk(r: RunResult, what: string): void {
-  assertEquals([r.code, r.stderr], [0, ""], what);
+  assertEquals([r.code, r.stderr], [0, ""], `${what}: exit ${r.code}, stderr ${r.stderr}`);
 }
 
 Deno.test("concurrency: 6 processes × 12 modify --addattr on one device keep all 72", () =>
