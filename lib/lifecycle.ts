@@ -122,6 +122,12 @@ export async function resolveParentDir(env: Environment, parent: string): Promis
   } catch (e) {
     throw new MdevError(`Unable to find parent device '${parent}'`, [describeError(e)]);
   }
+  if (names.includes(parent)) {
+    // The entry is there but leads nowhere: say so rather than suggest itself.
+    throw new MdevError(`Unable to find parent device '${parent}'`, [
+      `${quotePath(path)} is not a directory`,
+    ]);
+  }
   const lower = parent.toLowerCase();
   const similar = names.find((n) => n.toLowerCase() === lower);
   if (similar !== undefined) {
