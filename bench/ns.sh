@@ -12,6 +12,7 @@
 #                                                   size thread pools from them see the truth)
 #   HOST_ROOT/etc/mdevctl.d   -> /etc/mdevctl.d
 #   HOST_ROOT/usr/lib/mdevctl -> /usr/lib/mdevctl
+#   an empty tmpfs             -> /run/lock        (where our tool keeps its lock file)
 # A missing mount point (/usr/lib/mdevctl on hosts without it) is made by mounting an
 # overlay over its parent directory whose upper layer lives on a tmpfs at HOST_ROOT/.ns:
 # nothing is created on the host, and everything vanishes with the namespace.
@@ -65,5 +66,9 @@ ensure_dir /etc/mdevctl.d
 mount --bind "$root/etc/mdevctl.d" /etc/mdevctl.d
 ensure_dir /usr/lib/mdevctl
 mount --bind "$root/usr/lib/mdevctl" /usr/lib/mdevctl
+# Our tool takes its lock at /run/lock/mdevctl.lock: a private, empty /run/lock keeps it off
+# the host and away from mdevctl runs of other jobs on the machine.
+ensure_dir /run/lock
+mount -t tmpfs -o size=1m,mode=1777 bench-lock /run/lock
 
 exec "$@"
