@@ -662,6 +662,25 @@ const cases: Case[] = [
     expect: [`invalid JSON format for attribute {"a", 1}: value must be of type str`],
   },
   {
+    name: "list -d with a config named like no uuid warns and lists the rest",
+    setup: (host) => host.define(P1, "not-a-uuid", config({})),
+    args: ["list", "-d"],
+    code: 0,
+    expect: ["Can't determine uuid for file 'not-a-uuid'", U1],
+  },
+  {
+    name: "list -d with a FIFO named like a uuid in the config dir does not block",
+    setup: async (host) => {
+      const made = await new Deno.Command("mkfifo", {
+        args: [host.path(`etc/mdevctl.d/${P1}/${U3}`)],
+      }).output();
+      assertEquals(made.code, 0);
+    },
+    args: ["list", "-d"],
+    code: 0,
+    expect: [U1],
+  },
+  {
     name: "list -d with a truncated config warns and lists the rest",
     setup: (host) => host.define(P1, U3, `{"mdev_type": "${T1}", "sta`),
     args: ["list", "-d"],
