@@ -147,6 +147,17 @@ sc_start-already-running() {
     expect_active "$U1" mtty-1
     expect_count 1
     expect_avail 23 11
+    # a defined device started twice
+    mc define -u "$U2" -p mtty -t mtty-2
+    expect_rc 0
+    mc start -u "$U2"
+    expect_rc 0
+    mc start -u "$U2"
+    expect_rc 1
+    expect_err_has "Device already exists"
+    expect_active "$U2" mtty-2
+    expect_count 2
+    expect_avail 21 10
 }
 
 sc_start-parent-mdevs() {
