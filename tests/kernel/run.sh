@@ -97,7 +97,7 @@ report_suite() {   # report_suite IMPL: print what its guest said
         cat "$RES/$impl.out"
         for f in "$RES/$impl"/*/log; do echo "--- $f"; cat "$f"; done
     else
-        grep -v '^PASS ' "$RES/$impl.out"
+        grep -v '^PASS \|^SKIP ' "$RES/$impl.out"
     fi
     up=$(sed -n 's/.*ktinit: command starts at uptime \([0-9.]*\)s.*/\1/p' "$RES/$impl.console.log" 2>/dev/null | head -n1)
     echo "kernel tests: $impl guest: ${up:-?}s from power-on to the command, ${wall}s wall in total (exit $rc)"

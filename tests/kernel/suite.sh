@@ -18,6 +18,14 @@ fi
 . "$HERE/lib.sh"
 . "$HERE/scenarios.sh"
 
+# A clean system: no callout or notifier scripts the host may have installed
+# (this only changes the guest's overlay, never the host).
+for d in /etc/mdevctl.d/scripts.d /usr/lib/mdevctl/scripts.d; do
+    for s in callouts notifiers; do
+        [ -d "$d/$s" ] && find "$d/$s" -mindepth 1 -delete
+    done
+done
+
 RESDIR=$RES/$IMPL
 rm -rf "$RESDIR"; mkdir -p "$RESDIR"
 TMPBIN=$(mktemp -d /tmp/kt-bin.XXXXXX)
