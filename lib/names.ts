@@ -21,9 +21,20 @@ export function isValidAttributeName(name: string): boolean {
 
 export type NameKind = "parent" | "type" | "attribute";
 
+const ESCAPES: Record<string, string> = { "\0": "\\0", "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+
+/** The name as an error shows it: control characters escaped, so the error stays one line. */
+function shown(name: string): string {
+  return name.replace(
+    // deno-lint-ignore no-control-regex
+    /[\u0000-\u001f\u007f]/g,
+    (c) => ESCAPES[c] ?? `\\u{${c.charCodeAt(0).toString(16)}}`,
+  );
+}
+
 /** Throws `Invalid <kind> name '<name>'` for an unsafe name. */
 export function checkName(kind: NameKind, name: string): string {
   const ok = kind === "attribute" ? isValidAttributeName(name) : isValidDeviceName(name);
-  if (!ok) throw new MdevError(`Invalid ${kind} name '${name.replaceAll("\0", "\\0")}'`);
+  if (!ok) throw new MdevError(`Invalid ${kind} name '${shown(name)}'`);
   return name;
 }

@@ -103,6 +103,20 @@ const cases: Case[] = [
     "parent",
     "../../etc",
   ),
+  invalidName(
+    "define -p with a newline",
+    [
+      "define",
+      "-u",
+      U3,
+      "-p",
+      "a/\nb",
+      "-t",
+      T1,
+    ],
+    "parent",
+    "a/\\nb",
+  ),
   invalidName("define -p empty", ["define", "-u", U3, "-p", "", "-t", T1], "parent", ""),
   invalidName("start -p ..", ["start", "-u", U3, "-p", "..", "-t", T1], "parent", ".."),
   invalidName("modify -p ../x", ["modify", "-u", U1, "-p", "../x", "--auto"], "parent", "../x"),
@@ -217,6 +231,11 @@ const cases: Case[] = [
     "Invalid attribute name '/etc/shadow'",
   ),
   defineJson("attribute name empty", config({ attrs: [{ "": "1" }] }), "Invalid attribute name ''"),
+  defineJson(
+    "attribute name with a newline and a terminal escape",
+    config({ attrs: [{ "../\n../x\u001b[31m": "1" }] }),
+    "Invalid attribute name '../\\n../x\\u{1b}[31m'",
+  ),
   defineJson("type ../x", config({ mdev_type: "../x" }), "Invalid type name '../x'"),
   defineJson("type with NUL", config({ mdev_type: "a\u0000b" }), "Invalid type name 'a\\0b'"),
   defineJson("type empty", config({ mdev_type: "" }), "Invalid type name ''"),
@@ -714,6 +733,13 @@ for (const c of cases) {
             `stderr ${result.stderr.slice(0, 2000)}\nwanted ${expect.join(" | ")}`,
           );
           assert(top.length < 1000, `top line of ${top.length} characters`);
+          // One line, then at most the causes (only the index errors add an Attrs block).
+          if (!top.startsWith("Attribute index")) {
+            assert(
+              /^Error: [^\n]*\n(?:\nCaused by:\n(?: {4}[^\n]*\n)+)?$/.test(result.stderr),
+              `not one line (plus causes): ${JSON.stringify(result.stderr.slice(0, 500))}`,
+            );
+          }
         } else {
           assertEquals(result.code, 0, `${label}\n${result.stderr}`);
           assert(!/^\s+at /m.test(result.stderr), result.stderr);
