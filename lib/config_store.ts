@@ -7,8 +7,9 @@ import { Environment } from "./environment.ts";
 import { describeError, isNotFound, MdevError } from "./errors.ts";
 import { warn } from "./logger.ts";
 import { quotePath } from "./paths.ts";
-import { DeviceFilter, groupByParent, isActiveAs, runningNames } from "./sysfs.ts";
+import { DeviceFilter, groupByParent, isActiveAs } from "./sysfs.ts";
 import { parseUuid } from "./uuid.ts";
+import { settle } from "./settle.ts";
 
 /** The directory of callout scripts inside the config base; never a parent. */
 const SCRIPTS_DIR = "scripts.d";
@@ -63,11 +64,7 @@ export function scanDefined(
   filter: DeviceFilter,
   options: ScanOptions = {},
 ): Promise<Map<string, MdevDevice[]>> {
-  try {
-    return Promise.resolve(scanDefinedSync(env, filter, options));
-  } catch (e) {
-    return Promise.reject(e);
-  }
+  return settle(() => scanDefinedSync(env, filter, options));
 }
 
 function scanDefinedSync(
@@ -82,16 +79,26 @@ function scanDefinedSync(
     if (isNotFound(e)) return new Map();
     throw MdevError.wrap(`Unable to read directory ${quotePath(env.configBase)}`, e);
   }
-  // One listing of the mdev bus instead of a failed lookup per stopped device.
-  let running: Set<string> | undefined;
-  const isListed = (uuid: string) => (running ??= runningNames(env)).has(uuid);
   const devices: MdevDevice[] = [];
   for (const p of parents) {
     if (!p.isDirectory || p.name === SCRIPTS_DIR) continue;
     if (filter.parent !== undefined && p.name !== filter.parent) continue;
+    // A running device is a child of its parent's sysfs directory: one
+    // listing of it instead of a failed lookup per stopped device.
+    let children: Set<string> | undefined;
+    const isListed = (uuid: string) => (children ??= childNames(env, p.name)).has(uuid);
     scanParent(env, p.name, filter.uuid, options.includeInvalid ?? false, isListed, devices);
   }
   return groupByParent(devices);
+}
+
+/** Entry names of a parent's sysfs directory; none when it is not there. */
+function childNames(env: Environment, parent: string): Set<string> {
+  try {
+    return new Set([...Deno.readDirSync(env.parentPath(parent))].map((e) => e.name));
+  } catch {
+    return new Set();
+  }
 }
 
 function scanParent(
@@ -151,11 +158,13 @@ function scanParent(
 
 /** True when a regular config file exists for the canonical uuid (spec §3). */
 export function isDefined(env: Environment, parent: string, uuid: string): Promise<boolean> {
-  try {
-    return Promise.resolve(Deno.lstatSync(env.configFile(parent, uuid)).isFile);
-  } catch {
-    return Promise.resolve(false);
-  }
+  return settle(() => {
+    try {
+      return Deno.lstatSync(env.configFile(parent, uuid)).isFile;
+    } catch {
+      return false;
+    }
+  });
 }
 
 /**
@@ -195,32 +204,42 @@ const encoder = new TextEncoder();
  * Replaces a file atomically: temporary file in the same directory, flushed,
  * renamed over the target, directory synced (decision §0.5).
  */
-export async function writeFileAtomic(path: string, data: string): Promise<void> {
+export function writeFileAtomic(path: string, data: string): Promise<void> {
+  return settle(() => writeFileAtomicSync(path, data));
+}
+
+// Synchronous calls throughout: the first asynchronous filesystem call of a
+// process costs over 10 ms (thread pool start) and a command writes one file.
+function writeFileAtomicSync(path: string, data: string): void {
   const dir = path.slice(0, path.lastIndexOf("/")) || ".";
   const tmp = `${dir}/.${path.slice(dir.length + 1)}.${crypto.randomUUID()}.tmp`;
-  const file = await Deno.open(tmp, { write: true, createNew: true, mode: 0o666 });
+  const file = Deno.openSync(tmp, { write: true, createNew: true, mode: 0o666 });
   try {
     try {
       const bytes = encoder.encode(data);
       let written = 0;
-      while (written < bytes.length) written += await file.write(bytes.subarray(written));
-      await file.syncData();
+      while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
+      file.syncDataSync();
     } finally {
       file.close();
     }
-    await Deno.rename(tmp, path);
+    Deno.renameSync(tmp, path);
   } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
+    try {
+      Deno.removeSync(tmp);
+    } catch {
+      // never created, or already renamed
+    }
     throw e;
   }
-  await syncDir(dir);
+  syncDir(dir);
 }
 
-async function syncDir(dir: string): Promise<void> {
+function syncDir(dir: string): void {
   try {
-    const handle = await Deno.open(dir, { read: true });
+    const handle = Deno.openSync(dir, { read: true });
     try {
-      await handle.sync();
+      handle.syncSync();
     } finally {
       handle.close();
     }
@@ -230,21 +249,25 @@ async function syncDir(dir: string): Promise<void> {
 }
 
 /** Writes a device's config file (spec §2.3), creating its parent directory. */
-export async function writeConfig(
+export function writeConfig(
   env: Environment,
   device: MdevDevice,
   config: MdevConfig,
 ): Promise<void> {
+  return settle(() => writeConfigSync(env, device, config));
+}
+
+function writeConfigSync(env: Environment, device: MdevDevice, config: MdevConfig): void {
   const parent = device.parent;
   if (parent === undefined) throw new MdevError(`Device ${device.uuid} is missing a parent`);
   const path = device.configPath ?? env.configFile(parent, device.uuid);
   const dir = env.parentConfigDir(parent);
   try {
-    await Deno.mkdir(dir, { recursive: true });
+    Deno.mkdirSync(dir, { recursive: true });
     // Scans ignore symlinked parent directories (docs/behaviour.md): a config
     // written through one would land outside the config base and stay invisible.
-    if ((await Deno.lstat(dir)).isSymlink) throw new Error(`${quotePath(dir)} is a symbolic link`);
-    await writeFileAtomic(path, serializeConfig(config));
+    if (Deno.lstatSync(dir).isSymlink) throw new Error(`${quotePath(dir)} is a symbolic link`);
+    writeFileAtomicSync(path, serializeConfig(config));
   } catch (e) {
     throw MdevError.wrap(`Failed to write config for device ${device.uuid}`, e);
   }
@@ -254,15 +277,25 @@ export async function writeConfig(
  * Deletes a device's config file (spec §2.4) and the parent directory when
  * that leaves it empty (decision §0.8).
  */
-export async function removeConfig(env: Environment, device: MdevDevice): Promise<void> {
+export function removeConfig(env: Environment, device: MdevDevice): Promise<void> {
+  return settle(() => removeConfigSync(env, device));
+}
+
+function removeConfigSync(env: Environment, device: MdevDevice): void {
   const parent = device.parent ?? "";
   const path = device.configPath ?? env.configFile(parent, device.uuid);
   try {
-    await Deno.remove(path);
+    Deno.removeSync(path);
   } catch (e) {
     throw MdevError.wrap(`Failed to remove file ${quotePath(path)}`, e);
   }
-  if (parent !== "") await Deno.remove(env.parentConfigDir(parent)).catch(() => {});
+  if (parent !== "") {
+    try {
+      Deno.removeSync(env.parentConfigDir(parent));
+    } catch {
+      // not empty: other definitions remain
+    }
+  }
 }
 
 /**
@@ -273,18 +306,19 @@ export async function withLock<T>(env: Environment, action: () => Promise<T>): P
   const path = env.lockFile;
   let file: Deno.FsFile;
   try {
-    file = await Deno.open(path, { read: true, write: true, create: true, mode: 0o600 });
+    file = Deno.openSync(path, { read: true, write: true, create: true, mode: 0o600 });
   } catch (e) {
     if (!isNotFound(e)) throw MdevError.wrap(`Unable to open lock file ${quotePath(path)}`, e);
     try {
-      await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
-      file = await Deno.open(path, { read: true, write: true, create: true, mode: 0o600 });
+      Deno.mkdirSync(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+      file = Deno.openSync(path, { read: true, write: true, create: true, mode: 0o600 });
     } catch (e2) {
       throw MdevError.wrap(`Unable to open lock file ${quotePath(path)}`, e2);
     }
   }
   try {
-    await file.lock(true);
+    // Blocking is right here: there is nothing else to do until it is ours.
+    file.lockSync(true);
     return await action();
   } finally {
     file.close();

@@ -11,6 +11,7 @@ import { checkName } from "./names.ts";
 import { quotePath } from "./paths.ts";
 import { isDirectory, loadActive, parseI32, scanActive, writeSysfs } from "./sysfs.ts";
 import { definitionReader } from "./config_store.ts";
+import { settle } from "./settle.ts";
 
 /** Checks every attribute name of a config before anything is written (decision §0.4). */
 export function checkAttrNames(attrs: readonly Attr[]): void {
@@ -137,12 +138,14 @@ export async function resolveParentDir(env: Environment, parent: string): Promis
 }
 
 /** Writes `1` to the device's `remove` file (spec §5.5). */
-export async function removeDevice(env: Environment, uuid: string): Promise<void> {
-  try {
-    await writeSysfs(`${env.devicePath(uuid)}/remove`, "1");
-  } catch (e) {
-    throw MdevError.wrap(`Error removing device ${uuid}`, e);
-  }
+export function removeDevice(env: Environment, uuid: string): Promise<void> {
+  return settle(() => {
+    try {
+      writeSysfs(`${env.devicePath(uuid)}/remove`, "1");
+    } catch (e) {
+      throw MdevError.wrap(`Error removing device ${uuid}`, e);
+    }
+  });
 }
 
 /**
@@ -176,7 +179,7 @@ export async function createDevice(env: Environment, device: MdevDevice): Promis
   let available: number;
   const instancesPath = `${typeDir}/available_instances`;
   try {
-    available = parseI32((await Deno.readTextFile(instancesPath)).trim());
+    available = parseI32(Deno.readTextFileSync(instancesPath).trim());
   } catch (e) {
     // Upstream's top line (the bare I/O or parse error), and which file (spec §16.28).
     throw new MdevError(describeError(e), [`while reading ${quotePath(instancesPath)}`]);
@@ -185,13 +188,13 @@ export async function createDevice(env: Environment, device: MdevDevice): Promis
   if (available <= 0) throw new MdevError(`No available instances of ${type} on ${parent}`);
 
   try {
-    await writeSysfs(`${typeDir}/create`, uuid);
+    writeSysfs(`${typeDir}/create`, uuid);
   } catch (e) {
     throw MdevError.wrap(`Failed to create mdev ${uuid}, type ${type} on ${parent}`, e);
   }
 
   try {
-    await applyAttributes(env, uuid, device.attrs);
+    applyAttributes(env, uuid, device.attrs);
   } catch (attrError) {
     try {
       await removeDevice(env, uuid);
@@ -207,20 +210,16 @@ export async function createDevice(env: Environment, device: MdevDevice): Promis
   }
 }
 
-async function applyAttributes(
-  env: Environment,
-  uuid: string,
-  attrs: readonly Attr[],
-): Promise<void> {
+function applyAttributes(env: Environment, uuid: string, attrs: readonly Attr[]): void {
   for (const [name, value] of attrs) {
     const path = `${env.devicePath(uuid)}/${name}`;
     try {
-      await Deno.stat(path);
+      Deno.statSync(path);
     } catch {
       throw new MdevError(`Invalid attribute '${name}'`);
     }
     try {
-      await writeSysfs(path, value);
+      writeSysfs(path, value);
     } catch (e) {
       throw MdevError.wrap(`Failed to write ${value} to attribute ${name}`, e);
     }

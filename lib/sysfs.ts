@@ -9,6 +9,7 @@ import { compareBytes } from "./json.ts";
 import { warn } from "./logger.ts";
 import { basename, dirname, quotePath, resolvePath } from "./paths.ts";
 import { parseUuid } from "./uuid.ts";
+import { settle } from "./settle.ts";
 
 /** Where a running device lives. */
 export interface ActiveInfo {
@@ -103,11 +104,7 @@ export function loadActive(
   uuid: string,
   expect: Expectation = {},
 ): Promise<ActiveInfo | null> {
-  try {
-    return Promise.resolve(loadActiveSync(env, uuid, expect));
-  } catch (e) {
-    return Promise.reject(e);
-  }
+  return settle(() => loadActiveSync(env, uuid, expect));
 }
 
 /** loadActiveSync that turns a half-created device into a warning (decision §0.6). */
@@ -140,11 +137,6 @@ export function readDirEntries(path: string): Deno.DirEntry[] | null {
     if (!isNotFound(e)) warn(`Unable to read directory ${quotePath(path)}: ${describeError(e)}`);
     return null;
   }
-}
-
-/** Names of the entries of the mdev bus: which uuids may be running. */
-export function runningNames(env: Environment): Set<string> {
-  return new Set((readDirEntries(env.mdevBase) ?? []).map((e) => e.name));
 }
 
 /**
@@ -214,9 +206,9 @@ export function parseI32(text: string): number {
   return n;
 }
 
-async function readOptional(path: string): Promise<string | undefined> {
+function readOptional(path: string): string | undefined {
   try {
-    return await Deno.readTextFile(path);
+    return Deno.readTextFileSync(path);
   } catch (e) {
     if (isNotFound(e)) return undefined;
     throw e;
@@ -224,20 +216,18 @@ async function readOptional(path: string): Promise<string | undefined> {
 }
 
 /** Reads one type directory; throws on a missing or garbled required file. */
-export async function readType(dir: string, name: string): Promise<MdevType> {
-  const read = async (file: string) => {
+export function readType(dir: string, name: string): MdevType {
+  const read = (file: string) => {
     try {
-      return await Deno.readTextFile(`${dir}/${file}`);
+      return Deno.readTextFileSync(`${dir}/${file}`);
     } catch (e) {
       throw new MdevError(`${describeError(e)}: ${quotePath(`${dir}/${file}`)}`);
     }
   };
-  const [instances, api, displayName, description] = await Promise.all([
-    read("available_instances"),
-    read("device_api"),
-    readOptional(`${dir}/name`),
-    readOptional(`${dir}/description`),
-  ]);
+  const instances = read("available_instances");
+  const api = read("device_api");
+  const displayName = readOptional(`${dir}/name`);
+  const description = readOptional(`${dir}/description`);
   const nameText = displayName?.trim();
   const descText = description?.trim().replaceAll("\n", ", ");
   return {
@@ -253,44 +243,37 @@ export async function readType(dir: string, name: string): Promise<MdevType> {
 /**
  * Every parent and its supported types (spec §5.7); parents and types in byte
  * order. A parent without `mdev_supported_types` or a garbled type is skipped
- * with a warning (decision §0.6).
+ * with a warning (decision §0.6). Synchronous reads, as for the other scans.
  */
-export async function scanTypes(
+export function scanTypes(
   env: Environment,
   parentFilter: string | undefined,
 ): Promise<Map<string, MdevType[]>> {
-  const entries = readDirEntries(env.parentBase) ?? [];
-  const parents = entries.map((e) => e.name)
+  const parents = (readDirEntries(env.parentBase) ?? []).map((e) => e.name)
     .filter((name) => parentFilter === undefined || name === parentFilter)
     .sort(compareBytes);
   const result = new Map<string, MdevType[]>();
-  const lists = await Promise.all(parents.map(async (parent) => {
+  for (const parent of parents) {
     const typesDir = `${env.parentPath(parent)}/mdev_supported_types`;
     let typeEntries: Deno.DirEntry[];
     try {
-      typeEntries = await Array.fromAsync(Deno.readDir(typesDir));
+      typeEntries = [...Deno.readDirSync(typesDir)];
     } catch (e) {
       warn(`Skipping parent ${parent}: ${describeError(e)}: ${quotePath(typesDir)}`);
-      return null;
+      continue;
     }
-    const types = await Promise.all(
-      typeEntries.filter((t) => t.isDirectory).map(async (t) => {
-        try {
-          return await readType(`${typesDir}/${t.name}`, t.name);
-        } catch (e) {
-          warn(`Skipping mdev type ${quotePath(`${typesDir}/${t.name}`)}: ${describeError(e)}`);
-          return null;
-        }
-      }),
-    );
-    return types.filter((t): t is MdevType => t !== null)
-      .sort((a, b) => compareBytes(a.name, b.name));
-  }));
-  parents.forEach((parent, i) => {
-    const list = lists[i];
-    if (list) result.set(parent, list);
-  });
-  return result;
+    const types: MdevType[] = [];
+    for (const t of typeEntries) {
+      if (!t.isDirectory) continue;
+      try {
+        types.push(readType(`${typesDir}/${t.name}`, t.name));
+      } catch (e) {
+        warn(`Skipping mdev type ${quotePath(`${typesDir}/${t.name}`)}: ${describeError(e)}`);
+      }
+    }
+    result.set(parent, types.sort((a, b) => compareBytes(a.name, b.name)));
+  }
+  return Promise.resolve(result);
 }
 
 /** The running device's uuid from a directory entry name, if it is one. */
@@ -304,32 +287,24 @@ const encoder = new TextEncoder();
  * Writes `value` to an existing sysfs file in one write, without newline
  * (spec §1.2). Never creates the file.
  */
-export async function writeSysfs(path: string, value: string): Promise<void> {
-  const file = await Deno.open(path, { write: true, truncate: true });
+export function writeSysfs(path: string, value: string): void {
+  const file = Deno.openSync(path, { write: true, truncate: true });
   try {
     const bytes = encoder.encode(value);
     let written = 0;
-    while (written < bytes.length) written += await file.write(bytes.subarray(written));
+    while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
   } finally {
     file.close();
   }
 }
 
 /** True when `path` is a directory, following symlinks. */
-export async function isDirectory(path: string): Promise<boolean> {
-  try {
-    return (await Deno.stat(path)).isDirectory;
-  } catch {
-    return false;
-  }
-}
-
-/** True when `path` exists, following symlinks. */
-export async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
+export function isDirectory(path: string): Promise<boolean> {
+  return settle(() => {
+    try {
+      return Deno.statSync(path).isDirectory;
+    } catch {
+      return false;
+    }
+  });
 }
