@@ -65,6 +65,7 @@ fi
 # dist/ is rebuilt whenever someone runs make: measure a snapshot of it, not a moving target.
 if [ "$ours" = "$top/dist/mdevctl" ]; then
   snap=$here/hosts/ours-dist
+  dist_built=$(date -u -r "$top/dist/mdevctl" '+%Y-%m-%d %H:%M UTC')
   for try in 1 2 3 4 5; do
     rm -rf "$snap" && mkdir -p "$snap" && cp -a "$top/dist/." "$snap/" 2>/dev/null || true
     if [ -x "$snap/mdevctl" ]; then
@@ -160,6 +161,9 @@ done
 ours_rev=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo '?')
 if [ -n "$(git -C "$top" status --porcelain -- cli.ts lib dist 2>/dev/null)" ]; then
   ours_rev="$ours_rev (with uncommitted changes)"
+fi
+if [ -n "${snap:-}" ]; then
+  ours_rev="$ours_rev; dist/ built $dist_built"
 fi
 "$DENO" run -A --no-config "$here/report.ts" --out "$out" \
   --peer-version "$("${peer%% *}" --version 2>/dev/null | head -1)" \
