@@ -19,11 +19,7 @@ export async function main(argv: readonly string[], argv0: string): Promise<numb
     const outcome = parseCommandLine(argv, program);
     switch (outcome.kind) {
       case "help": {
-        const text = outcome.command
-          ? commandHelp(outcome.command, program)
-          : program === "lsmdev"
-          ? commandHelp((await import("./cli/command_table.ts")).LIST_COMMAND, "lsmdev")
-          : programHelp();
+        const text = outcome.command ? commandHelp(outcome.command, program) : programHelp();
         if (outcome.toStderr) {
           writeStderr(text);
           return 2;
@@ -46,11 +42,11 @@ export async function main(argv: readonly string[], argv0: string): Promise<numb
       }
     }
   } catch (error) {
-    return reportError(error, program);
+    return reportError(error);
   }
 }
 
-function reportError(error: unknown, program: string): number {
+function reportError(error: unknown): number {
   if (error instanceof UsageError) {
     writeStderr(
       `error: ${error.message}\n\nUsage: ${error.usage}\n\nFor more information, try '--help'.\n`,
@@ -70,6 +66,5 @@ function reportError(error: unknown, program: string): number {
   if (Deno.env.get("MDEVCTL_LOG")?.includes("debug") && error instanceof Error) {
     writeStderr(`${error.stack}\n`);
   }
-  void program;
   return 1;
 }

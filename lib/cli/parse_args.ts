@@ -10,7 +10,7 @@
 import { UsageError } from "../errors.ts";
 import { checkName } from "../names.ts";
 import { parseUuid } from "../uuid.ts";
-import { COMMANDS, CommandSpec, findCommand, LIST_COMMAND, OptionSpec } from "./command_table.ts";
+import { CommandSpec, findCommand, LIST_COMMAND, OptionSpec } from "./command_table.ts";
 import type { ParsedArgs } from "./context.ts";
 import { VERSION } from "../version.ts";
 import { commandUsage, optionLabel } from "./help.ts";
@@ -60,7 +60,6 @@ export function parseCommandLine(argv: readonly string[], program: string): Pars
 interface Token {
   option: OptionSpec;
   value: string | undefined;
-  spelled: string;
 }
 
 /** Parses the arguments of one command. */
@@ -110,7 +109,7 @@ export function parseCommand(
         );
         continue;
       }
-      tokens.push({ option, value: v, spelled: `--${name}` });
+      tokens.push({ option, value: v });
       continue;
     }
     if (arg.startsWith("-") && arg.length > 1) {
@@ -133,17 +132,17 @@ export function parseCommand(
               v = undefined;
             }
           }
-          if (v !== undefined) tokens.push({ option, value: v, spelled: `-${ch}` });
+          if (v !== undefined) tokens.push({ option, value: v });
           break;
         }
-        tokens.push({ option, value: undefined, spelled: `-${ch}` });
+        tokens.push({ option, value: undefined });
       }
       continue;
     }
     positionals.push(arg);
   }
 
-  if (helpSeen) return { kind: "help", command: program === "lsmdev" ? undefined : command };
+  if (helpSeen) return { kind: "help", command };
   if (command.legacy) return legacyArgs(command, errors.length > 0 ? null : tokens, positionals);
   if (errors.length > 0) throw new UsageError(errors[0]!, usage);
   if (versionSeen) {
@@ -278,9 +277,4 @@ function legacyArgs(
   if (tokens === null || tokens.length > 0) throw new LegacyUsageError(usage);
   if (positionals.length !== declared.length) throw new LegacyUsageError(usage);
   return { kind: "run", command, args: { options: new Map(), positionals } };
-}
-
-/** Every command name, for completion of the first word. */
-export function commandNames(): string[] {
-  return COMMANDS.filter((c) => !c.hidden).map((c) => c.name);
 }
