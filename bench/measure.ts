@@ -21,29 +21,11 @@
 //      which suffers less than wall time when other jobs share the machine.
 // Raw samples go to FILE.json; bench/report.ts turns them into bench/results.md.
 
+import type { CommandResult, Sample } from "./results_schema.ts";
+
 interface Tool {
   name: "ours" | "peer" | "floor";
   argv: string[];
-}
-
-interface Sample {
-  tool: string;
-  status: "ok" | "n/a";
-  reason?: string;
-  times_ms: number[];
-  maxrss_kib: number[];
-  cpu_ms: number[];
-  failed_runs?: number;
-}
-
-interface CommandResult {
-  command: string;
-  args: string[];
-  same_output: boolean | null;
-  output_note?: string;
-  /** Set when fewer runs than asked were made (the command is too slow for the budget). */
-  runs?: number;
-  samples: Sample[];
 }
 
 function die(msg: string): never {
@@ -251,7 +233,7 @@ for (const args of commandLines) {
       const v = rusageOnce(x.argv);
       if (v !== null) {
         x.sample.maxrss_kib.push(v.rss);
-        x.sample.cpu_ms.push(v.cpu);
+        x.sample.cpu_ms?.push(v.cpu);
       }
     }
   }

@@ -9,23 +9,8 @@
 //   small host: ours `list` <= 1.3 x the bare Deno floor;
 //   large host: ours peak RSS <= 80 MiB (largest over all commands and runs).
 
-interface Sample {
-  tool: string;
-  status: "ok" | "n/a";
-  reason?: string;
-  times_ms: number[];
-  maxrss_kib: number[];
-  cpu_ms?: number[];
-  failed_runs?: number;
-}
-interface CommandResult {
-  command: string;
-  args: string[];
-  same_output: boolean | null;
-  output_note?: string;
-  runs?: number;
-  samples: Sample[];
-}
+import type { CommandResult, Sample } from "./results_schema.ts";
+
 interface HostResult {
   label: string;
   host: {
