@@ -121,7 +121,7 @@ function scanParent(
     // Symlinked configs are ignored here and everywhere else (decision §0.8).
     if (!entry.isFile) continue;
     // A writer killed mid-way may leave its temporary file behind.
-    if (entry.name.startsWith(".") && entry.name.endsWith(".tmp")) continue;
+    if (isTempName(entry.name)) continue;
     const uuid = parseUuid(entry.name);
     if (uuid === null) {
       warn(`Can't determine uuid for file '${entry.name}'`);
@@ -208,6 +208,27 @@ export function writeFileAtomic(path: string, data: string): Promise<void> {
   return settle(() => writeFileAtomicSync(path, data));
 }
 
+const TEMP_NAME = /^\..+\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.tmp$/;
+
+/** The name writeFileAtomic gives its temporary file (`.<name>.<uuid>.tmp`). */
+export function isTempName(name: string): boolean {
+  return TEMP_NAME.test(name);
+}
+
+/**
+ * Removes temporary files that killed writers left in `dir`. Only called
+ * under the lock (withLock): no other writer can be midway then.
+ */
+function removeStaleTemps(dir: string): void {
+  try {
+    for (const entry of Deno.readDirSync(dir)) {
+      if (entry.isFile && isTempName(entry.name)) Deno.removeSync(`${dir}/${entry.name}`);
+    }
+  } catch {
+    // best effort: a leftover is skipped by every scan anyway
+  }
+}
+
 // Synchronous calls throughout: the first asynchronous filesystem call of a
 // process costs over 10 ms (thread pool start) and a command writes one file.
 function writeFileAtomicSync(path: string, data: string): void {
@@ -248,7 +269,10 @@ function syncDir(dir: string): void {
   }
 }
 
-/** Writes a device's config file (spec §2.3), creating its parent directory. */
+/**
+ * Writes a device's config file (spec §2.3), creating its parent directory.
+ * Call it holding the lock (withLock), as every command does.
+ */
 export function writeConfig(
   env: Environment,
   device: MdevDevice,
@@ -267,6 +291,7 @@ function writeConfigSync(env: Environment, device: MdevDevice, config: MdevConfi
     // Scans ignore symlinked parent directories (docs/behaviour.md): a config
     // written through one would land outside the config base and stay invisible.
     if (Deno.lstatSync(dir).isSymlink) throw new Error(`${quotePath(dir)} is a symbolic link`);
+    removeStaleTemps(dir);
     writeFileAtomicSync(path, serializeConfig(config));
   } catch (e) {
     throw MdevError.wrap(`Failed to write config for device ${device.uuid}`, e);
@@ -290,6 +315,7 @@ function removeConfigSync(env: Environment, device: MdevDevice): void {
     throw MdevError.wrap(`Failed to remove file ${quotePath(path)}`, e);
   }
   if (parent !== "") {
+    removeStaleTemps(env.parentConfigDir(parent));
     try {
       Deno.removeSync(env.parentConfigDir(parent));
     } catch {

@@ -95,3 +95,18 @@ Deno.test("crash safety: SIGKILL at random moments never leaves a partial config
     assertEquals((await host.run(["list", "-d"])).code, 0);
   });
 });
+
+Deno.test("leftovers of killed writers are skipped by scans and cleared by the next write", () =>
+  withHost(async (host) => {
+    await host.define(P1, U1, { mdev_type: "t", start: "manual", attrs: [] });
+    const stale = `.${U1}.0123abcd-0000-4000-8000-000000000000.tmp`;
+    await Deno.writeTextFile(host.path(`etc/mdevctl.d/${P1}/${stale}`), '{"mdev_type":"t"');
+    const listed = await host.run(["list", "-d"]);
+    assertEquals([listed.code, listed.stdout, listed.stderr], [0, `${U1} ${P1} t manual\n`, ""]);
+    assertEquals((await host.run(["modify", "-u", U1, "--auto"])).code, 0);
+    assertEquals(Object.keys(await host.snapshot(`etc/mdevctl.d/${P1}`)), [U1]);
+    // ...and by undefine, so the emptied parent directory goes as well.
+    await Deno.writeTextFile(host.path(`etc/mdevctl.d/${P1}/${stale}`), "");
+    assertEquals((await host.run(["undefine", "-u", U1])).code, 0);
+    assertEquals(await host.exists(`etc/mdevctl.d/${P1}`), false);
+  }));
