@@ -2,15 +2,16 @@
  * Creating and removing running devices (spec §7, §5.5) and looking devices
  * up (§1.7, §1.8): the steps the lifecycle commands share.
  */
+import { runBracket } from "./callouts.ts";
 import type { Attr, MdevConfig, MdevDevice } from "./config.ts";
-import { parseConfig } from "./config.ts";
-import { scanDefined } from "./config_store.ts";
+import { newDevice, parseConfig } from "./config.ts";
+import { definitionReader, removeConfig, scanDefined } from "./config_store.ts";
 import type { Environment } from "./environment.ts";
 import { causeChain, describeError, MdevError } from "./errors.ts";
 import { checkName } from "./names.ts";
+import { warn } from "./logger.ts";
 import { quotePath } from "./paths.ts";
 import { isDirectory, loadActive, parseI32, scanActive, writeSysfs } from "./sysfs.ts";
-import { definitionReader } from "./config_store.ts";
 import { settle } from "./settle.ts";
 
 /** Checks every attribute name of a config before anything is written (decision §0.4). */
@@ -224,4 +225,34 @@ function applyAttributes(env: Environment, uuid: string, attrs: readonly Attr[])
       throw MdevError.wrap(`Failed to write ${value} to attribute ${name}`, e);
     }
   }
+}
+
+/**
+ * Stops a running device through the stop bracket (spec §5.5). `false`, with
+ * nothing done, when no device with that uuid is running.
+ */
+export async function stopActive(env: Environment, uuid: string, force: boolean): Promise<boolean> {
+  const running = await loadActive(env, uuid);
+  if (running === null) return false;
+  const device = newDevice(uuid, { parent: running.parent, type: running.type, active: true });
+  await runBracket(env, device, "stop", force, () => removeDevice(env, uuid));
+  return true;
+}
+
+/**
+ * Removes one definition through the undefine bracket (spec §5.2). A config
+ * that cannot be read has no type to tell callouts about: it is removed
+ * directly, with a warning.
+ */
+export async function undefineDevice(
+  env: Environment,
+  device: MdevDevice,
+  force: boolean,
+): Promise<void> {
+  if (device.invalid !== undefined) {
+    warn(`Removing unreadable config ${device.configPath}: ${device.invalid}`);
+    await removeConfig(env, device);
+    return;
+  }
+  await runBracket(env, device, "undefine", force, () => removeConfig(env, device));
 }

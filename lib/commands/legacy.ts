@@ -9,16 +9,15 @@ import { deviceConfig, MdevDevice, newDevice } from "../config.ts";
 import {
   definitionReader,
   isDefined,
-  removeConfig,
   scanDefined,
   withLock,
   writeConfig,
 } from "../config_store.ts";
 import type { Environment } from "../environment.ts";
 import { MdevError } from "../errors.ts";
-import { createDevice, lookupDefined, removeDevice } from "../lifecycle.ts";
+import { createDevice, lookupDefined, stopActive, undefineDevice } from "../lifecycle.ts";
 import { checkName } from "../names.ts";
-import { loadActive, MdevType, scanActive, scanTypes } from "../sysfs.ts";
+import { MdevType, scanActive, scanTypes } from "../sysfs.ts";
 
 /** The original tool accepted `8-4-4-4-12` hex, optionally in braces. */
 const LEGACY_UUID =
@@ -55,10 +54,9 @@ function threeColumns(groups: Map<string, MdevDevice[]>): string {
 }
 
 async function stopRunning(env: Environment, uuid: string): Promise<void> {
-  const running = await loadActive(env, uuid);
-  if (running === null) throw new MdevError(`Mediated device ${uuid} is not active`);
-  const device = newDevice(uuid, { parent: running.parent, type: running.type, active: true });
-  await runBracket(env, device, "stop", false, () => removeDevice(env, uuid));
+  if (!(await stopActive(env, uuid, false))) {
+    throw new MdevError(`Mediated device ${uuid} is not active`);
+  }
 }
 
 export async function run(ctx: CommandContext): Promise<void> {
@@ -113,17 +111,13 @@ export async function run(ctx: CommandContext): Promise<void> {
     case "remove-mdev": {
       const uuid = legacyUuid(first!);
       await withLock(env, async () => {
-        const running = await loadActive(env, uuid) !== null;
-        if (running) await stopRunning(env, uuid);
+        const running = await stopActive(env, uuid, false);
         const groups = await scanDefined(env, { uuid }, { includeInvalid: true });
         if (groups.size === 0 && !running) {
           throw new MdevError(`Mediated device ${uuid} is neither running nor defined`);
         }
         for (const device of [...groups.values()].flat()) {
-          if (device.invalid !== undefined) await removeConfig(env, device);
-          else {
-            await runBracket(env, device, "undefine", false, () => removeConfig(env, device));
-          }
+          await undefineDevice(env, device, false);
         }
       });
       return;

@@ -1,9 +1,9 @@
 /** `mdevctl undefine` (spec §5.2). */
-import { runBracket } from "../callouts.ts";
 import { flag, value } from "../cli/context.ts";
 import type { CommandContext } from "../cli/context.ts";
-import { removeConfig, scanDefined, withLock } from "../config_store.ts";
+import { scanDefined, withLock } from "../config_store.ts";
 import { causeChain, MdevError } from "../errors.ts";
+import { undefineDevice } from "../lifecycle.ts";
 import { warn } from "../logger.ts";
 
 export async function run(ctx: CommandContext): Promise<void> {
@@ -18,19 +18,7 @@ export async function run(ctx: CommandContext): Promise<void> {
     for (const [parent, devices] of groups) {
       for (const device of devices) {
         try {
-          if (device.invalid !== undefined) {
-            // No type to tell callouts about: an unreadable config is just removed.
-            warn(`Removing unreadable config ${device.configPath}: ${device.invalid}`);
-            await removeConfig(env, device);
-          } else {
-            await runBracket(
-              env,
-              device,
-              "undefine",
-              flag(args, "force"),
-              () => removeConfig(env, device),
-            );
-          }
+          await undefineDevice(env, device, flag(args, "force"));
         } catch (e) {
           failed = true;
           for (const message of causeChain(e)) {
