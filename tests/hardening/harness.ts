@@ -90,8 +90,3 @@ export function assertUsageError(result: RunResult, context = ""): string {
   assert(result.stderr.includes("\nUsage: "), `no usage line${where}`);
   return result.stderr.slice("error: ".length, result.stderr.indexOf("\n"));
 }
-
-/** True when this process runs as root (file modes then do not stop reads). */
-export function isRoot(): boolean {
-  return Deno.uid() === 0;
-}

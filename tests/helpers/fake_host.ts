@@ -30,6 +30,11 @@ export interface RunOptions {
   env?: Record<string, string>;
   /** Working directory (default: the root). */
   cwd?: string;
+  /**
+   * A command line the program runs under, e.g. `setpriv …` to drop
+   * capabilities; the program and its arguments follow it.
+   */
+  prefix?: string[];
 }
 
 export interface RunResult {
@@ -195,7 +200,7 @@ export class FakeHost {
       const program = `${TOP}/dist/${options.lsmdev ? "lsmdev" : "mdevctl"}`;
       // The launcher passes $0 itself; drop our override so it is exercised.
       delete env.MDEVCTL_ARGV0;
-      command = new Deno.Command(program, { args, ...common });
+      command = prefixed(options.prefix, program, args, common);
     } else {
       const scripts = await this.scripts();
       const perms = [
@@ -204,19 +209,16 @@ export class FakeHost {
         "--allow-env",
         ...(scripts.length > 0 ? [`--allow-run=${scripts.join(",")}`] : []),
       ];
-      command = new Deno.Command(DENO, {
-        args: [
-          "run",
-          "--no-prompt",
-          "--no-config",
-          "--no-lock",
-          "--quiet",
-          ...perms,
-          `${TOP}/cli.ts`,
-          ...args,
-        ],
-        ...common,
-      });
+      command = prefixed(options.prefix, DENO, [
+        "run",
+        "--no-prompt",
+        "--no-config",
+        "--no-lock",
+        "--quiet",
+        ...perms,
+        `${TOP}/cli.ts`,
+        ...args,
+      ], common);
     }
     const child = command.spawn();
     if (options.stdin !== undefined) {
@@ -261,6 +263,22 @@ export class FakeHost {
   async cleanup(): Promise<void> {
     await Deno.remove(this.root, { recursive: true });
   }
+}
+
+/** `program args`, run under `prefix` when one is given. */
+function prefixed(
+  prefix: string[] | undefined,
+  program: string,
+  args: string[],
+  options: Omit<Deno.CommandOptions, "args">,
+): Deno.Command {
+  if (prefix === undefined || prefix.length === 0) {
+    return new Deno.Command(program, { args, ...options });
+  }
+  return new Deno.Command(prefix[0]!, {
+    args: [...prefix.slice(1), program, ...args],
+    ...options,
+  });
 }
 
 /** Runs `body` with a fresh fake host, removed afterwards. */
