@@ -12,7 +12,8 @@
 import { deepEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { FakeHost, P1, P2, U1, U2, U3, withHost } from "../helpers/fake_host.ts";
 import { isRoot, missing, requiring } from "../helpers/requires.ts";
-import { assertRuntimeError, assertUsageError, changes, snapshotTree } from "./harness.ts";
+import { changes } from "../helpers/tree.ts";
+import { assertRuntimeError, assertUsageError, snapshotTree } from "./harness.ts";
 
 const T1 = "vfio_t1";
 const T2 = "vfio_t2";

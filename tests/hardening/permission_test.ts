@@ -12,7 +12,8 @@
  */
 import { deepEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { FakeHost, P1, TARGET, U1, U2, U3, withHost } from "../helpers/fake_host.ts";
-import { changes, snapshotTree } from "./harness.ts";
+import { changes } from "../helpers/tree.ts";
+import { snapshotTree } from "./harness.ts";
 
 /** Registered in the source pass of `make test` only: dist/mdevctl runs with -A. */
 function test(definition: Deno.TestDefinition): void {
