@@ -11,6 +11,7 @@
  */
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { missing, needsRoot, reasons, requiring } from "../helpers/requires.ts";
+import { readTree } from "../helpers/tree.ts";
 
 const TOP = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 const RUN_HERE = Deno.env.get("MDEVCTL_TEST_TARGET") !== "source";
@@ -82,14 +83,9 @@ async function lstat(path: string): Promise<Deno.FileInfo | null> {
   }
 }
 
-async function treeFiles(root: string, dir = ""): Promise<string[]> {
-  const out: string[] = [];
-  for await (const entry of Deno.readDir(`${root}${dir}`)) {
-    const path = `${dir}/${entry.name}`;
-    if (entry.isDirectory) out.push(...await treeFiles(root, path));
-    else out.push(path);
-  }
-  return out.sort();
+/** Every non-directory below `root`, as absolute paths of the installed system. */
+async function treeFiles(root: string): Promise<string[]> {
+  return (await readTree(root)).filter((e) => e.kind !== "dir").map((e) => `/${e.path}`);
 }
 
 const bundled = async () =>
