@@ -51,6 +51,17 @@ export interface ScriptSpec {
    * capabilities.
    */
   logEvents?: string[];
+  /**
+   * Log the stdin bytes (default true); false still reads stdin but logs
+   * `-` (the compatibility suite: 1.2.0 gives notifiers the config, ours not).
+   */
+  logStdin?: boolean;
+  /**
+   * Runs for types not in `types` exit 2 before they are logged (the
+   * compatibility suite: which scripts are asked in what order differs on
+   * purpose between 1.2.0 and ours).
+   */
+  declineUnlogged?: boolean;
 }
 
 /** Single-quotes a string for bash. */
@@ -65,17 +76,18 @@ export function script(spec: ScriptSpec): string {
     spec.readStdin === false ? "in=-" : "in=$(cat; printf x); in=${in%x}",
     "type=$2 event=$4 action=$6",
   );
-  const logLine = `printf '%s\\t%s\\t%s\\n' "\${0##*/}" "$*" "$in" >> ${shq(spec.log)}`;
+  const logged = spec.logStdin === false ? "-" : '"$in"';
+  const logLine = `printf '%s\\t%s\\t%s\\n' "\${0##*/}" "$*" ${logged} >> ${shq(spec.log)}`;
+  const decline = spec.types === undefined
+    ? []
+    : [`case "$type" in ${spec.types.map(shq).join("|")}) ;; *) exit 2 ;; esac`];
+  if (spec.declineUnlogged) lines.push(...decline);
   lines.push(
     spec.logEvents === undefined
       ? logLine
       : `case "$event" in ${spec.logEvents.map(shq).join("|")}) ${logLine} ;; esac`,
   );
-  if (spec.types) {
-    lines.push(
-      `case "$type" in ${spec.types.map(shq).join("|")}) ;; *) exit 2 ;; esac`,
-    );
-  }
+  if (!spec.declineUnlogged) lines.push(...decline);
   const caps = spec.caps;
   if (caps === undefined) {
     lines.push('[ "$action" = capabilities ] && exit 2');
