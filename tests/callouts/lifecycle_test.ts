@@ -4,14 +4,13 @@
  * exact sequences, payloads, files and messages.
  */
 import { deepEqual as assertEquals } from "node:assert/strict";
-import { FakeHost, P1, P2, U1, U2, withHost } from "../helpers/fake_host.ts";
+import { FakeHost, P1, P2, stripLogTimes, U1, U2, withHost } from "../helpers/fake_host.ts";
 import {
   callSequence,
   CAPS_V2,
   CAPS_V3_LIVE,
   GOOD_ATTRS,
   readCalls,
-  script,
   type ScriptSpec,
 } from "../helpers/scripts.ts";
 
@@ -20,7 +19,7 @@ const PROVIDES =
   '{"provides":{"version":2,"actions":["start","stop","define","undefine","modify","attributes","capabilities"],"events":["pre","post","notify","get","live"]}}';
 
 function logOf(host: FakeHost): string {
-  return host.path("calls.log");
+  return host.callLog;
 }
 
 function add(
@@ -29,15 +28,11 @@ function add(
   spec: Omit<ScriptSpec, "log">,
   where: Parameters<FakeHost["addScript"]>[2] = "callouts",
 ): Promise<string> {
-  return host.addScript(name, script({ ...spec, log: logOf(host) }), where);
+  return host.addScript(name, spec, where);
 }
 
 const calls = (host: FakeHost) => callSequence(logOf(host));
-
-/** Log lines with the time stamp dropped: `[WARN  mdevctl::callouts] …`. */
-function stripTimes(stderr: string): string {
-  return stderr.replace(/^\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ /gm, "[");
-}
+const stripTimes = stripLogTimes;
 
 function config(type: string, start: "auto" | "manual", attrs: Record<string, string>[] = []) {
   return JSON.stringify({ mdev_type: type, start, attrs });

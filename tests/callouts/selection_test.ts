@@ -7,7 +7,7 @@
  * call sequences.
  */
 import { deepEqual as assertEquals, ok as assert } from "node:assert/strict";
-import { FakeHost, P1, P2, U1, U2, withHost } from "../helpers/fake_host.ts";
+import { FakeHost, P1, P2, stripLogTimes, U1, U2, withHost } from "../helpers/fake_host.ts";
 import {
   callSequence,
   CAPS_V2,
@@ -29,10 +29,7 @@ const STDIN = `{"mdev_type":"${T}","start":"manual","attrs":[]}`;
 const calls = (host: FakeHost) => callSequence(host.callLog);
 const clearLog = (host: FakeHost) => Deno.remove(host.callLog).catch(() => {});
 
-/** Log lines without their time stamp: `[WARN  mdevctl::callouts] …`. */
-function stripTimes(stderr: string): string {
-  return stderr.replace(/^\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ /gm, "[");
-}
+const stripTimes = stripLogTimes;
 
 const failed = (path: string, status: string | number = 1) =>
   `Script '"${path}"' failed with status '${status}'`;

@@ -504,6 +504,11 @@ export class FakeHost {
   }
 }
 
+/** Log lines without their time stamp: `[WARN  mdevctl::callouts] …`. */
+export function stripLogTimes(stderr: string): string {
+  return stderr.replace(/^\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ /gm, "[");
+}
+
 /** `program args`, run under `prefix` when one is given. */
 function prefixed(
   prefix: string[] | undefined,
