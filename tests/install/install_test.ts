@@ -567,20 +567,25 @@ test("the opt-in record rule defines new mdevs and is not active as installed", 
   equal(await lstat(`${dest}/usr/lib/udev/rules.d/61-mdevctl-record.rules`), null);
 });
 
-/** `udevadm verify` came with systemd 253 (Debian 12 has 252). */
-const NO_VERIFY = missing({ udevadm: "udev" }) ?? (new Deno.Command("sh", {
-    args: ["-c", "udevadm verify --help"],
+/**
+ * `udevadm verify` came with systemd 253 (Debian 12 has 252):
+ * MDEVCTL_TEST_UDEVADM names a newer udevadm (tests/install/fetch_udevadm.sh
+ * fetches one from bookworm-backports without installing it; .ci/run does).
+ */
+const UDEVADM = Deno.env.get("MDEVCTL_TEST_UDEVADM") ?? "udevadm";
+const NO_VERIFY = new Deno.Command("sh", {
+    args: ["-c", '"$0" verify --help', UDEVADM],
     stdin: "null",
     stdout: "null",
     stderr: "null",
   }).outputSync().code === 0
   ? undefined
-  : "no `udevadm verify` here (systemd < 253)");
+  : `no \`${UDEVADM} verify\` (systemd < 253; set MDEVCTL_TEST_UDEVADM, see fetch_udevadm.sh)`;
 
 test("udevadm verify accepts the rules", async () => {
   const dest = await installed();
   const r = await run([
-    "udevadm",
+    UDEVADM,
     "verify",
     `${dest}/usr/lib/udev/rules.d/60-mdevctl.rules`,
     `${dest}/usr/share/mdevctl/61-mdevctl-record.rules`,
