@@ -213,18 +213,39 @@ export class HostBuilder {
     for (const dir of dirs) await Deno.mkdir(this.abs(dir), { recursive: true });
   }
 
+  /**
+   * A parent appears as the kernel registers one: its types first, the
+   * class entry last, so a program waiting for it never sees it half made.
+   */
   async parent(p: ParentSpec): Promise<void> {
     const dev = parentDevDir(p.name, p.dev);
     this.devs.set(p.name, dev);
     await Deno.mkdir(this.abs(dev), { recursive: true });
+    if (p.types !== undefined) {
+      await Deno.mkdir(this.abs(`${dev}/mdev_supported_types`), { recursive: true });
+      for (const [type, spec] of Object.entries(p.types)) await this.type(p.name, type, spec);
+    }
     await Deno.symlink(this.link(dev), this.abs(`sys/class/mdev_bus/${p.name}`));
-    if (p.types === undefined) return;
-    await Deno.mkdir(this.abs(`${dev}/mdev_supported_types`), { recursive: true });
-    for (const [type, spec] of Object.entries(p.types)) await this.type(p.name, type, spec);
   }
 
+  /**
+   * A supported type, whole at once: a new type directory is filled aside
+   * and renamed into place (an existing one is filled in place).
+   */
   async type(parent: string, type: string, spec: TypeSpec = {}): Promise<void> {
-    const dir = this.abs(`${this.devDir(parent)}/mdev_supported_types/${type}`);
+    const final = this.abs(`${this.devDir(parent)}/mdev_supported_types/${type}`);
+    let exists = true;
+    await Deno.lstat(final).catch(() => exists = false);
+    const dir = exists ? final : await Deno.makeTempDir({ dir: this.root, prefix: ".type-" });
+    await this.fillType(dir, spec);
+    if (!exists) {
+      await Deno.chmod(dir, 0o755);
+      await Deno.mkdir(final.slice(0, final.lastIndexOf("/")), { recursive: true });
+      await Deno.rename(dir, final);
+    }
+  }
+
+  private async fillType(dir: string, spec: TypeSpec): Promise<void> {
     const ro = this.mode(0o444);
     await writeFile(`${dir}/available_instances`, `${spec.available ?? 1}\n`, ro);
     await writeFile(`${dir}/device_api`, `${spec.deviceApi ?? "vfio-pci"}\n`, ro);
