@@ -17,7 +17,14 @@ if [ -x "$wrapper" ] && "$wrapper" verify --help >/dev/null 2>&1; then
   exit 0
 fi
 mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial" "$dir/debs" "$dir/root"
-echo "deb http://deb.debian.org/debian bookworm-backports main" >"$dir/sources.list"
+# The Debian archive this machine already uses (its deb822 or one-line sources),
+# with the backports suite of the same release.
+mirror=$(sed -n 's/^URIs:[[:space:]]*\([^[:space:]]*\/debian\)\/\{0,1\}$/\1/p' \
+  /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n 1)
+[ -n "$mirror" ] || mirror=$(awk '$1 == "deb" && $2 ~ /\/debian\/?$/ { print $2; exit }' \
+  /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null)
+[ -n "$mirror" ] || { echo "fetch_udevadm: no Debian archive in the apt sources" >&2; exit 1; }
+echo "deb ${mirror%/} bookworm-backports main" >"$dir/sources.list"
 apt=(-o "Dir::Etc::SourceList=$dir/sources.list" -o Dir::Etc::SourceParts=/dev/null
   -o "Dir::State::Lists=$dir/lists" -o "Dir::Cache=$dir/cache"
   -o APT::Sandbox::User=root)
