@@ -56,17 +56,17 @@ interface RootState {
   /** Callout scripts in search order: primary dir, then deprecated; each sorted. */
   callouts: string[];
   /** Notifier scripts in directory order; read when first needed (never for list). */
-  notifiers: Promise<string[]> | null;
+  notifiers: string[] | null;
   /** Versioned script (or none) per parent and type. */
   versioned: Map<string, Selected | null>;
 }
 
-const roots = new Map<string, Promise<RootState>>();
+const roots = new Map<string, RootState>();
 
-async function listDir(dir: string): Promise<string[]> {
+function listDir(dir: string): string[] {
   try {
     const names: string[] = [];
-    for await (const entry of Deno.readDir(dir)) names.push(`${dir}/${entry.name}`);
+    for (const entry of Deno.readDirSync(dir)) names.push(`${dir}/${entry.name}`);
     return names;
   } catch {
     return []; // not a directory: nothing to run
@@ -74,29 +74,21 @@ async function listDir(dir: string): Promise<string[]> {
 }
 
 /** The script directories are read once per process (list runs very often). */
-function rootState(env: Environment): Promise<RootState> {
+function rootState(env: Environment): RootState {
   let state = roots.get(env.root);
   if (state === undefined) {
-    state = (async () => {
-      const callouts: string[] = [];
-      for (const dir of env.calloutDirs) {
-        callouts.push(...(await listDir(dir)).sort(compareBytes));
-      }
-      return { callouts, notifiers: null, versioned: new Map() };
-    })();
+    const callouts: string[] = [];
+    for (const dir of env.calloutDirs) callouts.push(...listDir(dir).sort(compareBytes));
+    state = { callouts, notifiers: null, versioned: new Map() };
     roots.set(env.root, state);
   }
   return state;
 }
 
-async function notifierScripts(env: Environment): Promise<string[]> {
-  const state = await rootState(env);
-  state.notifiers ??= (async () => {
-    const notifiers: string[] = [];
-    for (const dir of env.notifierDirs) notifiers.push(...await listDir(dir));
-    return notifiers;
-  })();
-  return await state.notifiers;
+function notifierScripts(env: Environment): string[] {
+  const state = rootState(env);
+  state.notifiers ??= env.notifierDirs.flatMap(listDir);
+  return state.notifiers;
 }
 
 /** Test hook: forget the directory listings and the capability cache. */
@@ -188,7 +180,7 @@ function runFailure(path: string, result: ScriptResult): MdevError | null {
  * capabilities query parses (whatever its exit code other than 2).
  */
 async function findVersioned(env: Environment, target: Target): Promise<Selected | null> {
-  const state = await rootState(env);
+  const state = rootState(env);
   const key = `${target.parent}\0${target.type}`;
   if (state.versioned.has(key)) return state.versioned.get(key) ?? null;
   let found: Selected | null = null;
@@ -242,8 +234,7 @@ async function legacySearch(
   target: Target,
   inv: Invocation,
 ): Promise<LegacyMatch> {
-  const state = await rootState(env);
-  for (const path of state.callouts) {
+  for (const path of rootState(env).callouts) {
     let result: ScriptResult;
     try {
       result = await invoke(path, target, inv);
@@ -314,13 +305,13 @@ async function queryAttributes(
 }
 
 /** True when either callout dir holds anything to run. */
-async function haveCallouts(env: Environment): Promise<boolean> {
-  return (await rootState(env)).callouts.length > 0;
+function haveCallouts(env: Environment): boolean {
+  return rootState(env).callouts.length > 0;
 }
 
 /** Runs every notifier (spec §8.8); their outcome is only logged. */
 async function notify(env: Environment, target: Target, action: Action, state: State) {
-  for (const path of await notifierScripts(env)) {
+  for (const path of notifierScripts(env)) {
     try {
       const result = await invoke(path, target, { event: "notify", action, state, stdin: "" });
       const failure = runFailure(path, result);
@@ -337,7 +328,7 @@ function asMdevError(e: unknown): MdevError {
 
 /** Fills in the attributes of running devices reported by callouts (§1.6 step 5). */
 export async function listAttributes(env: Environment, devices: MdevDevice[]): Promise<void> {
-  if (devices.length === 0 || !(await haveCallouts(env))) return;
+  if (devices.length === 0 || !haveCallouts(env)) return;
   for (const device of devices) {
     try {
       const { attrs } = await queryAttributes(env, targetOf(device));
@@ -350,7 +341,7 @@ export async function listAttributes(env: Environment, devices: MdevDevice[]): P
 
 /** Attributes of one running device; failures are ignored (`[]`). */
 export async function activeAttributes(env: Environment, device: MdevDevice): Promise<Attr[]> {
-  if (!(await haveCallouts(env))) return [];
+  if (!haveCallouts(env)) return [];
   try {
     return (await queryAttributes(env, targetOf(device))).attrs;
   } catch (e) {
@@ -370,7 +361,7 @@ export async function runBracket<T>(
   device: MdevDevice,
   action: Action,
   force: boolean,
-  primary: (bracket: Bracket) => Promise<T>,
+  primary: (bracket: Bracket) => T | Promise<T>,
 ): Promise<T> {
   if (device.type === undefined) throw new MdevError("Device must have a defined mdev_type");
   // Computed once, before the primary step: pre and post see the same bytes.
@@ -435,7 +426,7 @@ export async function runLive(
     throw new MdevError("No callout script with version support found that supports live modify");
   }
   // The device may have gone or changed since the caller looked it up.
-  const active = await loadActive(env, device.uuid);
+  const active = loadActive(env, device.uuid);
   if (active === null) return;
   if (active.parent !== target.parent) {
     throw new MdevError("Device exists under different parent - cannot run live update");

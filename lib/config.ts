@@ -122,7 +122,7 @@ export function parseStoredConfig(text: string): MdevConfig {
   }
 }
 
-export function attrsToJson(attrs: readonly Attr[]): JsonObject[] {
+function attrsToJson(attrs: readonly Attr[]): JsonObject[] {
   return attrs.map(([name, value]) => obj([name, value]));
 }
 

@@ -9,13 +9,12 @@ import { warn } from "./logger.ts";
 import { quotePath } from "./paths.ts";
 import { DeviceFilter, groupByParent, isActiveAs } from "./sysfs.ts";
 import { parseUuid } from "./uuid.ts";
-import { settle } from "./settle.ts";
 
 /** The directory of callout scripts inside the config base; never a parent. */
 const SCRIPTS_DIR = "scripts.d";
 
 /** Reads one config file, or says why it cannot be read. */
-export function readConfig(path: string): MdevConfig | { error: string } {
+function readConfig(path: string): MdevConfig | { error: string } {
   try {
     return parseStoredConfig(Deno.readTextFileSync(path));
   } catch (e) {
@@ -27,7 +26,7 @@ export function readConfig(path: string): MdevConfig | { error: string } {
  * Reads one config file. `null` (with a warning naming the path) when it is
  * missing, unreadable or corrupt (decision §0.6).
  */
-export function readConfigOrWarn(path: string): MdevConfig | null {
+function readConfigOrWarn(path: string): MdevConfig | null {
   let text: string;
   try {
     text = Deno.readTextFileSync(path);
@@ -55,22 +54,11 @@ export interface ScanOptions {
  * Every definition matching the filter (spec §1.5), parents in byte order,
  * devices in uuid order. Each is flagged active when a running device with the
  * same uuid, parent and type exists. Bad files are skipped with a warning.
- *
- * Synchronous filesystem calls throughout: libvirt lists often, and on a host
- * with tens of thousands of definitions they are several times faster here.
  */
 export function scanDefined(
   env: Environment,
   filter: DeviceFilter,
   options: ScanOptions = {},
-): Promise<Map<string, MdevDevice[]>> {
-  return settle(() => scanDefinedSync(env, filter, options));
-}
-
-function scanDefinedSync(
-  env: Environment,
-  filter: DeviceFilter,
-  options: ScanOptions,
 ): Map<string, MdevDevice[]> {
   let parents: Deno.DirEntry[];
   try {
@@ -157,14 +145,12 @@ function scanParent(
 }
 
 /** True when a regular config file exists for the canonical uuid (spec §3). */
-export function isDefined(env: Environment, parent: string, uuid: string): Promise<boolean> {
-  return settle(() => {
-    try {
-      return Deno.lstatSync(env.configFile(parent, uuid)).isFile;
-    } catch {
-      return false;
-    }
-  });
+export function isDefined(env: Environment, parent: string, uuid: string): boolean {
+  try {
+    return Deno.lstatSync(env.configFile(parent, uuid)).isFile;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -204,34 +190,7 @@ const encoder = new TextEncoder();
  * Replaces a file atomically: temporary file in the same directory, flushed,
  * renamed over the target, directory synced (decision §0.5).
  */
-export function writeFileAtomic(path: string, data: string): Promise<void> {
-  return settle(() => writeFileAtomicSync(path, data));
-}
-
-const TEMP_NAME = /^\..+\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.tmp$/;
-
-/** The name writeFileAtomic gives its temporary file (`.<name>.<uuid>.tmp`). */
-export function isTempName(name: string): boolean {
-  return TEMP_NAME.test(name);
-}
-
-/**
- * Removes temporary files that killed writers left in `dir`. Only called
- * under the lock (withLock): no other writer can be midway then.
- */
-function removeStaleTemps(dir: string): void {
-  try {
-    for (const entry of Deno.readDirSync(dir)) {
-      if (entry.isFile && isTempName(entry.name)) Deno.removeSync(`${dir}/${entry.name}`);
-    }
-  } catch {
-    // best effort: a leftover is skipped by every scan anyway
-  }
-}
-
-// Synchronous calls throughout: the first asynchronous filesystem call of a
-// process costs over 10 ms (thread pool start) and a command writes one file.
-function writeFileAtomicSync(path: string, data: string): void {
+export function writeFileAtomic(path: string, data: string): void {
   const dir = path.slice(0, path.lastIndexOf("/")) || ".";
   const tmp = `${dir}/.${path.slice(dir.length + 1)}.${crypto.randomUUID()}.tmp`;
   const file = Deno.openSync(tmp, { write: true, createNew: true, mode: 0o666 });
@@ -256,6 +215,27 @@ function writeFileAtomicSync(path: string, data: string): void {
   syncDir(dir);
 }
 
+const TEMP_NAME = /^\..+\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.tmp$/;
+
+/** The name writeFileAtomic gives its temporary file (`.<name>.<uuid>.tmp`). */
+export function isTempName(name: string): boolean {
+  return TEMP_NAME.test(name);
+}
+
+/**
+ * Removes temporary files that killed writers left in `dir`. Only called
+ * under the lock (withLock): no other writer can be midway then.
+ */
+function removeStaleTemps(dir: string): void {
+  try {
+    for (const entry of Deno.readDirSync(dir)) {
+      if (entry.isFile && isTempName(entry.name)) Deno.removeSync(`${dir}/${entry.name}`);
+    }
+  } catch {
+    // best effort: a leftover is skipped by every scan anyway
+  }
+}
+
 function syncDir(dir: string): void {
   try {
     const handle = Deno.openSync(dir, { read: true });
@@ -273,15 +253,7 @@ function syncDir(dir: string): void {
  * Writes a device's config file (spec §2.3), creating its parent directory.
  * Call it holding the lock (withLock), as every command does.
  */
-export function writeConfig(
-  env: Environment,
-  device: MdevDevice,
-  config: MdevConfig,
-): Promise<void> {
-  return settle(() => writeConfigSync(env, device, config));
-}
-
-function writeConfigSync(env: Environment, device: MdevDevice, config: MdevConfig): void {
+export function writeConfig(env: Environment, device: MdevDevice, config: MdevConfig): void {
   const parent = device.parent;
   if (parent === undefined) throw new MdevError(`Device ${device.uuid} is missing a parent`);
   const path = device.configPath ?? env.configFile(parent, device.uuid);
@@ -292,7 +264,7 @@ function writeConfigSync(env: Environment, device: MdevDevice, config: MdevConfi
     // written through one would land outside the config base and stay invisible.
     if (Deno.lstatSync(dir).isSymlink) throw new Error(`${quotePath(dir)} is a symbolic link`);
     removeStaleTemps(dir);
-    writeFileAtomicSync(path, serializeConfig(config));
+    writeFileAtomic(path, serializeConfig(config));
   } catch (e) {
     throw MdevError.wrap(`Failed to write config for device ${device.uuid}`, e);
   }
@@ -302,11 +274,7 @@ function writeConfigSync(env: Environment, device: MdevDevice, config: MdevConfi
  * Deletes a device's config file (spec §2.4) and the parent directory when
  * that leaves it empty (decision §0.8).
  */
-export function removeConfig(env: Environment, device: MdevDevice): Promise<void> {
-  return settle(() => removeConfigSync(env, device));
-}
-
-function removeConfigSync(env: Environment, device: MdevDevice): void {
+export function removeConfig(env: Environment, device: MdevDevice): void {
   const parent = device.parent ?? "";
   const path = device.configPath ?? env.configFile(parent, device.uuid);
   try {
@@ -328,7 +296,7 @@ function removeConfigSync(env: Environment, device: MdevDevice): void {
  * Runs `action` holding the host-wide exclusive lock, so that concurrent
  * invocations (udev, libvirt, a person) never interleave read-modify-write.
  */
-export async function withLock<T>(env: Environment, action: () => Promise<T>): Promise<T> {
+export async function withLock<T>(env: Environment, action: () => T | Promise<T>): Promise<T> {
   const path = env.lockFile;
   let file: Deno.FsFile;
   try {

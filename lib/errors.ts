@@ -30,11 +30,6 @@ export class UsageError extends Error {
   }
 }
 
-/** Throws a runtime error. */
-export function fail(message: string, ...causes: string[]): never {
-  throw new MdevError(message, causes);
-}
-
 /** The messages of an error and its causes, outermost first. */
 export function causeChain(error: unknown): string[] {
   if (error instanceof MdevError) return [error.message, ...error.causes];

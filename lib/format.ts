@@ -16,7 +16,7 @@ export function formatAttrs(attrs: readonly Attr[]): string {
 }
 
 /** One device line of `list` / `list -d` (spec §6.1, §6.2). */
-export function formatDeviceLine(device: MdevDevice, suffix: string): string {
+function formatDeviceLine(device: MdevDevice, suffix: string): string {
   const mode = device.autostart ? "auto" : "manual";
   return `${device.uuid} ${device.parent} ${device.type} ${mode}${suffix}\n`;
 }

@@ -167,17 +167,6 @@ function tooDeep(text: string): boolean {
   return false;
 }
 
-/** Decodes bytes as strict UTF-8, then parses them. */
-export function parseJsonBytes(bytes: Uint8Array): unknown {
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
-  } catch {
-    throw new JsonSyntaxError("stream did not contain valid UTF-8");
-  }
-  return parseJson(text);
-}
-
 /** Finds the first syntax error in `text` and words it as serde_json does. */
 export function locateSyntaxError(text: string): string {
   let pos = 0;

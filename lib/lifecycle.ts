@@ -11,8 +11,8 @@ import { causeChain, describeError, MdevError } from "./errors.ts";
 import { checkName } from "./names.ts";
 import { warn } from "./logger.ts";
 import { quotePath } from "./paths.ts";
+import type { ActiveInfo } from "./sysfs.ts";
 import { isDirectory, loadActive, parseI32, scanActive, writeSysfs } from "./sysfs.ts";
-import { settle } from "./settle.ts";
 
 /** Checks every attribute name of a config before anything is written (decision §0.4). */
 export function checkAttrNames(attrs: readonly Attr[]): void {
@@ -69,12 +69,12 @@ export async function loadJsonConfig(path: string): Promise<MdevConfig> {
 }
 
 /** The one definition of a uuid (spec §1.7 "defined lookup"). */
-export async function lookupDefined(
+export function lookupDefined(
   env: Environment,
   uuid: string,
   parent: string | undefined,
-): Promise<MdevDevice> {
-  const groups = await scanDefined(env, { uuid, parent }, { includeInvalid: true });
+): MdevDevice {
+  const groups = scanDefined(env, { uuid, parent }, { includeInvalid: true });
   const where = parent === undefined ? uuid : `${parent}/${uuid}`;
   if (groups.size === 0) throw new MdevError(`Mediated device ${where} is not defined`);
   if (groups.size > 1) {
@@ -96,16 +96,12 @@ export async function lookupDefined(
 }
 
 /** The one running device of a uuid (spec §1.7 "active lookup"). */
-export async function lookupActive(
+export function lookupActive(
   env: Environment,
   uuid: string,
   parent: string | undefined,
-): Promise<MdevDevice> {
-  const groups = await scanActive(
-    env,
-    { uuid, parent },
-    definitionReader(env),
-  );
+): MdevDevice {
+  const groups = scanActive(env, { uuid, parent }, definitionReader(env));
   const where = parent === undefined ? uuid : `${parent}/${uuid}`;
   if (groups.size === 0) throw new MdevError(`Mediated device ${where} is not active`);
   if (groups.size > 1) throw new MdevError(`Multiple parents found for ${uuid}. System error?`);
@@ -115,12 +111,12 @@ export async function lookupActive(
 }
 
 /** The parent's sysfs directory (spec §1.8), with the case hint. */
-export async function resolveParentDir(env: Environment, parent: string): Promise<string> {
+export function resolveParentDir(env: Environment, parent: string): string {
   const path = env.parentPath(parent);
-  if (await isDirectory(path)) return path;
+  if (isDirectory(path)) return path;
   let names: string[];
   try {
-    names = (await Array.fromAsync(Deno.readDir(env.parentBase))).map((e) => e.name);
+    names = [...Deno.readDirSync(env.parentBase)].map((e) => e.name);
   } catch (e) {
     throw new MdevError(`Unable to find parent device '${parent}'`, [describeError(e)]);
   }
@@ -139,21 +135,19 @@ export async function resolveParentDir(env: Environment, parent: string): Promis
 }
 
 /** Writes `1` to the device's `remove` file (spec §5.5). */
-export function removeDevice(env: Environment, uuid: string): Promise<void> {
-  return settle(() => {
-    try {
-      writeSysfs(`${env.devicePath(uuid)}/remove`, "1");
-    } catch (e) {
-      throw MdevError.wrap(`Error removing device ${uuid}`, e);
-    }
-  });
+export function removeDevice(env: Environment, uuid: string): void {
+  try {
+    writeSysfs(`${env.devicePath(uuid)}/remove`, "1");
+  } catch (e) {
+    throw MdevError.wrap(`Error removing device ${uuid}`, e);
+  }
 }
 
 /**
  * Creates a fully specified device and applies its attributes in order,
  * removing it again when an attribute fails (spec §7).
  */
-export async function createDevice(env: Environment, device: MdevDevice): Promise<void> {
+export function createDevice(env: Environment, device: MdevDevice): void {
   const { uuid, parent, type } = device;
   if (parent === undefined) throw new MdevError(`Device ${uuid} is missing a parent`);
   if (type === undefined) throw new MdevError(`Device ${uuid} is missing a mdev_type`);
@@ -162,19 +156,24 @@ export async function createDevice(env: Environment, device: MdevDevice): Promis
   checkName("type", type);
   checkAttrNames(device.attrs);
 
-  const running = await loadActive(env, uuid).catch(() => null);
+  let running: ActiveInfo | null;
+  try {
+    running = loadActive(env, uuid);
+  } catch {
+    running = null;
+  }
   if (running !== null) {
     if (running.parent !== parent) throw new MdevError("Device exists under different parent");
     if (running.type !== type) throw new MdevError("Device exists with different type");
     throw new MdevError("Device already exists");
   }
 
-  const parentDir = await resolveParentDir(env, parent);
-  if (!(await isDirectory(`${parentDir}/mdev_supported_types`))) {
+  const parentDir = resolveParentDir(env, parent);
+  if (!isDirectory(`${parentDir}/mdev_supported_types`)) {
     throw new MdevError(`Parent ${parent} is not currently registered for mdev support`);
   }
   const typeDir = `${parentDir}/mdev_supported_types/${type}`;
-  if (!(await isDirectory(typeDir))) {
+  if (!isDirectory(typeDir)) {
     throw new MdevError(`Parent ${parent} does not support mdev type ${type}`);
   }
   let available: number;
@@ -198,7 +197,7 @@ export async function createDevice(env: Environment, device: MdevDevice): Promis
     applyAttributes(env, uuid, device.attrs);
   } catch (attrError) {
     try {
-      await removeDevice(env, uuid);
+      removeDevice(env, uuid);
     } catch (removeError) {
       // Both matter: why the start failed and why the device is still there.
       const chain = causeChain(attrError);
@@ -232,7 +231,7 @@ function applyAttributes(env: Environment, uuid: string, attrs: readonly Attr[])
  * nothing done, when no device with that uuid is running.
  */
 export async function stopActive(env: Environment, uuid: string, force: boolean): Promise<boolean> {
-  const running = await loadActive(env, uuid);
+  const running = loadActive(env, uuid);
   if (running === null) return false;
   const device = newDevice(uuid, { parent: running.parent, type: running.type, active: true });
   await runBracket(env, device, "stop", force, () => removeDevice(env, uuid));
@@ -251,7 +250,7 @@ export async function undefineDevice(
 ): Promise<void> {
   if (device.invalid !== undefined) {
     warn(`Removing unreadable config ${device.configPath}: ${device.invalid}`);
-    await removeConfig(env, device);
+    removeConfig(env, device);
     return;
   }
   await runBracket(env, device, "undefine", force, () => removeConfig(env, device));

@@ -30,11 +30,6 @@ function parseFilter(spec: string | undefined): Directive[] {
   return result;
 }
 
-/** Sets the filter explicitly (tests); by default it is read from MDEVCTL_LOG. */
-export function configureLogging(spec: string | undefined): void {
-  directives = parseFilter(spec);
-}
-
 function enabled(level: number, module: string): boolean {
   directives ??= parseFilter(Deno.env.get("MDEVCTL_LOG"));
   let best: Directive | undefined;
@@ -66,8 +61,4 @@ export function warn(message: string, module?: string): void {
 
 export function debug(message: string, module?: string): void {
   log("debug", message, module);
-}
-
-export function info(message: string, module?: string): void {
-  log("info", message, module);
 }

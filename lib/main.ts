@@ -9,7 +9,7 @@ import { describeError, formatError, MdevError, UsageError } from "./errors.ts";
 import { writeStderr, writeStdout } from "./output.ts";
 
 /** `lsmdev` when argv[0] ends with it (spec §4.1), else `mdevctl`. */
-export function programName(argv0: string): string {
+function programName(argv0: string): string {
   return argv0.endsWith("lsmdev") ? "lsmdev" : "mdevctl";
 }
 

@@ -9,7 +9,6 @@ import { compareBytes } from "./json.ts";
 import { warn } from "./logger.ts";
 import { basename, dirname, quotePath, resolvePath } from "./paths.ts";
 import { parseUuid } from "./uuid.ts";
-import { settle } from "./settle.ts";
 
 /** Where a running device lives. */
 export interface ActiveInfo {
@@ -26,11 +25,8 @@ export interface Expectation {
  * The parent and type of a running device, or `null` when no running device
  * with that uuid matches the expectation (spec §1.4). A device directory
  * without a readable `mdev_type` link throws.
- *
- * Synchronous on purpose: scans call it for every device of a large host,
- * and Deno's synchronous filesystem calls cost a fraction of the async ones.
  */
-export function loadActiveSync(
+export function loadActive(
   env: Environment,
   uuid: string,
   expect: Expectation = {},
@@ -98,23 +94,14 @@ function existsSync(path: string): boolean {
   }
 }
 
-/** loadActiveSync for callers that are asynchronous anyway. */
-export function loadActive(
-  env: Environment,
-  uuid: string,
-  expect: Expectation = {},
-): Promise<ActiveInfo | null> {
-  return settle(() => loadActiveSync(env, uuid, expect));
-}
-
-/** loadActiveSync that turns a half-created device into a warning (decision §0.6). */
+/** loadActive that turns a half-created device into a warning (decision §0.6). */
 export function loadActiveOrWarn(
   env: Environment,
   uuid: string,
   expect: Expectation = {},
 ): ActiveInfo | null {
   try {
-    return loadActiveSync(env, uuid, expect);
+    return loadActive(env, uuid, expect);
   } catch (e) {
     warn(`Ignoring mdev device ${quotePath(env.devicePath(uuid))}: ${describeError(e)}`);
     return null;
@@ -147,7 +134,7 @@ export function scanActive(
   env: Environment,
   filter: DeviceFilter,
   readDefinition: (parent: string, uuid: string) => { defined: boolean; autostart: boolean },
-): Promise<Map<string, MdevDevice[]>> {
+): Map<string, MdevDevice[]> {
   const found: MdevDevice[] = [];
   for (const entry of readDirEntries(env.mdevBase) ?? []) {
     const uuid = parseUuid(entry.name);
@@ -164,7 +151,7 @@ export function scanActive(
       newDevice(uuid, { parent: info.parent, type: info.type, active: true, defined, autostart }),
     );
   }
-  return Promise.resolve(groupByParent(found));
+  return groupByParent(found);
 }
 
 /** Groups devices by parent; parents in byte order, devices by uuid. */
@@ -243,12 +230,12 @@ export function readType(dir: string, name: string): MdevType {
 /**
  * Every parent and its supported types (spec §5.7); parents and types in byte
  * order. A parent without `mdev_supported_types` or a garbled type is skipped
- * with a warning (decision §0.6). Synchronous reads, as for the other scans.
+ * with a warning (decision §0.6).
  */
 export function scanTypes(
   env: Environment,
   parentFilter: string | undefined,
-): Promise<Map<string, MdevType[]>> {
+): Map<string, MdevType[]> {
   const parents = (readDirEntries(env.parentBase) ?? []).map((e) => e.name)
     .filter((name) => parentFilter === undefined || name === parentFilter)
     .sort(compareBytes);
@@ -273,12 +260,7 @@ export function scanTypes(
     }
     result.set(parent, types.sort((a, b) => compareBytes(a.name, b.name)));
   }
-  return Promise.resolve(result);
-}
-
-/** The running device's uuid from a directory entry name, if it is one. */
-export function entryUuid(name: string): string | null {
-  return parseUuid(name);
+  return result;
 }
 
 const encoder = new TextEncoder();
@@ -299,12 +281,10 @@ export function writeSysfs(path: string, value: string): void {
 }
 
 /** True when `path` is a directory, following symlinks. */
-export function isDirectory(path: string): Promise<boolean> {
-  return settle(() => {
-    try {
-      return Deno.statSync(path).isDirectory;
-    } catch {
-      return false;
-    }
-  });
+export function isDirectory(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false;
+  }
 }

@@ -34,7 +34,7 @@ export interface PositionalSpec {
 }
 
 export interface CommandModule {
-  run(ctx: CommandContext): Promise<number | void>;
+  run(ctx: CommandContext): number | void | Promise<number | void>;
 }
 
 export interface CommandSpec {

@@ -26,7 +26,7 @@ export async function run(ctx: CommandContext): Promise<void> {
         if (parent === undefined) {
           throw new MdevError(`Parent device required to define device via ${quotePath(jsonfile)}`);
         }
-        if (await alreadyDefined(ctx, parent, uuid)) {
+        if (alreadyDefined(ctx, parent, uuid)) {
           throw new MdevError(
             `Cowardly refusing to overwrite existing config for ${parent}/${uuid}`,
           );
@@ -43,7 +43,7 @@ export async function run(ctx: CommandContext): Promise<void> {
         }
       }
     } else {
-      const running = givenUuid === undefined ? null : await loadActive(env, uuid);
+      const running = givenUuid === undefined ? null : loadActive(env, uuid);
       if (parent === undefined && (running === null || type !== undefined)) {
         throw new MdevError("No parent specified");
       }
@@ -51,7 +51,7 @@ export async function run(ctx: CommandContext): Promise<void> {
       const t = type ?? running?.type;
       if (p === undefined) throw new MdevError("No parent specified");
       if (t === undefined) throw new MdevError("No type specified");
-      if (await alreadyDefined(ctx, p, uuid)) {
+      if (alreadyDefined(ctx, p, uuid)) {
         throw new MdevError(`Device ${uuid} on ${p} already defined`);
       }
       device = newDevice(uuid, {
@@ -67,15 +67,15 @@ export async function run(ctx: CommandContext): Promise<void> {
       if (defined.active) {
         defined.attrs = [...defined.attrs, ...await bracket.getAttributes(defined)];
       }
-      await writeConfig(env, defined, deviceConfig(defined));
+      writeConfig(env, defined, deviceConfig(defined));
     });
   });
   if (givenUuid === undefined) ctx.stdout(`${uuid}\n`);
 }
 
 /** A definition exists under the canonical name or any other spelling. */
-async function alreadyDefined(ctx: CommandContext, parent: string, uuid: string): Promise<boolean> {
-  if (await isDefined(ctx.env, parent, uuid)) return true;
-  const groups = await scanDefined(ctx.env, { uuid, parent }, { includeInvalid: true });
+function alreadyDefined(ctx: CommandContext, parent: string, uuid: string): boolean {
+  if (isDefined(ctx.env, parent, uuid)) return true;
+  const groups = scanDefined(ctx.env, { uuid, parent }, { includeInvalid: true });
   return groups.size > 0;
 }

@@ -66,21 +66,21 @@ export async function run(ctx: CommandContext): Promise<void> {
     case "list-all":
     case "list-available":
       ctx.stdout(
-        formatLegacyTypes(await scanTypes(env, undefined), ctx.command === "list-available"),
+        formatLegacyTypes(scanTypes(env, undefined), ctx.command === "list-available"),
       );
       return;
     case "list-mdevs":
-      ctx.stdout(threeColumns(await scanActive(env, {}, definitionReader(env))));
+      ctx.stdout(threeColumns(scanActive(env, {}, definitionReader(env))));
       return;
     case "list-saved":
-      ctx.stdout(threeColumns(await scanDefined(env, {})));
+      ctx.stdout(threeColumns(scanDefined(env, {})));
       return;
     case "create-mdev": {
       const uuid = legacyUuid(first!);
       const parent = checkName("parent", second!);
       const type = checkName("type", third!);
       await withLock(env, async () => {
-        if (await isDefined(env, parent, uuid)) {
+        if (isDefined(env, parent, uuid)) {
           throw new MdevError(`Device ${uuid} on ${parent} already defined`);
         }
         const device = newDevice(uuid, { parent, type, autostart: true });
@@ -98,7 +98,7 @@ export async function run(ctx: CommandContext): Promise<void> {
     case "start-mdev": {
       const uuid = legacyUuid(first!);
       await withLock(env, async () => {
-        const device = await lookupDefined(env, uuid, undefined);
+        const device = lookupDefined(env, uuid, undefined);
         await runBracket(env, device, "start", false, () => createDevice(env, device));
       });
       return;
@@ -112,7 +112,7 @@ export async function run(ctx: CommandContext): Promise<void> {
       const uuid = legacyUuid(first!);
       await withLock(env, async () => {
         const running = await stopActive(env, uuid, false);
-        const groups = await scanDefined(env, { uuid }, { includeInvalid: true });
+        const groups = scanDefined(env, { uuid }, { includeInvalid: true });
         if (groups.size === 0 && !running) {
           throw new MdevError(`Mediated device ${uuid} is neither running nor defined`);
         }

@@ -11,8 +11,8 @@ export async function run(ctx: CommandContext): Promise<void> {
   const filter = { uuid: value(args, "uuid"), parent: value(args, "parent") };
   const defined = flag(args, "defined");
   const groups = defined
-    ? await scanDefined(env, filter)
-    : await scanActive(env, filter, definitionReader(env));
+    ? scanDefined(env, filter)
+    : scanActive(env, filter, definitionReader(env));
   if (!defined) await listAttributes(env, [...groups.values()].flat());
   if (flag(args, "dumpjson")) {
     for (const chunk of listJsonChunks(groups, filter.uuid !== undefined)) ctx.stdout(chunk);

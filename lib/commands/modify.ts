@@ -30,11 +30,11 @@ async function modifyDefined(ctx: CommandContext): Promise<void> {
     const config = await readJsonfile(jsonfile);
     // Upstream creates the definition when there is none; keep a
     // differently spelled existing file in place rather than adding a twin.
-    const existing = (await scanDefined(env, { uuid, parent }, { includeInvalid: true }))
+    const existing = (scanDefined(env, { uuid, parent }, { includeInvalid: true }))
       .get(parent)?.[0];
     device = newDevice(uuid, { parent, ...config, configPath: existing?.configPath });
   } else {
-    device = await lookupDefined(env, uuid, parent);
+    device = lookupDefined(env, uuid, parent);
     device = { ...device, attrs: [...device.attrs] };
     const type = value(args, "type");
     if (type !== undefined) device.type = type;
@@ -91,13 +91,13 @@ async function modifyLive(ctx: CommandContext): Promise<void> {
   const { env, args } = ctx;
   const uuid = value(args, "uuid")!;
   const jsonfile = value(args, "jsonfile")!;
-  const active = await lookupActive(env, uuid, value(args, "parent"));
+  const active = lookupActive(env, uuid, value(args, "parent"));
   active.attrs = await activeAttributes(env, active);
   const config = await readJsonfile(jsonfile);
   if (config.type !== active.type) throw new MdevError("'type' cannot be changed on active mdev");
   let defined: MdevDevice | undefined;
   if (flag(args, "defined")) {
-    defined = await lookupDefined(env, uuid, active.parent);
+    defined = lookupDefined(env, uuid, active.parent);
     if (defined.type !== active.type) {
       throw new MdevError("'type' of active and defined mdev does not match");
     }

@@ -26,7 +26,7 @@ export async function run(ctx: CommandContext): Promise<void> {
       device = newDevice(uuid, { parent, ...config });
     } else {
       if (givenUuid !== undefined) {
-        const groups = await scanDefined(env, { uuid, parent });
+        const groups = scanDefined(env, { uuid, parent });
         const matches = [...groups.values()].flat();
         if (matches.length > 1) {
           throw new MdevError(

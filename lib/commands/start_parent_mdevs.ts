@@ -10,7 +10,7 @@ import type { Environment } from "../environment.ts";
 import { causeChain } from "../errors.ts";
 import { warn } from "../logger.ts";
 import { writeStderr } from "../output.ts";
-import { isDirectory, loadActive } from "../sysfs.ts";
+import { type ActiveInfo, isDirectory, loadActive } from "../sysfs.ts";
 import { createDevice } from "../lifecycle.ts";
 
 /** Seconds to wait for a late parent and its types (MDEVCTL_AUTOSTART_WAIT). */
@@ -19,7 +19,7 @@ export const DEFAULT_AUTOSTART_WAIT = 10;
 export async function run(ctx: CommandContext): Promise<void> {
   const { env } = ctx;
   const parent = ctx.args.positionals[0]!;
-  const devices = (await scanDefined(env, { parent })).get(parent) ?? [];
+  const devices = scanDefined(env, { parent }).get(parent) ?? [];
   const auto = devices.filter((d) => d.autostart);
   if (auto.length === 0) return;
   await waitForTypes(env, parent, new Set(auto.map((d) => d.type!)));
@@ -30,7 +30,12 @@ export async function run(ctx: CommandContext): Promise<void> {
 
 async function startOne(env: Environment, device: MdevDevice): Promise<void> {
   const what = `mdev ${device.uuid} (type ${device.type}) on parent ${device.parent}`;
-  const running = await loadActive(env, device.uuid).catch(() => null);
+  let running: ActiveInfo | null;
+  try {
+    running = loadActive(env, device.uuid);
+  } catch {
+    running = null;
+  }
   if (running !== null && running.parent === device.parent && running.type === device.type) {
     writeStderr(`Already running: ${what}\n`);
     return;
@@ -55,8 +60,7 @@ async function waitForTypes(env: Environment, parent: string, types: Set<string>
   const deadline = Date.now() + waitSeconds() * 1000;
   const base = `${env.parentPath(parent)}/mdev_supported_types`;
   for (;;) {
-    const present = await Promise.all([...types].map((t) => isDirectory(`${base}/${t}`)));
-    if (present.every(Boolean) || Date.now() >= deadline) return;
+    if ([...types].every((t) => isDirectory(`${base}/${t}`)) || Date.now() >= deadline) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

@@ -4,7 +4,7 @@ import type { CommandContext } from "../cli/context.ts";
 import { formatTypesJson, formatTypesText } from "../format.ts";
 import { scanTypes } from "../sysfs.ts";
 
-export async function run(ctx: CommandContext): Promise<void> {
-  const groups = await scanTypes(ctx.env, value(ctx.args, "parent"));
+export function run(ctx: CommandContext): void {
+  const groups = scanTypes(ctx.env, value(ctx.args, "parent"));
   ctx.stdout(flag(ctx.args, "dumpjson") ? formatTypesJson(groups) : formatTypesText(groups));
 }

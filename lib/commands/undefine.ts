@@ -10,7 +10,7 @@ export async function run(ctx: CommandContext): Promise<void> {
   const { env, args } = ctx;
   const uuid = value(args, "uuid")!;
   await withLock(env, async () => {
-    const groups = await scanDefined(env, { uuid, parent: value(args, "parent") }, {
+    const groups = scanDefined(env, { uuid, parent: value(args, "parent") }, {
       includeInvalid: true,
     });
     if (groups.size === 0) throw new MdevError("No devices match the specified uuid");
