@@ -15,7 +15,9 @@ export {
   parseStoredConfig,
   serializeConfig,
 } from "./lib/config.ts";
-export { scanDefined, withLock, writeConfig, writeFileAtomic } from "./lib/config_store.ts";
+export { scanDefined, writeConfig } from "./lib/config_store.ts";
+export { withLock } from "./lib/lock.ts";
+export { writeFileAtomic } from "./lib/atomic_write.ts";
 export { loadActive, scanActive, scanTypes } from "./lib/sysfs.ts";
 export type { ActiveInfo, MdevType } from "./lib/sysfs.ts";
 export { formatListJson, formatListText, formatTypesJson, formatTypesText } from "./lib/format.ts";

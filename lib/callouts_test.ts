@@ -4,14 +4,10 @@
  * the tests assert exact call sequences, argv and stdin bytes.
  */
 import { deepEqual as assertEquals, rejects as assertRejects } from "node:assert/strict";
-import {
-  type Action,
-  activeAttributes,
-  listAttributes,
-  resetCalloutCache,
-  runBracket,
-  runLive,
-} from "./callouts.ts";
+import { activeAttributes, listAttributes } from "./callouts/attributes.ts";
+import { type Action, runBracket } from "./callouts/bracket.ts";
+import { runLive } from "./callouts/live.ts";
+import { resetCalloutCache } from "./callouts/scripts.ts";
 import { compactConfig, type MdevDevice, newDevice } from "./config.ts";
 import { Environment } from "./environment.ts";
 import { MdevError } from "./errors.ts";

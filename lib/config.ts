@@ -2,7 +2,8 @@
  * The device record and its config-file form (spec §2, §3).
  */
 import { MdevError } from "./errors.ts";
-import { JsonObject, obj, parseJson, toCompactJson } from "./json.ts";
+import { JsonObject, obj, toCompactJson } from "./json.ts";
+import { parseJson } from "./json_parse.ts";
 
 /** One attribute: name and value, in the order they are applied. */
 export type Attr = readonly [name: string, value: string];

@@ -14,7 +14,8 @@ import {
   serializeConfig,
 } from "./config.ts";
 import { MdevError } from "./errors.ts";
-import { JsonObject, JsonValue, locateSyntaxError, parseJson, toPrettyJson } from "./json.ts";
+import { JsonObject, JsonValue, toPrettyJson } from "./json.ts";
+import { locateSyntaxError, parseJson } from "./json_parse.ts";
 import { parseUuid } from "./uuid.ts";
 
 const seedText = Deno.env.get("MDEVCTL_TEST_SEED");

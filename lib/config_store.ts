@@ -1,13 +1,16 @@
 /**
  * Persistent definitions under `etc/mdevctl.d/<parent>/<uuid>` (spec §1.5,
- * §2.3, §2.4) with atomic writes and one host-wide lock (decision §0.5).
+ * §2.3, §2.4): scanning, reading, writing (atomically, lib/atomic_write.ts)
+ * and removing them. Writers hold the host-wide lock (lib/lock.ts).
  */
 import { MdevConfig, MdevDevice, newDevice, parseStoredConfig, serializeConfig } from "./config.ts";
 import { Environment } from "./environment.ts";
 import { describeError, isNotFound, MdevError } from "./errors.ts";
 import { warn } from "./logger.ts";
 import { quotePath } from "./paths.ts";
-import { DeviceFilter, groupByParent, isActiveAs } from "./sysfs.ts";
+import { groupByParent } from "./order.ts";
+import { isTempName, removeStaleTemps, writeFileAtomic } from "./atomic_write.ts";
+import { DeviceFilter, isActiveAs, parentChildNames } from "./sysfs.ts";
 import { parseUuid } from "./uuid.ts";
 
 /** The directory of callout scripts inside the config base; never a parent. */
@@ -74,19 +77,10 @@ export function scanDefined(
     // A running device is a child of its parent's sysfs directory: one
     // listing of it instead of a failed lookup per stopped device.
     let children: Set<string> | undefined;
-    const isListed = (uuid: string) => (children ??= childNames(env, p.name)).has(uuid);
+    const isListed = (uuid: string) => (children ??= parentChildNames(env, p.name)).has(uuid);
     scanParent(env, p.name, filter.uuid, options.includeInvalid ?? false, isListed, devices);
   }
   return groupByParent(devices);
-}
-
-/** Entry names of a parent's sysfs directory; none when it is not there. */
-function childNames(env: Environment, parent: string): Set<string> {
-  try {
-    return new Set([...Deno.readDirSync(env.parentPath(parent))].map((e) => e.name));
-  } catch {
-    return new Set();
-  }
 }
 
 function scanParent(
@@ -184,71 +178,6 @@ export function definitionReader(
   };
 }
 
-const encoder = new TextEncoder();
-
-/**
- * Replaces a file atomically: temporary file in the same directory, flushed,
- * renamed over the target, directory synced (decision §0.5).
- */
-export function writeFileAtomic(path: string, data: string): void {
-  const dir = path.slice(0, path.lastIndexOf("/")) || ".";
-  const tmp = `${dir}/.${path.slice(dir.length + 1)}.${crypto.randomUUID()}.tmp`;
-  const file = Deno.openSync(tmp, { write: true, createNew: true, mode: 0o666 });
-  try {
-    try {
-      const bytes = encoder.encode(data);
-      let written = 0;
-      while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
-      file.syncDataSync();
-    } finally {
-      file.close();
-    }
-    Deno.renameSync(tmp, path);
-  } catch (e) {
-    try {
-      Deno.removeSync(tmp);
-    } catch {
-      // never created, or already renamed
-    }
-    throw e;
-  }
-  syncDir(dir);
-}
-
-const TEMP_NAME = /^\..+\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.tmp$/;
-
-/** The name writeFileAtomic gives its temporary file (`.<name>.<uuid>.tmp`). */
-export function isTempName(name: string): boolean {
-  return TEMP_NAME.test(name);
-}
-
-/**
- * Removes temporary files that killed writers left in `dir`. Only called
- * under the lock (withLock): no other writer can be midway then.
- */
-function removeStaleTemps(dir: string): void {
-  try {
-    for (const entry of Deno.readDirSync(dir)) {
-      if (entry.isFile && isTempName(entry.name)) Deno.removeSync(`${dir}/${entry.name}`);
-    }
-  } catch {
-    // best effort: a leftover is skipped by every scan anyway
-  }
-}
-
-function syncDir(dir: string): void {
-  try {
-    const handle = Deno.openSync(dir, { read: true });
-    try {
-      handle.syncSync();
-    } finally {
-      handle.close();
-    }
-  } catch {
-    // Some filesystems refuse fsync on directories; the rename is still atomic.
-  }
-}
-
 /**
  * Writes a device's config file (spec §2.3), creating its parent directory.
  * Call it holding the lock (withLock), as every command does.
@@ -289,32 +218,5 @@ export function removeConfig(env: Environment, device: MdevDevice): void {
     } catch {
       // not empty: other definitions remain
     }
-  }
-}
-
-/**
- * Runs `action` holding the host-wide exclusive lock, so that concurrent
- * invocations (udev, libvirt, a person) never interleave read-modify-write.
- */
-export async function withLock<T>(env: Environment, action: () => T | Promise<T>): Promise<T> {
-  const path = env.lockFile;
-  let file: Deno.FsFile;
-  try {
-    file = Deno.openSync(path, { read: true, write: true, create: true, mode: 0o600 });
-  } catch (e) {
-    if (!isNotFound(e)) throw MdevError.wrap(`Unable to open lock file ${quotePath(path)}`, e);
-    try {
-      Deno.mkdirSync(path.slice(0, path.lastIndexOf("/")), { recursive: true });
-      file = Deno.openSync(path, { read: true, write: true, create: true, mode: 0o600 });
-    } catch (e2) {
-      throw MdevError.wrap(`Unable to open lock file ${quotePath(path)}`, e2);
-    }
-  }
-  try {
-    // Blocking is right here: there is nothing else to do until it is ours.
-    file.lockSync(true);
-    return await action();
-  } finally {
-    file.close();
   }
 }

@@ -123,3 +123,26 @@ export function formatTypesJson(groups: Map<string, MdevType[]>): string {
   );
   return toPrettyJson([value]) + "\n";
 }
+
+/** The original `list-all` layout: no Name line, description newlines as spaces. */
+export function formatLegacyTypes(groups: Map<string, MdevType[]>, onlyAvailable: boolean): string {
+  const out: string[] = [];
+  for (const [parent, types] of groups) {
+    out.push(`${parent}\n`);
+    for (const t of types) {
+      if (onlyAvailable && t.availableInstances <= 0) continue;
+      out.push(`  ${t.name}\n`);
+      out.push(`    Available instances: ${t.availableInstances}\n`);
+      out.push(`    Device API: ${t.deviceApi}\n`);
+      if (t.rawDescription !== undefined) {
+        out.push(`    Description: ${t.rawDescription.replaceAll("\n", " ")}\n`);
+      }
+    }
+  }
+  return out.join("");
+}
+
+/** The original `list-mdevs` / `list-saved` layout: `uuid parent type` lines. */
+export function formatDeviceColumns(groups: Map<string, MdevDevice[]>): string {
+  return [...groups.values()].flat().map((d) => `${d.uuid} ${d.parent} ${d.type}\n`).join("");
+}

@@ -38,3 +38,8 @@ export function checkName(kind: NameKind, name: string): string {
   if (!ok) throw new MdevError(`Invalid ${kind} name '${shown(name)}'`);
   return name;
 }
+
+/** Checks every attribute name of a config before anything is written. */
+export function checkAttrNames(attrs: readonly (readonly [string, string])[]): void {
+  for (const [name] of attrs) checkName("attribute", name);
+}

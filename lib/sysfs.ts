@@ -5,7 +5,7 @@
 import { MdevDevice, newDevice } from "./config.ts";
 import { Environment } from "./environment.ts";
 import { describeError, isNotFound, MdevError } from "./errors.ts";
-import { compareBytes } from "./json.ts";
+import { compareBytes, groupByParent } from "./order.ts";
 import { warn } from "./logger.ts";
 import { basename, dirname, quotePath, resolvePath } from "./paths.ts";
 import { parseUuid } from "./uuid.ts";
@@ -108,6 +108,15 @@ export function loadActiveOrWarn(
   }
 }
 
+/** Entry names of a parent's sysfs directory; none when it is not there. */
+export function parentChildNames(env: Environment, parent: string): Set<string> {
+  try {
+    return new Set([...Deno.readDirSync(env.parentPath(parent))].map((e) => e.name));
+  } catch {
+    return new Set();
+  }
+}
+
 export interface DeviceFilter {
   uuid?: string | undefined;
   parent?: string | undefined;
@@ -152,22 +161,6 @@ export function scanActive(
     );
   }
   return groupByParent(found);
-}
-
-/** Groups devices by parent; parents in byte order, devices by uuid. */
-export function groupByParent(devices: readonly MdevDevice[]): Map<string, MdevDevice[]> {
-  const groups = new Map<string, MdevDevice[]>();
-  for (const d of devices) {
-    const key = d.parent ?? "";
-    const list = groups.get(key);
-    if (list) list.push(d);
-    else groups.set(key, [d]);
-  }
-  const sorted = new Map<string, MdevDevice[]>();
-  for (const parent of [...groups.keys()].sort(compareBytes)) {
-    sorted.set(parent, groups.get(parent)!.sort((a, b) => compareBytes(a.uuid, b.uuid)));
-  }
-  return sorted;
 }
 
 /** One supported type of a parent (spec §5.7). */
@@ -269,7 +262,7 @@ const encoder = new TextEncoder();
  * Writes `value` to an existing sysfs file in one write, without newline
  * (spec §1.2). Never creates the file.
  */
-export function writeSysfs(path: string, value: string): void {
+function writeSysfs(path: string, value: string): void {
   const file = Deno.openSync(path, { write: true, truncate: true });
   try {
     const bytes = encoder.encode(value);
@@ -281,10 +274,96 @@ export function writeSysfs(path: string, value: string): void {
 }
 
 /** True when `path` is a directory, following symlinks. */
-export function isDirectory(path: string): boolean {
+function isDirectory(path: string): boolean {
   try {
     return Deno.statSync(path).isDirectory;
   } catch {
     return false;
+  }
+}
+
+/** The parent's sysfs directory (spec §1.8), with the case hint. */
+export function resolveParentDir(env: Environment, parent: string): string {
+  const path = env.parentPath(parent);
+  if (isDirectory(path)) return path;
+  let names: string[];
+  try {
+    names = [...Deno.readDirSync(env.parentBase)].map((e) => e.name);
+  } catch (e) {
+    throw new MdevError(`Unable to find parent device '${parent}'`, [describeError(e)]);
+  }
+  if (names.includes(parent)) {
+    // The entry is there but leads nowhere: say so rather than suggest itself.
+    throw new MdevError(`Unable to find parent device '${parent}'`, [
+      `${quotePath(path)} is not a directory`,
+    ]);
+  }
+  const lower = parent.toLowerCase();
+  const similar = names.find((n) => n.toLowerCase() === lower);
+  if (similar !== undefined) {
+    throw new MdevError(`Unable to find parent device '${parent}'. Did you mean '${similar}'?`);
+  }
+  throw new MdevError(`Unable to find parent device '${parent}'`);
+}
+
+/** True when the parent lists every one of `types` among its supported types. */
+export function supportsTypes(env: Environment, parent: string, types: Iterable<string>): boolean {
+  const base = `${env.parentPath(parent)}/mdev_supported_types`;
+  return [...types].every((t) => isDirectory(`${base}/${t}`));
+}
+
+/**
+ * Asks the kernel to create device `uuid` of `type` on `parent` (spec §7
+ * steps 3–5): the parent must be registered, support the type and have an
+ * instance available; then the uuid is written to the type's `create`.
+ */
+export function createMdev(env: Environment, parent: string, type: string, uuid: string): void {
+  const parentDir = resolveParentDir(env, parent);
+  if (!isDirectory(`${parentDir}/mdev_supported_types`)) {
+    throw new MdevError(`Parent ${parent} is not currently registered for mdev support`);
+  }
+  const typeDir = `${parentDir}/mdev_supported_types/${type}`;
+  if (!isDirectory(typeDir)) {
+    throw new MdevError(`Parent ${parent} does not support mdev type ${type}`);
+  }
+  let available: number;
+  const instancesPath = `${typeDir}/available_instances`;
+  try {
+    available = parseI32(Deno.readTextFileSync(instancesPath).trim());
+  } catch (e) {
+    // Upstream's top line (the bare I/O or parse error), and which file (spec §16.28).
+    throw new MdevError(describeError(e), [`while reading ${quotePath(instancesPath)}`]);
+  }
+  // Negative counts mean none too (decision §0.8; upstream only refused 0).
+  if (available <= 0) throw new MdevError(`No available instances of ${type} on ${parent}`);
+
+  try {
+    writeSysfs(`${typeDir}/create`, uuid);
+  } catch (e) {
+    throw MdevError.wrap(`Failed to create mdev ${uuid}, type ${type} on ${parent}`, e);
+  }
+}
+
+/** Writes one attribute of a running device (spec §7 step 6); it must exist. */
+export function writeMdevAttribute(env: Environment, uuid: string, name: string, value: string) {
+  const path = `${env.devicePath(uuid)}/${name}`;
+  try {
+    Deno.statSync(path);
+  } catch {
+    throw new MdevError(`Invalid attribute '${name}'`);
+  }
+  try {
+    writeSysfs(path, value);
+  } catch (e) {
+    throw MdevError.wrap(`Failed to write ${value} to attribute ${name}`, e);
+  }
+}
+
+/** Writes `1` to the device's `remove` file (spec §5.5). */
+export function removeMdev(env: Environment, uuid: string): void {
+  try {
+    writeSysfs(`${env.devicePath(uuid)}/remove`, "1");
+  } catch (e) {
+    throw MdevError.wrap(`Error removing device ${uuid}`, e);
   }
 }

@@ -3,6 +3,7 @@
  * hyphenated, simple (32 hex digits), `{braced}` and `urn:uuid:` forms, any
  * letter case. Always printed lower-case hyphenated.
  */
+import { MdevError } from "./errors.ts";
 
 const HEX32 = /^[0-9a-fA-F]{32}$/;
 const HYPHENATED = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
@@ -30,4 +31,17 @@ export function parseUuid(text: string): string | null {
 /** A fresh random (version 4) UUID. */
 export function newUuid(): string {
   return crypto.randomUUID();
+}
+
+/** The original (2019) tool's form: `8-4-4-4-12` hex, optionally in braces. */
+const LEGACY_UUID =
+  /^\{?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\}?$/;
+
+/** The canonical form of a uuid given to an original command; throws when it is none. */
+export function legacyUuid(text: string): string {
+  const m = LEGACY_UUID.exec(text);
+  if (!m || (text.startsWith("{") !== text.endsWith("}"))) {
+    throw new MdevError(`Invalid uuid '${text}'`);
+  }
+  return m[1]!.toLowerCase();
 }

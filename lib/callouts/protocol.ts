@@ -4,19 +4,33 @@
  */
 import { type Attr, attrsFromJson } from "../config.ts";
 import { MdevError } from "../errors.ts";
-import { JsonSyntaxError, parseJson } from "../json.ts";
+import { JsonSyntaxError, parseJson } from "../json_parse.ts";
 import { quotePath } from "../paths.ts";
 
-export type Event = "pre" | "post" | "get" | "live" | "notify";
-export type ScriptAction =
-  | "define"
-  | "undefine"
-  | "modify"
-  | "start"
-  | "stop"
-  | "attributes"
-  | "capabilities";
-export type State = "none" | "success" | "failure";
+/**
+ * The protocol's words (mdevctl.md §8.2, §8.3), declared once: the types,
+ * the capabilities query (`PROVIDES`) and the checks of a script's answer
+ * are derived from these lists, in the order the query names them.
+ */
+export const ACTIONS = [
+  "start",
+  "stop",
+  "define",
+  "undefine",
+  "modify",
+  "attributes",
+  "capabilities",
+] as const;
+export const EVENTS = ["pre", "post", "notify", "get", "live"] as const;
+export const STATES = ["none", "success", "failure"] as const;
+/** The protocol version this program speaks (the query's `version`). */
+export const PROTOCOL_VERSION = 2;
+
+export type Event = (typeof EVENTS)[number];
+export type ScriptAction = (typeof ACTIONS)[number];
+export type State = (typeof STATES)[number];
+/** The actions a command brackets (§8.4); the other two are queries. */
+export type Action = Exclude<ScriptAction, "attributes" | "capabilities">;
 
 /** What the script is asked to do; stdin is written as given. */
 export interface Invocation {
@@ -34,20 +48,12 @@ export interface Target {
 }
 
 /** Literal stdin of the capabilities query (spec §8.3). */
-export const PROVIDES =
-  '{"provides":{"version":2,"actions":["start","stop","define","undefine","modify",' +
-  '"attributes","capabilities"],"events":["pre","post","notify","get","live"]}}';
+export const PROVIDES = JSON.stringify({
+  provides: { version: PROTOCOL_VERSION, actions: ACTIONS, events: EVENTS },
+});
 
-const KNOWN_ACTIONS: readonly string[] = [
-  "define",
-  "undefine",
-  "modify",
-  "start",
-  "stop",
-  "attributes",
-  "capabilities",
-];
-const KNOWN_EVENTS: readonly string[] = ["pre", "post", "get", "live", "notify"];
+const KNOWN_ACTIONS: readonly string[] = ACTIONS;
+const KNOWN_EVENTS: readonly string[] = EVENTS;
 
 /** The actions and events a script declared it handles. */
 export interface Capabilities {
@@ -57,8 +63,8 @@ export interface Capabilities {
 
 /** What a legacy (unversioned) script is assumed to handle (spec §8.5). */
 export const LEGACY_CAPABILITIES: Capabilities = {
-  actions: new Set(["start", "stop", "define", "undefine", "modify", "attributes"]),
-  events: new Set(["pre", "post", "notify", "get"]),
+  actions: new Set(ACTIONS.filter((a) => a !== "capabilities")),
+  events: new Set(EVENTS.filter((e) => e !== "live")),
 };
 
 /**

@@ -245,14 +245,14 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: "Original command: every parent with every supported type",
     options: [],
     legacy: true,
-    load: () => import("../commands/legacy.ts"),
+    load: () => import("../commands/list_all.ts"),
   },
   {
     name: "list-available",
     summary: "Original command: parents and types that have instances available",
     options: [],
     legacy: true,
-    load: () => import("../commands/legacy.ts"),
+    load: () => import("../commands/list_available.ts"),
   },
   {
     name: "create-mdev",
@@ -264,14 +264,14 @@ export const COMMANDS: readonly CommandSpec[] = [
       { name: "TYPE", help: "Mediated device type", required: true, kind: "TYPE" },
     ],
     legacy: true,
-    load: () => import("../commands/legacy.ts"),
+    load: () => import("../commands/create_mdev.ts"),
   },
   {
     name: "list-mdevs",
     summary: "Original command: running devices, one `uuid parent type` line each",
     options: [],
     legacy: true,
-    load: () => import("../commands/legacy.ts"),
+    load: () => import("../commands/list_mdevs.ts"),
   },
   {
     name: "stop-mdev",
@@ -279,7 +279,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: [],
     positionals: [{ name: "UUID", help: "UUID of the device", required: true, kind: "UUID" }],
     legacy: true,
-    load: () => import("../commands/legacy.ts"),
+    load: () => import("../commands/stop_mdev.ts"),
   },
   {
     name: "start-mdev",
@@ -287,14 +287,14 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: [],
     positionals: [{ name: "UUID", help: "UUID of the device", required: true, kind: "UUID" }],
     legacy: true,
-    load: () => import("../commands/legacy.ts"),
+    load: () => import("../commands/start_mdev.ts"),
   },
   {
     name: "list-saved",
     summary: "Original command: defined devices, one `uuid parent type` line each",
     options: [],
     legacy: true,
-    load: () => import("../commands/legacy.ts"),
+    load: () => import("../commands/list_saved.ts"),
   },
   {
     name: "remove-mdev",
@@ -302,7 +302,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: [],
     positionals: [{ name: "UUID", help: "UUID of the device", required: true, kind: "UUID" }],
     legacy: true,
-    load: () => import("../commands/legacy.ts"),
+    load: () => import("../commands/remove_mdev.ts"),
   },
 ];
 

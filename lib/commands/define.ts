@@ -1,11 +1,12 @@
 /** `mdevctl define` (spec §5.1). */
-import { runBracket } from "../callouts.ts";
 import { flag, value } from "../cli/context.ts";
 import type { CommandContext } from "../cli/context.ts";
-import { deviceConfig, MdevDevice, newDevice } from "../config.ts";
-import { isDefined, scanDefined, withLock, writeConfig } from "../config_store.ts";
+import { MdevDevice, newDevice } from "../config.ts";
+import { isDefined, scanDefined } from "../config_store.ts";
 import { MdevError } from "../errors.ts";
-import { openJsonFile, readJsonConfig } from "../lifecycle.ts";
+import { openJsonfile } from "../jsonfile.ts";
+import { writeDefinition } from "../lifecycle.ts";
+import { withLock } from "../lock.ts";
 import { quotePath } from "../paths.ts";
 import { loadActive } from "../sysfs.ts";
 import { newUuid } from "../uuid.ts";
@@ -21,7 +22,7 @@ export async function run(ctx: CommandContext): Promise<void> {
   await withLock(env, async () => {
     let device: MdevDevice;
     if (jsonfile !== undefined) {
-      const file = await openJsonFile(jsonfile);
+      const file = await openJsonfile(jsonfile);
       try {
         if (parent === undefined) {
           throw new MdevError(`Parent device required to define device via ${quotePath(jsonfile)}`);
@@ -31,16 +32,9 @@ export async function run(ctx: CommandContext): Promise<void> {
             `Cowardly refusing to overwrite existing config for ${parent}/${uuid}`,
           );
         }
-        const config = await readJsonConfig(file, jsonfile);
-        device = newDevice(uuid, { parent, ...config });
+        device = newDevice(uuid, { parent, ...await file.read() });
       } finally {
-        if (file instanceof Deno.FsFile) {
-          try {
-            file.close();
-          } catch {
-            // already closed by reading it to the end
-          }
-        }
+        file.close();
       }
     } else {
       const running = givenUuid === undefined ? null : loadActive(env, uuid);
@@ -62,13 +56,7 @@ export async function run(ctx: CommandContext): Promise<void> {
         active: running !== null && running.parent === p && running.type === t,
       });
     }
-    const defined = device;
-    await runBracket(env, defined, "define", flag(args, "force"), async (bracket) => {
-      if (defined.active) {
-        defined.attrs = [...defined.attrs, ...await bracket.getAttributes(defined)];
-      }
-      writeConfig(env, defined, deviceConfig(defined));
-    });
+    await writeDefinition(env, device, "define", flag(args, "force"), { activeAttributes: true });
   });
   if (givenUuid === undefined) ctx.stdout(`${uuid}\n`);
 }

@@ -1,5 +1,5 @@
 /** `mdevctl list` and `lsmdev` (spec §5.6, §6.1–6.3). */
-import { listAttributes } from "../callouts.ts";
+import { listAttributes } from "../callouts/attributes.ts";
 import { flag, value } from "../cli/context.ts";
 import type { CommandContext } from "../cli/context.ts";
 import { definitionReader, scanDefined } from "../config_store.ts";

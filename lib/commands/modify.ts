@@ -1,20 +1,18 @@
 /** `mdevctl modify` (spec §5.3): stored definitions, and running devices with --live. */
-import { activeAttributes, runBracket, runLive } from "../callouts.ts";
+import { activeAttributes } from "../callouts/attributes.ts";
+import { runLive } from "../callouts/live.ts";
 import { flag, value } from "../cli/context.ts";
 import type { CommandContext } from "../cli/context.ts";
-import { Attr, MdevConfig, MdevDevice, newDevice } from "../config.ts";
-import { scanDefined, withLock, writeConfig } from "../config_store.ts";
+import { Attr, MdevDevice, newDevice } from "../config.ts";
+import { scanDefined } from "../config_store.ts";
 import { MdevError } from "../errors.ts";
 import { formatAttrs } from "../format.ts";
-import { lookupActive, lookupDefined, openJsonFile, readJsonConfig } from "../lifecycle.ts";
+import { readJsonfile } from "../jsonfile.ts";
+import { lookupActive, lookupDefined, writeDefinition } from "../lifecycle.ts";
+import { withLock } from "../lock.ts";
 
 export async function run(ctx: CommandContext): Promise<void> {
   await withLock(ctx.env, () => flag(ctx.args, "live") ? modifyLive(ctx) : modifyDefined(ctx));
-}
-
-async function readJsonfile(path: string): Promise<MdevConfig> {
-  const file = await openJsonFile(path);
-  return await readJsonConfig(file, path);
 }
 
 async function modifyDefined(ctx: CommandContext): Promise<void> {
@@ -49,12 +47,7 @@ async function modifyDefined(ctx: CommandContext): Promise<void> {
       device.attrs = deleteAttr(device, index);
     }
   }
-  await runBracket(env, device, "modify", flag(args, "force"), () =>
-    writeConfig(env, device, {
-      type: device.type!,
-      autostart: device.autostart,
-      attrs: device.attrs,
-    }));
+  await writeDefinition(env, device, "modify", flag(args, "force"));
 }
 
 function invalidIndex(device: MdevDevice, index: number): MdevError {
@@ -110,12 +103,6 @@ async function modifyLive(ctx: CommandContext): Promise<void> {
       ...config,
       configPath: defined.configPath,
     });
-    await runBracket(
-      env,
-      stored,
-      "modify",
-      flag(args, "force"),
-      () => writeConfig(env, stored, config),
-    );
+    await writeDefinition(env, stored, "modify", flag(args, "force"));
   }
 }

@@ -1,11 +1,12 @@
 /** `mdevctl start` (spec §5.4). */
-import { runBracket } from "../callouts.ts";
 import { flag, value } from "../cli/context.ts";
 import type { CommandContext } from "../cli/context.ts";
 import { MdevDevice, newDevice } from "../config.ts";
-import { scanDefined, withLock } from "../config_store.ts";
+import { scanDefined } from "../config_store.ts";
 import { MdevError } from "../errors.ts";
-import { createDevice, loadJsonConfig } from "../lifecycle.ts";
+import { readJsonfile } from "../jsonfile.ts";
+import { startDevice } from "../lifecycle.ts";
+import { withLock } from "../lock.ts";
 import { newUuid } from "../uuid.ts";
 
 export async function run(ctx: CommandContext): Promise<void> {
@@ -19,7 +20,7 @@ export async function run(ctx: CommandContext): Promise<void> {
   await withLock(env, async () => {
     let device: MdevDevice | undefined;
     if (jsonfile !== undefined) {
-      const config = await loadJsonConfig(jsonfile);
+      const config = await readJsonfile(jsonfile, "Unable to read jsonfile");
       if (parent === undefined) {
         throw new MdevError("Parent device required to start device via json file");
       }
@@ -51,14 +52,7 @@ export async function run(ctx: CommandContext): Promise<void> {
         throw new MdevError("Device is insufficiently specified");
       }
     }
-    const starting = device;
-    await runBracket(
-      env,
-      starting,
-      "start",
-      flag(args, "force"),
-      () => createDevice(env, starting),
-    );
+    await startDevice(env, device, flag(args, "force"));
   });
   if (givenUuid === undefined) ctx.stdout(`${uuid}\n`);
 }

@@ -2,16 +2,16 @@
  * `mdevctl start-parent-mdevs PARENT` (spec §5.8, decision §0.9): run by udev
  * when a parent registers; starts its auto-start devices in sorted order.
  */
-import { runBracket } from "../callouts.ts";
 import type { CommandContext } from "../cli/context.ts";
 import type { MdevDevice } from "../config.ts";
-import { scanDefined, withLock } from "../config_store.ts";
+import { scanDefined } from "../config_store.ts";
 import type { Environment } from "../environment.ts";
 import { causeChain } from "../errors.ts";
+import { startDevice } from "../lifecycle.ts";
+import { withLock } from "../lock.ts";
 import { warn } from "../logger.ts";
 import { writeStderr } from "../output.ts";
-import { type ActiveInfo, isDirectory, loadActive } from "../sysfs.ts";
-import { createDevice } from "../lifecycle.ts";
+import { type ActiveInfo, loadActive, supportsTypes } from "../sysfs.ts";
 
 /** Seconds to wait for a late parent and its types (MDEVCTL_AUTOSTART_WAIT). */
 export const DEFAULT_AUTOSTART_WAIT = 10;
@@ -41,7 +41,7 @@ async function startOne(env: Environment, device: MdevDevice): Promise<void> {
     return;
   }
   try {
-    await runBracket(env, device, "start", false, () => createDevice(env, device));
+    await startDevice(env, device, false);
     writeStderr(`Started ${what}\n`);
   } catch (e) {
     writeStderr(`Failed to start ${what}\n`);
@@ -58,9 +58,8 @@ function waitSeconds(): number {
 /** Polls until the parent lists every needed type, or the wait runs out. */
 async function waitForTypes(env: Environment, parent: string, types: Set<string>) {
   const deadline = Date.now() + waitSeconds() * 1000;
-  const base = `${env.parentPath(parent)}/mdev_supported_types`;
   for (;;) {
-    if ([...types].every((t) => isDirectory(`${base}/${t}`)) || Date.now() >= deadline) return;
+    if (supportsTypes(env, parent, types) || Date.now() >= deadline) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

@@ -1,9 +1,9 @@
 /** `mdevctl stop` (spec §5.5). */
 import { flag, value } from "../cli/context.ts";
 import type { CommandContext } from "../cli/context.ts";
-import { withLock } from "../config_store.ts";
 import { MdevError } from "../errors.ts";
 import { stopActive } from "../lifecycle.ts";
+import { withLock } from "../lock.ts";
 
 export async function run(ctx: CommandContext): Promise<void> {
   const { env, args } = ctx;

@@ -1,9 +1,10 @@
 /** `mdevctl undefine` (spec §5.2). */
 import { flag, value } from "../cli/context.ts";
 import type { CommandContext } from "../cli/context.ts";
-import { scanDefined, withLock } from "../config_store.ts";
+import { scanDefined } from "../config_store.ts";
 import { causeChain, MdevError } from "../errors.ts";
 import { undefineDevice } from "../lifecycle.ts";
+import { withLock } from "../lock.ts";
 import { warn } from "../logger.ts";
 
 export async function run(ctx: CommandContext): Promise<void> {

@@ -1,27 +1,27 @@
 /**
- * Callout and notifier scripts (spec §8): discovery of the versioned script,
- * the legacy search, the pre/post/notify bracket around a command's primary
- * step, get-attributes and live modify.
+ * Finding and running callout and notifier scripts (mdevctl.md §8.2, §8.5,
+ * §8.6, §8.8): the directory listings and the versioned script, cached per
+ * run; the legacy search; one invocation with its stderr relayed; notifiers.
+ * The bracket (bracket.ts), get-attributes (attributes.ts) and live modify
+ * (live.ts) are built on these.
  *
  * Every script run is bounded by a timeout: 30 seconds by default, or
  * `MDEVCTL_CALLOUT_TIMEOUT` seconds (decimals allowed, `0` = wait forever as
  * upstream does). A script that times out is killed with SIGKILL; a timed-out
  * or signal-killed callout is a failure (decision §0.8).
  */
-import type { Attr, MdevConfig, MdevDevice } from "./config.ts";
-import { compactConfig, deviceConfig } from "./config.ts";
-import type { Environment } from "./environment.ts";
-import { causeChain, describeError, MdevError } from "./errors.ts";
-import { compareBytes } from "./json.ts";
-import { debug, warn } from "./logger.ts";
-import { basename, quotePath } from "./paths.ts";
-import { loadActive } from "./sysfs.ts";
+import type { Attr, MdevDevice } from "../config.ts";
+import type { Environment } from "../environment.ts";
+import { describeError, MdevError } from "../errors.ts";
+import { compareBytes } from "../order.ts";
+import { debug, warn } from "../logger.ts";
+import { basename, quotePath } from "../paths.ts";
 import {
+  type Action,
   type Capabilities,
   failedStatus,
   type Invocation,
   LEGACY_CAPABILITIES,
-  liveNotSupported,
   parseAttributesOutput,
   parseCapabilities,
   parseTimeout,
@@ -32,21 +32,14 @@ import {
   type Target,
   terminatedBySignal,
   timedOut,
-} from "./callouts/protocol.ts";
-import { runScript, type ScriptResult } from "./callouts/run_script.ts";
+} from "./protocol.ts";
+import { runScript, type ScriptResult } from "./run_script.ts";
 
-export type Action = "define" | "undefine" | "modify" | "start" | "stop";
-
-/** Given to a bracket's primary step (spec §8.4). */
-export interface Bracket {
-  /** Get-attributes of a running device (§8.6); failures throw. */
-  getAttributes(device: MdevDevice): Promise<Attr[]>;
-}
-
-const MODULE = "mdevctl::callouts";
+/** The log module of the callout layer (`MDEVCTL_LOG=mdevctl::callouts=debug`). */
+export const MODULE = "mdevctl::callouts";
 
 /** A script chosen for a device, with what it handles. */
-interface Selected {
+export interface Selected {
   path: string;
   caps: Capabilities;
 }
@@ -115,7 +108,7 @@ export function calloutTimeoutMs(): number {
   return ms;
 }
 
-function targetOf(device: MdevDevice): Target {
+export function targetOf(device: MdevDevice): Target {
   return { uuid: device.uuid, parent: device.parent, type: device.type };
 }
 
@@ -179,7 +172,7 @@ function runFailure(path: string, result: ScriptResult): MdevError | null {
  * once per process: the first script, in search order, whose answer to the
  * capabilities query parses (whatever its exit code other than 2).
  */
-async function findVersioned(env: Environment, target: Target): Promise<Selected | null> {
+export async function findVersioned(env: Environment, target: Target): Promise<Selected | null> {
   const state = rootState(env);
   const key = `${target.parent}\0${target.type}`;
   if (state.versioned.has(key)) return state.versioned.get(key) ?? null;
@@ -250,7 +243,7 @@ async function legacySearch(
 }
 
 /** Runs the selected script after its support check; returns its stdout. */
-async function runSelected(
+export async function runSelected(
   script: Selected,
   target: Target,
   inv: Invocation,
@@ -275,7 +268,7 @@ async function runSelected(
  * One callout step: the versioned script when there is one, else a legacy
  * search. Returns the script to remember for the rest of the bracket.
  */
-async function callout(
+export async function callout(
   env: Environment,
   versioned: Selected | null,
   target: Target,
@@ -289,7 +282,7 @@ async function callout(
 }
 
 /** Get-attributes (spec §8.6) and the script it selected. */
-async function queryAttributes(
+export async function queryAttributes(
   env: Environment,
   target: Target,
 ): Promise<{ attrs: Attr[]; script: Selected | null }> {
@@ -305,12 +298,12 @@ async function queryAttributes(
 }
 
 /** True when either callout dir holds anything to run. */
-function haveCallouts(env: Environment): boolean {
+export function haveCallouts(env: Environment): boolean {
   return rootState(env).callouts.length > 0;
 }
 
 /** Runs every notifier (spec §8.8); their outcome is only logged. */
-async function notify(env: Environment, target: Target, action: Action, state: State) {
+export async function notify(env: Environment, target: Target, action: Action, state: State) {
   for (const path of notifierScripts(env)) {
     try {
       const result = await invoke(path, target, { event: "notify", action, state, stdin: "" });
@@ -322,134 +315,6 @@ async function notify(env: Environment, target: Target, action: Action, state: S
   }
 }
 
-function asMdevError(e: unknown): MdevError {
+export function asMdevError(e: unknown): MdevError {
   return e instanceof MdevError ? e : new MdevError(describeError(e));
-}
-
-/** Fills in the attributes of running devices reported by callouts (§1.6 step 5). */
-export async function listAttributes(env: Environment, devices: MdevDevice[]): Promise<void> {
-  if (devices.length === 0 || !haveCallouts(env)) return;
-  for (const device of devices) {
-    try {
-      const { attrs } = await queryAttributes(env, targetOf(device));
-      device.attrs = [...device.attrs, ...attrs];
-    } catch (e) {
-      debug(`Ignoring attributes of ${device.uuid}: ${causeChain(e).join(": ")}`, MODULE);
-    }
-  }
-}
-
-/** Attributes of one running device; failures are ignored (`[]`). */
-export async function activeAttributes(env: Environment, device: MdevDevice): Promise<Attr[]> {
-  if (!haveCallouts(env)) return [];
-  try {
-    return (await queryAttributes(env, targetOf(device))).attrs;
-  } catch (e) {
-    debug(`Ignoring attributes of ${device.uuid}: ${causeChain(e).join(": ")}`, MODULE);
-    return [];
-  }
-}
-
-/**
- * Runs `primary` inside the pre/post/notify bracket for `action` (§8.4).
- * Once pre has passed (or was forced), post always runs, whatever the
- * primary step does: scripts such as s390's ap-check hold a lock from pre
- * to post.
- */
-export async function runBracket<T>(
-  env: Environment,
-  device: MdevDevice,
-  action: Action,
-  force: boolean,
-  primary: (bracket: Bracket) => T | Promise<T>,
-): Promise<T> {
-  if (device.type === undefined) throw new MdevError("Device must have a defined mdev_type");
-  // Computed once, before the primary step: pre and post see the same bytes.
-  const stdin = compactConfig(deviceConfig(device));
-  const target = targetOf(device);
-  let script: Selected | null = null;
-  let preError: MdevError | null = null;
-  try {
-    script = await findVersioned(env, target);
-    script = (await callout(env, script, target, { event: "pre", action, state: "none", stdin }))
-      .script;
-  } catch (e) {
-    preError = asMdevError(e);
-  }
-  if (preError) {
-    if (!force) {
-      await notify(env, target, action, "none");
-      throw preError;
-    }
-    warn(
-      `Forcing operation '${action}' despite callout failure. Error was: ${preError.message}`,
-      MODULE,
-    );
-  }
-
-  const bracket: Bracket = {
-    getAttributes: async (dev) => {
-      const found = await queryAttributes(env, targetOf(dev));
-      script = found.script;
-      return found.attrs;
-    },
-  };
-  let outcome: { ok: true; value: T } | { ok: false; error: unknown };
-  try {
-    outcome = { ok: true, value: await primary(bracket) };
-  } catch (error) {
-    outcome = { ok: false, error };
-  }
-  const state: State = outcome.ok ? "success" : "failure";
-
-  try {
-    const inv: Invocation = { event: "post", action, state, stdin };
-    if (script) await runSelected(script, target, inv);
-    else await callout(env, null, target, inv);
-  } catch (e) {
-    debug(`Ignoring post callout failure: ${causeChain(e).join(": ")}`, MODULE);
-  }
-  await notify(env, target, action, state);
-  if (!outcome.ok) throw outcome.error;
-  return outcome.value;
-}
-
-/** The live-modify callout (§8.7): the script applies `config` to the running device. */
-export async function runLive(
-  env: Environment,
-  device: MdevDevice,
-  config: MdevConfig,
-): Promise<void> {
-  const target: Target = { uuid: device.uuid, parent: device.parent, type: config.type };
-  const script = await findVersioned(env, target);
-  if (script === null) {
-    throw new MdevError("No callout script with version support found that supports live modify");
-  }
-  // The device may have gone or changed since the caller looked it up.
-  const active = loadActive(env, device.uuid);
-  if (active === null) return;
-  if (active.parent !== target.parent) {
-    throw new MdevError("Device exists under different parent - cannot run live update");
-  }
-  if (active.type !== target.type) {
-    throw new MdevError("Device exists with different type - cannot run live update");
-  }
-  const inv: Invocation = {
-    event: "live",
-    action: "modify",
-    state: "none",
-    stdin: compactConfig(config),
-  };
-  const unsupported = supportError(script.path, script.caps, inv);
-  if (unsupported) throw unsupported;
-  try {
-    await runSelected(
-      script,
-      target,
-      inv,
-      (code) => code === 2 ? new MdevError(liveNotSupported(script.path)) : null,
-    );
-  } finally {
-    await notify(env, target, "modify", "none");
-  }
 }
