@@ -7,7 +7,6 @@ import { deepEqual as assertEquals, rejects as assertRejects } from "node:assert
 import { activeAttributes, listAttributes } from "./callouts/attributes.ts";
 import { type Action, runBracket } from "./callouts/bracket.ts";
 import { runLive } from "./callouts/live.ts";
-import { resetCalloutCache } from "./callouts/scripts.ts";
 import { compactConfig, type MdevDevice, newDevice } from "./config.ts";
 import { Environment } from "./environment.ts";
 import { MdevError } from "./errors.ts";
@@ -32,6 +31,8 @@ const TYPE = "type_a";
 interface Ctx {
   host: FakeHost;
   env: Environment;
+  /** A fresh Environment (empty callout cache) with the same settings and stderr. */
+  resetCache(): void;
   log: string;
   /** Adds a logging fixture script. */
   add(
@@ -42,32 +43,34 @@ interface Ctx {
   calls(): Promise<string[]>;
 }
 
-/** A fresh host with empty caches; stderr is captured while `body` runs. */
-function withCtx(body: (ctx: Ctx, stderr: () => string) => Promise<void>): () => Promise<void> {
+/** A fresh host and Environment (empty caches) whose stderr is captured. */
+function withCtx(
+  body: (ctx: Ctx, stderr: () => string) => Promise<void>,
+  settings: { calloutTimeout?: string } = {},
+): () => Promise<void> {
   return async () => {
-    resetCalloutCache();
     const host = await FakeHost.create();
     const log = host.path("calls.log");
+    const captured: string[] = [];
+    const newEnv = () =>
+      new Environment(host.root, {
+        ...settings,
+        stderr: (data) =>
+          captured.push(typeof data === "string" ? data : new TextDecoder().decode(data)),
+      });
     const ctx: Ctx = {
       host,
-      env: new Environment(host.root),
+      env: newEnv(),
+      resetCache: () => ctx.env = newEnv(),
       log,
       add: (name, spec, where = "callouts") =>
         host.addScript(name, script({ ...spec, log }), where),
       calls: () => callSequence(log),
     };
-    const captured: Uint8Array[] = [];
-    const stderr = Deno.stderr as { writeSync(p: Uint8Array): number };
-    const original = stderr.writeSync;
-    stderr.writeSync = (p: Uint8Array) => {
-      captured.push(p.slice());
-      return p.length;
-    };
-    const text = () => captured.map((c) => new TextDecoder().decode(c)).join("");
+    const text = () => captured.join("");
     try {
       await body(ctx, text);
     } finally {
-      stderr.writeSync = original;
       await host.cleanup();
     }
   };
@@ -514,7 +517,7 @@ Deno.test(
     ]);
     assertEquals(r.error?.causes, ["terminated by signal SIGKILL"]);
     await Deno.remove(ver);
-    resetCalloutCache();
+    ctx.resetCache();
     const legacy = await ctx.add("legacy.sh", { preamble: '[ "$4" = pre ] && kill -KILL $$' });
     r = await bracket(ctx, "start");
     assertEquals([r.ran, r.error?.message], [
@@ -532,23 +535,18 @@ Deno.test(
       preamble: '[ "$4" = pre ] && exec sleep 20',
     });
     await ctx.add("notify.sh", {}, "notifiers");
-    Deno.env.set("MDEVCTL_CALLOUT_TIMEOUT", "1.5");
-    try {
-      const started = Date.now();
-      const r = await bracket(ctx, "start");
-      assertEquals(Date.now() - started < 5000, true);
-      assertEquals(
-        [r.ran, r.error?.message],
-        [false, `Script '"${slow}"' timed out after 1.5 seconds`],
-      );
-      assertEquals(await ctx.calls(), [
-        "slow.sh get/capabilities none",
-        "notify.sh notify/start none",
-      ]);
-    } finally {
-      Deno.env.delete("MDEVCTL_CALLOUT_TIMEOUT");
-    }
-  }),
+    const started = Date.now();
+    const r = await bracket(ctx, "start");
+    assertEquals(Date.now() - started < 5000, true);
+    assertEquals(
+      [r.ran, r.error?.message],
+      [false, `Script '"${slow}"' timed out after 1.5 seconds`],
+    );
+    assertEquals(await ctx.calls(), [
+      "slow.sh get/capabilities none",
+      "notify.sh notify/start none",
+    ]);
+  }, { calloutTimeout: "1.5" }),
 );
 
 Deno.test(
@@ -559,17 +557,12 @@ Deno.test(
       preamble: '[ "$6" = capabilities ] && exec sleep 20',
     });
     await ctx.add("b-ver.sh", { caps: CAPS_V2 });
-    Deno.env.set("MDEVCTL_CALLOUT_TIMEOUT", "1.5");
-    try {
-      assertEquals((await bracket(ctx, "start")).ran, true);
-      assertEquals(
-        stderr().replace(/^\[[^\]]*\] /, ""),
-        `Script '"${slow}"' timed out after 1.5 seconds\n`,
-      );
-    } finally {
-      Deno.env.delete("MDEVCTL_CALLOUT_TIMEOUT");
-    }
-  }),
+    assertEquals((await bracket(ctx, "start")).ran, true);
+    assertEquals(
+      stderr().replace(/^\[[^\]]*\] /, ""),
+      `Script '"${slow}"' timed out after 1.5 seconds\n`,
+    );
+  }, { calloutTimeout: "1.5" }),
 );
 
 Deno.test(
@@ -731,7 +724,7 @@ Deno.test(
     const devs = [device()];
     await listAttributes(ctx.env, devs);
     assertEquals([devs[0]!.attrs, await ctx.calls()], [[], []]);
-    resetCalloutCache();
+    ctx.resetCache();
     await listAttributes(ctx.env, devs);
     assertEquals(devs[0]!.attrs, [["attribute0", "VALUE"]]);
   }),
@@ -781,7 +774,7 @@ Deno.test(
       "No callout script with version support found that supports live modify",
     );
     // v2 without the live event: support error, no notify.
-    resetCalloutCache();
+    ctx.resetCache();
     const v2 = await ctx.add("a-v2.sh", { caps: CAPS_V2 });
     await Deno.remove(ctx.log);
     assertEquals((await liveError(ctx))?.message, `Script "${v2}" does not support event 'Live'`);
@@ -798,7 +791,7 @@ Deno.test(
         ],
       ] as const
     ) {
-      resetCalloutCache();
+      ctx.resetCache();
       const path = await ctx.add(`a-live${code}.sh`, { caps: CAPS_V3_LIVE, exits: { live: code } });
       await Deno.remove(ctx.log);
       assertEquals((await liveError(ctx))?.message, message(path));

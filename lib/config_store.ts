@@ -6,7 +6,6 @@
 import { MdevConfig, MdevDevice, newDevice, parseStoredConfig, serializeConfig } from "./config.ts";
 import { Environment } from "./environment.ts";
 import { describeError, isNotFound, MdevError } from "./errors.ts";
-import { warn } from "./logger.ts";
 import { quotePath } from "./paths.ts";
 import { groupByParent } from "./order.ts";
 import { isTempName, removeStaleTemps, writeFileAtomic } from "./atomic_write.ts";
@@ -29,18 +28,18 @@ function readConfig(path: string): MdevConfig | { error: string } {
  * Reads one config file. `null` (with a warning naming the path) when it is
  * missing, unreadable or corrupt (decision §0.6).
  */
-function readConfigOrWarn(path: string): MdevConfig | null {
+function readConfigOrWarn(env: Environment, path: string): MdevConfig | null {
   let text: string;
   try {
     text = Deno.readTextFileSync(path);
   } catch (e) {
-    warn(`Unable to open file ${quotePath(path)}: ${describeError(e)}`);
+    env.logger.warn(`Unable to open file ${quotePath(path)}: ${describeError(e)}`);
     return null;
   }
   try {
     return parseStoredConfig(text);
   } catch (e) {
-    warn(`Ignoring invalid config file ${quotePath(path)}: ${describeError(e)}`);
+    env.logger.warn(`Ignoring invalid config file ${quotePath(path)}: ${describeError(e)}`);
     return null;
   }
 }
@@ -96,7 +95,7 @@ function scanParent(
   try {
     entries = [...Deno.readDirSync(dir)];
   } catch (e) {
-    warn(`Unable to read directory ${quotePath(dir)}: ${describeError(e)}`);
+    env.logger.warn(`Unable to read directory ${quotePath(dir)}: ${describeError(e)}`);
     return;
   }
   for (const entry of entries) {
@@ -106,7 +105,7 @@ function scanParent(
     if (isTempName(entry.name)) continue;
     const uuid = parseUuid(entry.name);
     if (uuid === null) {
-      warn(`Can't determine uuid for file '${entry.name}'`);
+      env.logger.warn(`Can't determine uuid for file '${entry.name}'`);
       continue;
     }
     if (uuidFilter !== undefined && uuid !== uuidFilter) continue;
@@ -122,7 +121,7 @@ function scanParent(
       }
       config = result;
     } else {
-      config = readConfigOrWarn(path);
+      config = readConfigOrWarn(env, path);
       if (config === null) continue;
     }
     const active = isListed(uuid) && isActiveAs(env, parent, uuid, config.type);

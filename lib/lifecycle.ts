@@ -10,7 +10,6 @@ import { definitionReader, removeConfig, scanDefined, writeConfig } from "./conf
 import type { Environment } from "./environment.ts";
 import { causeChain, MdevError } from "./errors.ts";
 import { checkAttrNames, checkName } from "./names.ts";
-import { warn } from "./logger.ts";
 import { quotePath } from "./paths.ts";
 import type { ActiveInfo } from "./sysfs.ts";
 import { createMdev, loadActive, removeMdev, scanActive, writeMdevAttribute } from "./sysfs.ts";
@@ -128,7 +127,7 @@ export async function undefineDevice(
   force: boolean,
 ): Promise<void> {
   if (device.invalid !== undefined) {
-    warn(`Removing unreadable config ${device.configPath}: ${device.invalid}`);
+    env.logger.warn(`Removing unreadable config ${device.configPath}: ${device.invalid}`);
     removeConfig(env, device);
     return;
   }

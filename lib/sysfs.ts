@@ -6,7 +6,6 @@ import { MdevDevice, newDevice } from "./config.ts";
 import { Environment } from "./environment.ts";
 import { describeError, isNotFound, MdevError } from "./errors.ts";
 import { compareBytes, groupByParent } from "./order.ts";
-import { warn } from "./logger.ts";
 import { basename, dirname, quotePath, resolvePath } from "./paths.ts";
 import { parseUuid } from "./uuid.ts";
 
@@ -103,7 +102,7 @@ export function loadActiveOrWarn(
   try {
     return loadActive(env, uuid, expect);
   } catch (e) {
-    warn(`Ignoring mdev device ${quotePath(env.devicePath(uuid))}: ${describeError(e)}`);
+    env.logger.warn(`Ignoring mdev device ${quotePath(env.devicePath(uuid))}: ${describeError(e)}`);
     return null;
   }
 }
@@ -126,11 +125,13 @@ export interface DeviceFilter {
  * The entries of a directory that may be absent (no mdev parents or devices):
  * `null` when it is missing; any other failure is a warning, never silence.
  */
-export function readDirEntries(path: string): Deno.DirEntry[] | null {
+function readDirEntries(env: Environment, path: string): Deno.DirEntry[] | null {
   try {
     return [...Deno.readDirSync(path)];
   } catch (e) {
-    if (!isNotFound(e)) warn(`Unable to read directory ${quotePath(path)}: ${describeError(e)}`);
+    if (!isNotFound(e)) {
+      env.logger.warn(`Unable to read directory ${quotePath(path)}: ${describeError(e)}`);
+    }
     return null;
   }
 }
@@ -145,10 +146,10 @@ export function scanActive(
   readDefinition: (parent: string, uuid: string) => { defined: boolean; autostart: boolean },
 ): Map<string, MdevDevice[]> {
   const found: MdevDevice[] = [];
-  for (const entry of readDirEntries(env.mdevBase) ?? []) {
+  for (const entry of readDirEntries(env, env.mdevBase) ?? []) {
     const uuid = parseUuid(entry.name);
     if (uuid === null) {
-      warn(`Can't determine uuid for file '${entry.name}'`);
+      env.logger.warn(`Can't determine uuid for file '${entry.name}'`);
       continue;
     }
     if (filter.uuid !== undefined && filter.uuid !== uuid) continue;
@@ -229,7 +230,7 @@ export function scanTypes(
   env: Environment,
   parentFilter: string | undefined,
 ): Map<string, MdevType[]> {
-  const parents = (readDirEntries(env.parentBase) ?? []).map((e) => e.name)
+  const parents = (readDirEntries(env, env.parentBase) ?? []).map((e) => e.name)
     .filter((name) => parentFilter === undefined || name === parentFilter)
     .sort(compareBytes);
   const result = new Map<string, MdevType[]>();
@@ -239,7 +240,7 @@ export function scanTypes(
     try {
       typeEntries = [...Deno.readDirSync(typesDir)];
     } catch (e) {
-      warn(`Skipping parent ${parent}: ${describeError(e)}: ${quotePath(typesDir)}`);
+      env.logger.warn(`Skipping parent ${parent}: ${describeError(e)}: ${quotePath(typesDir)}`);
       continue;
     }
     const types: MdevType[] = [];
@@ -248,7 +249,9 @@ export function scanTypes(
       try {
         types.push(readType(`${typesDir}/${t.name}`, t.name));
       } catch (e) {
-        warn(`Skipping mdev type ${quotePath(`${typesDir}/${t.name}`)}: ${describeError(e)}`);
+        env.logger.warn(
+          `Skipping mdev type ${quotePath(`${typesDir}/${t.name}`)}: ${describeError(e)}`,
+        );
       }
     }
     result.set(parent, types.sort((a, b) => compareBytes(a.name, b.name)));

@@ -5,7 +5,6 @@
 import type { Attr, MdevDevice } from "../config.ts";
 import type { Environment } from "../environment.ts";
 import { causeChain } from "../errors.ts";
-import { debug } from "../logger.ts";
 import { haveCallouts, MODULE, queryAttributes, targetOf } from "./scripts.ts";
 
 /** Fills in the attributes of running devices reported by callouts (§1.6 step 5). */
@@ -16,7 +15,10 @@ export async function listAttributes(env: Environment, devices: MdevDevice[]): P
       const { attrs } = await queryAttributes(env, targetOf(device));
       device.attrs = [...device.attrs, ...attrs];
     } catch (e) {
-      debug(`Ignoring attributes of ${device.uuid}: ${causeChain(e).join(": ")}`, MODULE);
+      env.logger.debug(
+        `Ignoring attributes of ${device.uuid}: ${causeChain(e).join(": ")}`,
+        MODULE,
+      );
     }
   }
 }
@@ -27,7 +29,7 @@ export async function activeAttributes(env: Environment, device: MdevDevice): Pr
   try {
     return (await queryAttributes(env, targetOf(device))).attrs;
   } catch (e) {
-    debug(`Ignoring attributes of ${device.uuid}: ${causeChain(e).join(": ")}`, MODULE);
+    env.logger.debug(`Ignoring attributes of ${device.uuid}: ${causeChain(e).join(": ")}`, MODULE);
     return [];
   }
 }

@@ -6,7 +6,6 @@ import type { Attr, MdevDevice } from "../config.ts";
 import { compactConfig, deviceConfig } from "../config.ts";
 import type { Environment } from "../environment.ts";
 import { causeChain, MdevError } from "../errors.ts";
-import { debug, warn } from "../logger.ts";
 import type { Action, Invocation, State } from "./protocol.ts";
 import {
   asMdevError,
@@ -59,7 +58,7 @@ export async function runBracket<T>(
       await notify(env, target, action, "none");
       throw preError;
     }
-    warn(
+    env.logger.warn(
       `Forcing operation '${action}' despite callout failure. Error was: ${preError.message}`,
       MODULE,
     );
@@ -82,10 +81,10 @@ export async function runBracket<T>(
 
   try {
     const inv: Invocation = { event: "post", action, state, stdin };
-    if (script) await runSelected(script, target, inv);
+    if (script) await runSelected(env, script, target, inv);
     else await callout(env, null, target, inv);
   } catch (e) {
-    debug(`Ignoring post callout failure: ${causeChain(e).join(": ")}`, MODULE);
+    env.logger.debug(`Ignoring post callout failure: ${causeChain(e).join(": ")}`, MODULE);
   }
   await notify(env, target, action, state);
   if (!outcome.ok) throw outcome.error;

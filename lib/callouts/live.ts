@@ -37,6 +37,7 @@ export async function runLive(
   if (unsupported) throw unsupported;
   try {
     await runSelected(
+      env,
       script,
       target,
       inv,

@@ -6,6 +6,7 @@ import { type Attr, attrsFromJson } from "../config.ts";
 import { MdevError } from "../errors.ts";
 import { JsonSyntaxError, parseJson } from "../json_parse.ts";
 import { quotePath } from "../paths.ts";
+import { formatSeconds } from "../settings.ts";
 
 /**
  * The protocol's words (mdevctl.md §8.2, §8.3), declared once: the types,
@@ -120,12 +121,6 @@ export function terminatedBySignal(path: string): string {
   return `callout script ${quotePath(path)} was terminated by a signal`;
 }
 
-/** `30 seconds`, `1 second`, `0.5 seconds`. */
-export function formatSeconds(ms: number): string {
-  const seconds = Math.round(ms) / 1000;
-  return `${seconds} ${seconds === 1 ? "second" : "seconds"}`;
-}
-
 /** The support check of a selected script (spec §8.4 step 2): action first. */
 export function supportError(
   path: string,
@@ -220,27 +215,4 @@ export function parseAttributesOutput(stdout: Uint8Array): Attr[] {
     throw new MdevError("Invalid JSON received from callout script", [cause]);
   }
   return attrsFromJson(value);
-}
-
-/** Default limit on one script run (decision §0.8). */
-export const DEFAULT_TIMEOUT_MS = 30_000;
-
-/**
- * `MDEVCTL_CALLOUT_TIMEOUT`: seconds, decimals allowed; `0` waits forever as
- * upstream does. Anything else unparsable keeps the default, with a warning.
- */
-export function parseTimeout(text: string | undefined): { ms: number; warning?: string } {
-  if (text === undefined || text.trim() === "") return { ms: DEFAULT_TIMEOUT_MS };
-  const trimmed = text.trim();
-  const seconds = /^\d+(\.\d*)?$|^\.\d+$/.test(trimmed) ? Number(trimmed) : NaN;
-  if (!Number.isFinite(seconds)) {
-    return {
-      ms: DEFAULT_TIMEOUT_MS,
-      warning: `Ignoring invalid MDEVCTL_CALLOUT_TIMEOUT '${text}': expected seconds, ` +
-        `using ${formatSeconds(DEFAULT_TIMEOUT_MS)}`,
-    };
-  }
-  // setTimeout holds at most a signed 32-bit number of milliseconds.
-  if (seconds === 0) return { ms: 0 };
-  return { ms: Math.min(Math.max(1, Math.round(seconds * 1000)), 2 ** 31 - 1) };
 }

@@ -14,7 +14,6 @@ import type { Attr, MdevDevice } from "../config.ts";
 import type { Environment } from "../environment.ts";
 import { describeError, MdevError } from "../errors.ts";
 import { compareBytes } from "../order.ts";
-import { debug, warn } from "../logger.ts";
 import { basename, quotePath } from "../paths.ts";
 import {
   type Action,
@@ -24,7 +23,6 @@ import {
   LEGACY_CAPABILITIES,
   parseAttributesOutput,
   parseCapabilities,
-  parseTimeout,
   PROVIDES,
   scriptArgs,
   type State,
@@ -44,17 +42,21 @@ export interface Selected {
   caps: Capabilities;
 }
 
-/** Per-root state, kept for the life of the process. */
-interface RootState {
+/**
+ * What the callout layer learns in one run, kept in the run's Environment:
+ * the directories are read once (list runs very often), each parent/type's
+ * versioned script is asked for once.
+ */
+export interface CalloutCache {
   /** Callout scripts in search order: primary dir, then deprecated; each sorted. */
   callouts: string[];
   /** Notifier scripts in directory order; read when first needed (never for list). */
   notifiers: string[] | null;
   /** Versioned script (or none) per parent and type. */
   versioned: Map<string, Selected | null>;
+  /** The warning about an invalid MDEVCTL_CALLOUT_TIMEOUT was given. */
+  timeoutWarned: boolean;
 }
-
-const roots = new Map<string, RootState>();
 
 function listDir(dir: string): string[] {
   try {
@@ -66,46 +68,32 @@ function listDir(dir: string): string[] {
   }
 }
 
-/** The script directories are read once per process (list runs very often). */
-function rootState(env: Environment): RootState {
-  let state = roots.get(env.root);
-  if (state === undefined) {
+function cache(env: Environment): CalloutCache {
+  if (env.calloutCache === undefined) {
     const callouts: string[] = [];
     for (const dir of env.calloutDirs) callouts.push(...listDir(dir).sort(compareBytes));
-    state = { callouts, notifiers: null, versioned: new Map() };
-    roots.set(env.root, state);
+    env.calloutCache = { callouts, notifiers: null, versioned: new Map(), timeoutWarned: false };
   }
-  return state;
+  return env.calloutCache;
 }
 
 function notifierScripts(env: Environment): string[] {
-  const state = rootState(env);
+  const state = cache(env);
   state.notifiers ??= env.notifierDirs.flatMap(listDir);
   return state.notifiers;
 }
 
-/** Test hook: forget the directory listings and the capability cache. */
-export function resetCalloutCache(): void {
-  roots.clear();
-  timeoutWarned = false;
-}
-
-let timeoutWarned = false;
-
-/** The limit on one script run, from MDEVCTL_CALLOUT_TIMEOUT (see top). */
-export function calloutTimeoutMs(): number {
-  let text: string | undefined;
-  try {
-    text = Deno.env.get("MDEVCTL_CALLOUT_TIMEOUT");
-  } catch {
-    text = undefined; // no env permission: the default
+/**
+ * The limit on one script run (see top); an invalid MDEVCTL_CALLOUT_TIMEOUT
+ * is warned about once, when the first script runs.
+ */
+function timeoutMs(env: Environment): number {
+  const state = cache(env);
+  if (env.calloutTimeoutWarning !== undefined && !state.timeoutWarned) {
+    state.timeoutWarned = true;
+    env.logger.warn(env.calloutTimeoutWarning, MODULE);
   }
-  const { ms, warning } = parseTimeout(text);
-  if (warning !== undefined && !timeoutWarned) {
-    timeoutWarned = true;
-    warn(warning, MODULE);
-  }
-  return ms;
+  return env.calloutTimeoutMs;
 }
 
 export function targetOf(device: MdevDevice): Target {
@@ -115,7 +103,12 @@ export function targetOf(device: MdevDevice): Target {
 const encoder = new TextEncoder();
 
 /** Runs one script; throws when it cannot be run at all ("spawn failure"). */
-async function invoke(path: string, target: Target, inv: Invocation): Promise<ScriptResult> {
+async function invoke(
+  env: Environment,
+  path: string,
+  target: Target,
+  inv: Invocation,
+): Promise<ScriptResult> {
   const args = scriptArgs(target, inv);
   if (args === null) {
     throw new MdevError(
@@ -124,9 +117,9 @@ async function invoke(path: string, target: Target, inv: Invocation): Promise<Sc
         : `Device ${target.uuid} is missing a parent`,
     );
   }
-  debug(`Running ${quotePath(path)} ${args.join(" ")}`, MODULE);
-  const result = await runScript(path, args, encoder.encode(inv.stdin), calloutTimeoutMs());
-  debug(
+  env.logger.debug(`Running ${quotePath(path)} ${args.join(" ")}`, MODULE);
+  const result = await runScript(path, args, encoder.encode(inv.stdin), timeoutMs(env));
+  env.logger.debug(
     `${quotePath(path)} ${inv.event}/${inv.action}: ${
       result.timedOut
         ? "timed out"
@@ -140,24 +133,23 @@ async function invoke(path: string, target: Target, inv: Invocation): Promise<Sc
 }
 
 /** Copies a used script's stderr to ours as `<file name>: <bytes>` (spec §8.2). */
-function relayStderr(path: string, result: ScriptResult): void {
+function relayStderr(env: Environment, path: string, result: ScriptResult): void {
   if (result.stderr.length === 0) return;
   const prefix = encoder.encode(`${basename(path)}: `);
   const bytes = new Uint8Array(prefix.length + result.stderr.length);
   bytes.set(prefix);
   bytes.set(result.stderr, prefix.length);
   try {
-    let written = 0;
-    while (written < bytes.length) written += Deno.stderr.writeSync(bytes.subarray(written));
+    env.stderr(bytes);
   } catch {
     // our stderr is gone (closed pipe): nothing left to tell
   }
 }
 
 /** The failure of a finished run, or null when it exited 0. */
-function runFailure(path: string, result: ScriptResult): MdevError | null {
+function runFailure(env: Environment, path: string, result: ScriptResult): MdevError | null {
   if (result.timedOut) {
-    return new MdevError(timedOut(path, calloutTimeoutMs()), [
+    return new MdevError(timedOut(path, timeoutMs(env)), [
       "The script was killed. MDEVCTL_CALLOUT_TIMEOUT sets the limit in seconds (0: none).",
     ]);
   }
@@ -173,36 +165,36 @@ function runFailure(path: string, result: ScriptResult): MdevError | null {
  * capabilities query parses (whatever its exit code other than 2).
  */
 export async function findVersioned(env: Environment, target: Target): Promise<Selected | null> {
-  const state = rootState(env);
+  const state = cache(env);
   const key = `${target.parent}\0${target.type}`;
   if (state.versioned.has(key)) return state.versioned.get(key) ?? null;
   let found: Selected | null = null;
   for (const path of state.callouts) {
     let result: ScriptResult;
     try {
-      result = await invoke(path, target, {
+      result = await invoke(env, path, target, {
         event: "get",
         action: "capabilities",
         state: "none",
         stdin: PROVIDES,
       });
     } catch (e) {
-      debug(`Skipping ${quotePath(path)}: ${describeError(e)}`, MODULE);
+      env.logger.debug(`Skipping ${quotePath(path)}: ${describeError(e)}`, MODULE);
       continue;
     }
     if (result.timedOut) {
-      warn(timedOut(path, calloutTimeoutMs()), MODULE);
+      env.logger.warn(timedOut(path, timeoutMs(env)), MODULE);
       continue;
     }
     if (result.signal !== null) {
-      warn(terminatedBySignal(path), MODULE);
+      env.logger.warn(terminatedBySignal(path), MODULE);
       continue;
     }
     if (result.code === 2) continue;
     const parsed = parseCapabilities(path, result.stdout);
     if (parsed === null) continue;
-    for (const line of parsed.warnings) warn(line, MODULE);
-    relayStderr(path, result);
+    for (const line of parsed.warnings) env.logger.warn(line, MODULE);
+    relayStderr(env, path, result);
     found = { path, caps: parsed.caps };
     break;
   }
@@ -227,23 +219,24 @@ async function legacySearch(
   target: Target,
   inv: Invocation,
 ): Promise<LegacyMatch> {
-  for (const path of rootState(env).callouts) {
+  for (const path of cache(env).callouts) {
     let result: ScriptResult;
     try {
-      result = await invoke(path, target, inv);
+      result = await invoke(env, path, target, inv);
     } catch (e) {
-      debug(`Skipping ${quotePath(path)}: ${describeError(e)}`, MODULE);
+      env.logger.debug(`Skipping ${quotePath(path)}: ${describeError(e)}`, MODULE);
       continue;
     }
     if (result.code === 2) continue;
-    relayStderr(path, result);
-    return { path, stdout: result.stdout, error: runFailure(path, result) };
+    relayStderr(env, path, result);
+    return { path, stdout: result.stdout, error: runFailure(env, path, result) };
   }
   return { path: null, stdout: new Uint8Array(), error: null };
 }
 
 /** Runs the selected script after its support check; returns its stdout. */
 export async function runSelected(
+  env: Environment,
   script: Selected,
   target: Target,
   inv: Invocation,
@@ -253,13 +246,13 @@ export async function runSelected(
   if (unsupported) throw unsupported;
   let result: ScriptResult;
   try {
-    result = await invoke(script.path, target, inv);
+    result = await invoke(env, script.path, target, inv);
   } catch (e) {
     throw e instanceof MdevError ? e : new MdevError(describeError(e));
   }
-  relayStderr(script.path, result);
+  relayStderr(env, script.path, result);
   const special = result.code !== null && result.code !== 0 ? exitError(result.code) : null;
-  const failure = special ?? runFailure(script.path, result);
+  const failure = special ?? runFailure(env, script.path, result);
   if (failure) throw failure;
   return result.stdout;
 }
@@ -274,7 +267,9 @@ export async function callout(
   target: Target,
   inv: Invocation,
 ): Promise<{ script: Selected | null; stdout: Uint8Array }> {
-  if (versioned) return { script: versioned, stdout: await runSelected(versioned, target, inv) };
+  if (versioned) {
+    return { script: versioned, stdout: await runSelected(env, versioned, target, inv) };
+  }
   const match = await legacySearch(env, target, inv);
   if (match.error) throw match.error;
   const script = match.path === null ? null : { path: match.path, caps: LEGACY_CAPABILITIES };
@@ -299,18 +294,18 @@ export async function queryAttributes(
 
 /** True when either callout dir holds anything to run. */
 export function haveCallouts(env: Environment): boolean {
-  return rootState(env).callouts.length > 0;
+  return cache(env).callouts.length > 0;
 }
 
 /** Runs every notifier (spec §8.8); their outcome is only logged. */
 export async function notify(env: Environment, target: Target, action: Action, state: State) {
   for (const path of notifierScripts(env)) {
     try {
-      const result = await invoke(path, target, { event: "notify", action, state, stdin: "" });
-      const failure = runFailure(path, result);
-      if (failure) debug(`Ignoring notifier failure: ${failure.message}`, MODULE);
+      const result = await invoke(env, path, target, { event: "notify", action, state, stdin: "" });
+      const failure = runFailure(env, path, result);
+      if (failure) env.logger.debug(`Ignoring notifier failure: ${failure.message}`, MODULE);
     } catch (e) {
-      debug(`Notifier ${quotePath(path)} not run: ${describeError(e)}`, MODULE);
+      env.logger.debug(`Notifier ${quotePath(path)} not run: ${describeError(e)}`, MODULE);
     }
   }
 }

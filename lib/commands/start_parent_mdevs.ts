@@ -9,12 +9,7 @@ import type { Environment } from "../environment.ts";
 import { causeChain } from "../errors.ts";
 import { startDevice } from "../lifecycle.ts";
 import { withLock } from "../lock.ts";
-import { warn } from "../logger.ts";
-import { writeStderr } from "../output.ts";
 import { type ActiveInfo, loadActive, supportsTypes } from "../sysfs.ts";
-
-/** Seconds to wait for a late parent and its types (MDEVCTL_AUTOSTART_WAIT). */
-export const DEFAULT_AUTOSTART_WAIT = 10;
 
 export async function run(ctx: CommandContext): Promise<void> {
   const { env } = ctx;
@@ -37,27 +32,21 @@ async function startOne(env: Environment, device: MdevDevice): Promise<void> {
     running = null;
   }
   if (running !== null && running.parent === device.parent && running.type === device.type) {
-    writeStderr(`Already running: ${what}\n`);
+    env.stderr(`Already running: ${what}\n`);
     return;
   }
   try {
     await startDevice(env, device, false);
-    writeStderr(`Started ${what}\n`);
+    env.stderr(`Started ${what}\n`);
   } catch (e) {
-    writeStderr(`Failed to start ${what}\n`);
-    for (const message of causeChain(e)) warn(message);
+    env.stderr(`Failed to start ${what}\n`);
+    for (const message of causeChain(e)) env.logger.warn(message);
   }
-}
-
-function waitSeconds(): number {
-  const text = Deno.env.get("MDEVCTL_AUTOSTART_WAIT");
-  const n = text === undefined ? NaN : Number(text);
-  return Number.isFinite(n) && n >= 0 ? n : DEFAULT_AUTOSTART_WAIT;
 }
 
 /** Polls until the parent lists every needed type, or the wait runs out. */
 async function waitForTypes(env: Environment, parent: string, types: Set<string>) {
-  const deadline = Date.now() + waitSeconds() * 1000;
+  const deadline = Date.now() + env.autostartWaitSeconds * 1000;
   for (;;) {
     if (supportsTypes(env, parent, types) || Date.now() >= deadline) return;
     await new Promise((resolve) => setTimeout(resolve, 100));

@@ -5,7 +5,6 @@ import { scanDefined } from "../config_store.ts";
 import { causeChain, MdevError } from "../errors.ts";
 import { undefineDevice } from "../lifecycle.ts";
 import { withLock } from "../lock.ts";
-import { warn } from "../logger.ts";
 
 export async function run(ctx: CommandContext): Promise<void> {
   const { env, args } = ctx;
@@ -23,7 +22,9 @@ export async function run(ctx: CommandContext): Promise<void> {
         } catch (e) {
           failed = true;
           for (const message of causeChain(e)) {
-            warn(`Undefine of ${uuid} on parent ${parent} failed with error: ${message}`);
+            env.logger.warn(
+              `Undefine of ${uuid} on parent ${parent} failed with error: ${message}`,
+            );
           }
         }
       }
