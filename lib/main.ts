@@ -1,9 +1,13 @@
 /**
  * The program: parse the command line, run one command, map every failure to
  * its exit status (0 ok, 1 runtime error, 2 usage error; never a crash).
+ * The top of the import graph: lib/cli/ parses, lib/commands/ runs.
  */
 import { LegacyUsageError, parseCommandLine } from "./cli/parse_args.ts";
 import { commandHelp, programHelp } from "./cli/help.ts";
+import type { CommandName } from "./cli/command_table.ts";
+import { commandContext } from "./cli/context.ts";
+import { COMMAND_MODULES, type CommandModule } from "./commands/registry.ts";
 import { Environment } from "./environment.ts";
 import { describeError, formatError, MdevError, UsageError } from "./errors.ts";
 
@@ -44,13 +48,10 @@ export async function main(
         env.stdout(`${outcome.text}\n`);
         return 0;
       case "run": {
-        const module = await outcome.command.load();
-        const status = await module.run({
-          env,
-          command: outcome.command.name,
-          args: outcome.args,
-          stdout: env.stdout,
-        });
+        const load = COMMAND_MODULES[outcome.command.name as CommandName] as () => Promise<
+          CommandModule
+        >;
+        const status = await (await load()).run(commandContext(env, outcome.command, outcome.args));
         return status ?? 0;
       }
     }

@@ -1,9 +1,10 @@
 /**
  * The one declaration of every command and option. Parsing, validation,
- * `--help`, the man page and the shell completions are all derived from it.
+ * `--help`, the man page, the shell completions and the type of the options
+ * each command receives (`OptionsOf`) are all derived from it. Purely
+ * declarative: which module runs a command is lib/commands/registry.ts.
  */
 import type { NameKind } from "../names.ts";
-import type { CommandContext } from "./context.ts";
 
 /** What an option's value is; drives parsing and completion. */
 export type ValueKind = "UUID" | "PARENT" | "TYPE" | "FILE" | "NAME" | "VALUE" | "INDEX";
@@ -33,10 +34,6 @@ export interface PositionalSpec {
   kind?: ValueKind;
 }
 
-export interface CommandModule {
-  run(ctx: CommandContext): number | void | Promise<number | void>;
-}
-
 export interface CommandSpec {
   name: string;
   /** One line for the command list. */
@@ -55,44 +52,46 @@ export interface CommandSpec {
   hidden?: boolean;
   /** One of the original 2019 commands: positional arguments, exit 1 on misuse. */
   legacy?: boolean;
-  load(): Promise<CommandModule>;
 }
 
-const uuid = (help: string, extra: Partial<OptionSpec> = {}): OptionSpec => ({
-  long: "uuid",
+// The helpers keep their literal types (`const` parameters), so that the
+// options a command receives can be typed from the table.
+type Extra = Partial<OptionSpec>;
+const uuid = <const E extends Extra = Record<never, never>>(help: string, extra?: E) => ({
+  long: "uuid" as const,
   short: "u",
-  value: "UUID",
+  value: "UUID" as const,
   help,
-  ...extra,
+  ...extra as E,
 });
-const parent = (help: string, extra: Partial<OptionSpec> = {}): OptionSpec => ({
-  long: "parent",
+const parent = <const E extends Extra = Record<never, never>>(help: string, extra?: E) => ({
+  long: "parent" as const,
   short: "p",
-  value: "PARENT",
+  value: "PARENT" as const,
   help,
-  ...extra,
+  ...extra as E,
 });
-const type = (help: string, extra: Partial<OptionSpec> = {}): OptionSpec => ({
-  long: "type",
+const type = <const E extends Extra = Record<never, never>>(help: string, extra?: E) => ({
+  long: "type" as const,
   short: "t",
-  value: "TYPE",
+  value: "TYPE" as const,
   help,
-  validate: "type",
-  ...extra,
+  validate: "type" as const,
+  ...extra as E,
 });
-const force: OptionSpec = {
+const force = {
   long: "force",
   short: "f",
   help: "Go on even when a callout script refuses the operation (use with care)",
-};
-const jsonfile = (help: string, extra: Partial<OptionSpec> = {}): OptionSpec => ({
-  long: "jsonfile",
-  value: "FILE",
+} as const;
+const jsonfile = <const E extends Extra = Record<never, never>>(help: string, extra?: E) => ({
+  long: "jsonfile" as const,
+  value: "FILE" as const,
   help,
-  ...extra,
+  ...extra as E,
 });
 
-export const COMMANDS: readonly CommandSpec[] = [
+const TABLE = [
   {
     name: "define",
     summary: "Define a persistent mediated device",
@@ -111,7 +110,6 @@ export const COMMANDS: readonly CommandSpec[] = [
       force,
     ],
     anyOf: ["uuid", "parent"],
-    load: () => import("../commands/define.ts"),
   },
   {
     name: "undefine",
@@ -124,7 +122,6 @@ export const COMMANDS: readonly CommandSpec[] = [
       parent("Only remove the definition under this parent", { validate: "parent" }),
       force,
     ],
-    load: () => import("../commands/undefine.ts"),
   },
   {
     name: "modify",
@@ -176,7 +173,6 @@ export const COMMANDS: readonly CommandSpec[] = [
       force,
     ],
     oneOf: ["auto", "manual", "addattr", "delattr", "jsonfile"],
-    load: () => import("../commands/modify.ts"),
   },
   {
     name: "start",
@@ -194,14 +190,12 @@ export const COMMANDS: readonly CommandSpec[] = [
       force,
     ],
     anyOf: ["uuid", "parent"],
-    load: () => import("../commands/start.ts"),
   },
   {
     name: "stop",
     summary: "Stop a running mediated device",
     description: "Removes the running device. Its definition, if any, stays.",
     options: [uuid("UUID of the device", { required: true }), force],
-    load: () => import("../commands/stop.ts"),
   },
   {
     name: "list",
@@ -217,7 +211,6 @@ export const COMMANDS: readonly CommandSpec[] = [
       parent("Only devices of this parent"),
     ],
     version: true,
-    load: () => import("../commands/list.ts"),
   },
   {
     name: "types",
@@ -227,7 +220,6 @@ export const COMMANDS: readonly CommandSpec[] = [
       parent("Only this parent"),
       { long: "dumpjson", help: "Print JSON" },
     ],
-    load: () => import("../commands/types.ts"),
   },
   {
     name: "start-parent-mdevs",
@@ -238,21 +230,18 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: [],
     positionals: [{ name: "PARENT", help: "Parent device name", required: true, kind: "PARENT" }],
     hidden: true,
-    load: () => import("../commands/start_parent_mdevs.ts"),
   },
   {
     name: "list-all",
     summary: "Original command: every parent with every supported type",
     options: [],
     legacy: true,
-    load: () => import("../commands/list_all.ts"),
   },
   {
     name: "list-available",
     summary: "Original command: parents and types that have instances available",
     options: [],
     legacy: true,
-    load: () => import("../commands/list_available.ts"),
   },
   {
     name: "create-mdev",
@@ -264,14 +253,12 @@ export const COMMANDS: readonly CommandSpec[] = [
       { name: "TYPE", help: "Mediated device type", required: true, kind: "TYPE" },
     ],
     legacy: true,
-    load: () => import("../commands/create_mdev.ts"),
   },
   {
     name: "list-mdevs",
     summary: "Original command: running devices, one `uuid parent type` line each",
     options: [],
     legacy: true,
-    load: () => import("../commands/list_mdevs.ts"),
   },
   {
     name: "stop-mdev",
@@ -279,7 +266,6 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: [],
     positionals: [{ name: "UUID", help: "UUID of the device", required: true, kind: "UUID" }],
     legacy: true,
-    load: () => import("../commands/stop_mdev.ts"),
   },
   {
     name: "start-mdev",
@@ -287,14 +273,12 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: [],
     positionals: [{ name: "UUID", help: "UUID of the device", required: true, kind: "UUID" }],
     legacy: true,
-    load: () => import("../commands/start_mdev.ts"),
   },
   {
     name: "list-saved",
     summary: "Original command: defined devices, one `uuid parent type` line each",
     options: [],
     legacy: true,
-    load: () => import("../commands/list_saved.ts"),
   },
   {
     name: "remove-mdev",
@@ -302,9 +286,34 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: [],
     positionals: [{ name: "UUID", help: "UUID of the device", required: true, kind: "UUID" }],
     legacy: true,
-    load: () => import("../commands/remove_mdev.ts"),
   },
-];
+] as const satisfies readonly CommandSpec[];
+
+/** Every command, in the order help and the man page list them. */
+export const COMMANDS: readonly CommandSpec[] = TABLE;
+
+/** The name of a command of the table. */
+export type CommandName = (typeof TABLE)[number]["name"];
+
+type SpecOf<N extends CommandName> = Extract<(typeof TABLE)[number], { name: N }>;
+type OptionOf<N extends CommandName> = SpecOf<N>["options"][number];
+
+/** A flag is a boolean; a value option a string, present when required. */
+type OptionValue<O> = O extends { value: string }
+  ? O extends { required: true } ? string : string | undefined
+  : boolean;
+
+/** The parsed options of command `N`, by long name, typed from its table entry. */
+export type OptionsOf<N extends CommandName> = {
+  readonly [O in OptionOf<N> as O["long"]]: OptionValue<O>;
+};
+
+/** The positional arguments of command `N`, by name, typed from its table entry. */
+export type PositionalsOf<N extends CommandName> = SpecOf<N> extends
+  { positionals: readonly (infer P extends PositionalSpec)[] } ? {
+    readonly [Q in P as Q["name"]]: Q extends { required: true } ? string : string | undefined;
+  }
+  : Record<never, never>;
 
 export function findCommand(name: string): CommandSpec | undefined {
   return COMMANDS.find((c) => c.name === name);

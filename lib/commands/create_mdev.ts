@@ -11,12 +11,11 @@ import { withLock } from "../lock.ts";
 import { checkName } from "../names.ts";
 import { legacyUuid } from "../uuid.ts";
 
-export async function run(ctx: CommandContext): Promise<void> {
+export async function run(ctx: CommandContext<"create-mdev">): Promise<void> {
   const { env } = ctx;
-  const [first, second, third] = ctx.args.positionals;
-  const uuid = legacyUuid(first!);
-  const parent = checkName("parent", second!);
-  const type = checkName("type", third!);
+  const uuid = legacyUuid(ctx.positionals.UUID);
+  const parent = checkName("parent", ctx.positionals.PARENT);
+  const type = checkName("type", ctx.positionals.TYPE);
   await withLock(env, async () => {
     if (isDefined(env, parent, uuid)) {
       throw new MdevError(`Device ${uuid} on ${parent} already defined`);

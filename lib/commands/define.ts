@@ -1,5 +1,4 @@
 /** `mdevctl define` (spec §5.1). */
-import { flag, value } from "../cli/context.ts";
 import type { CommandContext } from "../cli/context.ts";
 import { MdevDevice, newDevice } from "../config.ts";
 import { isDefined, scanDefined } from "../config_store.ts";
@@ -11,13 +10,13 @@ import { quotePath } from "../paths.ts";
 import { loadActive } from "../sysfs.ts";
 import { newUuid } from "../uuid.ts";
 
-export async function run(ctx: CommandContext): Promise<void> {
-  const { env, args } = ctx;
-  const givenUuid = value(args, "uuid");
+export async function run(ctx: CommandContext<"define">): Promise<void> {
+  const { env } = ctx;
+  const givenUuid = ctx.options.uuid;
   const uuid = givenUuid ?? newUuid();
-  const parent = value(args, "parent");
-  const type = value(args, "type");
-  const jsonfile = value(args, "jsonfile");
+  const parent = ctx.options.parent;
+  const type = ctx.options.type;
+  const jsonfile = ctx.options.jsonfile;
 
   await withLock(env, async () => {
     let device: MdevDevice;
@@ -51,18 +50,18 @@ export async function run(ctx: CommandContext): Promise<void> {
       device = newDevice(uuid, {
         parent: p,
         type: t,
-        autostart: flag(args, "auto"),
+        autostart: ctx.options.auto,
         // Attributes are taken from the running device only when it is this one.
         active: running !== null && running.parent === p && running.type === t,
       });
     }
-    await writeDefinition(env, device, "define", flag(args, "force"), { activeAttributes: true });
+    await writeDefinition(env, device, "define", ctx.options.force, { activeAttributes: true });
   });
   if (givenUuid === undefined) ctx.stdout(`${uuid}\n`);
 }
 
 /** A definition exists under the canonical name or any other spelling. */
-function alreadyDefined(ctx: CommandContext, parent: string, uuid: string): boolean {
+function alreadyDefined(ctx: CommandContext<"define">, parent: string, uuid: string): boolean {
   if (isDefined(ctx.env, parent, uuid)) return true;
   const groups = scanDefined(ctx.env, { uuid, parent }, { includeInvalid: true });
   return groups.size > 0;

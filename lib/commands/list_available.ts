@@ -3,6 +3,6 @@ import type { CommandContext } from "../cli/context.ts";
 import { formatLegacyTypes } from "../format.ts";
 import { scanTypes } from "../sysfs.ts";
 
-export function run(ctx: CommandContext): void {
+export function run(ctx: CommandContext<"list-available">): void {
   ctx.stdout(formatLegacyTypes(scanTypes(ctx.env, undefined), true));
 }

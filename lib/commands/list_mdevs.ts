@@ -4,6 +4,6 @@ import { definitionReader } from "../config_store.ts";
 import { formatDeviceColumns } from "../format.ts";
 import { scanActive } from "../sysfs.ts";
 
-export function run(ctx: CommandContext): void {
+export function run(ctx: CommandContext<"list-mdevs">): void {
   ctx.stdout(formatDeviceColumns(scanActive(ctx.env, {}, definitionReader(ctx.env))));
 }

@@ -1,7 +1,6 @@
 /** `mdevctl modify` (spec §5.3): stored definitions, and running devices with --live. */
 import { activeAttributes } from "../callouts/attributes.ts";
 import { runLive } from "../callouts/live.ts";
-import { flag, value } from "../cli/context.ts";
 import type { CommandContext } from "../cli/context.ts";
 import { Attr, MdevDevice, newDevice } from "../config.ts";
 import { scanDefined } from "../config_store.ts";
@@ -11,15 +10,15 @@ import { readJsonfile } from "../jsonfile.ts";
 import { lookupActive, lookupDefined, writeDefinition } from "../lifecycle.ts";
 import { withLock } from "../lock.ts";
 
-export async function run(ctx: CommandContext): Promise<void> {
-  await withLock(ctx.env, () => flag(ctx.args, "live") ? modifyLive(ctx) : modifyDefined(ctx));
+export async function run(ctx: CommandContext<"modify">): Promise<void> {
+  await withLock(ctx.env, () => ctx.options.live ? modifyLive(ctx) : modifyDefined(ctx));
 }
 
-async function modifyDefined(ctx: CommandContext): Promise<void> {
-  const { env, args } = ctx;
-  const uuid = value(args, "uuid")!;
-  const parent = value(args, "parent");
-  const jsonfile = value(args, "jsonfile");
+async function modifyDefined(ctx: CommandContext<"modify">): Promise<void> {
+  const { env } = ctx;
+  const uuid = ctx.options.uuid;
+  const parent = ctx.options.parent;
+  const jsonfile = ctx.options.jsonfile;
   let device: MdevDevice;
   if (jsonfile !== undefined) {
     if (parent === undefined) {
@@ -34,20 +33,21 @@ async function modifyDefined(ctx: CommandContext): Promise<void> {
   } else {
     device = lookupDefined(env, uuid, parent);
     device = { ...device, attrs: [...device.attrs] };
-    const type = value(args, "type");
+    const type = ctx.options.type;
     if (type !== undefined) device.type = type;
-    if (flag(args, "auto")) device.autostart = true;
-    if (flag(args, "manual")) device.autostart = false;
-    const indexText = value(args, "index");
+    if (ctx.options.auto) device.autostart = true;
+    if (ctx.options.manual) device.autostart = false;
+    const indexText = ctx.options.index;
     const index = indexText === undefined ? undefined : Number(indexText);
-    const name = value(args, "addattr");
+    const name = ctx.options.addattr;
     if (name !== undefined) {
-      device.attrs = addAttr(device, name, value(args, "value")!, index);
-    } else if (flag(args, "delattr")) {
+      // The table makes --addattr require --value.
+      device.attrs = addAttr(device, name, ctx.options.value!, index);
+    } else if (ctx.options.delattr) {
       device.attrs = deleteAttr(device, index);
     }
   }
-  await writeDefinition(env, device, "modify", flag(args, "force"));
+  await writeDefinition(env, device, "modify", ctx.options.force);
 }
 
 function invalidIndex(device: MdevDevice, index: number): MdevError {
@@ -80,16 +80,17 @@ export function deleteAttr(device: MdevDevice, index: number | undefined): Attr[
   return attrs;
 }
 
-async function modifyLive(ctx: CommandContext): Promise<void> {
-  const { env, args } = ctx;
-  const uuid = value(args, "uuid")!;
-  const jsonfile = value(args, "jsonfile")!;
-  const active = lookupActive(env, uuid, value(args, "parent"));
+async function modifyLive(ctx: CommandContext<"modify">): Promise<void> {
+  const { env } = ctx;
+  const uuid = ctx.options.uuid;
+  // The table makes --live require --jsonfile.
+  const jsonfile = ctx.options.jsonfile!;
+  const active = lookupActive(env, uuid, ctx.options.parent);
   active.attrs = await activeAttributes(env, active);
   const config = await readJsonfile(jsonfile);
   if (config.type !== active.type) throw new MdevError("'type' cannot be changed on active mdev");
   let defined: MdevDevice | undefined;
-  if (flag(args, "defined")) {
+  if (ctx.options.defined) {
     defined = lookupDefined(env, uuid, active.parent);
     if (defined.type !== active.type) {
       throw new MdevError("'type' of active and defined mdev does not match");
@@ -103,6 +104,6 @@ async function modifyLive(ctx: CommandContext): Promise<void> {
       ...config,
       configPath: defined.configPath,
     });
-    await writeDefinition(env, stored, "modify", flag(args, "force"));
+    await writeDefinition(env, stored, "modify", ctx.options.force);
   }
 }

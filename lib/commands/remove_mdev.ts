@@ -9,9 +9,9 @@ import { stopActive, undefineDevice } from "../lifecycle.ts";
 import { withLock } from "../lock.ts";
 import { legacyUuid } from "../uuid.ts";
 
-export async function run(ctx: CommandContext): Promise<void> {
+export async function run(ctx: CommandContext<"remove-mdev">): Promise<void> {
   const { env } = ctx;
-  const uuid = legacyUuid(ctx.args.positionals[0]!);
+  const uuid = legacyUuid(ctx.positionals.UUID);
   await withLock(env, async () => {
     const running = await stopActive(env, uuid, false);
     const groups = scanDefined(env, { uuid }, { includeInvalid: true });

@@ -1,5 +1,4 @@
 /** `mdevctl start` (spec §5.4). */
-import { flag, value } from "../cli/context.ts";
 import type { CommandContext } from "../cli/context.ts";
 import { MdevDevice, newDevice } from "../config.ts";
 import { scanDefined } from "../config_store.ts";
@@ -9,13 +8,13 @@ import { startDevice } from "../lifecycle.ts";
 import { withLock } from "../lock.ts";
 import { newUuid } from "../uuid.ts";
 
-export async function run(ctx: CommandContext): Promise<void> {
-  const { env, args } = ctx;
-  const givenUuid = value(args, "uuid");
+export async function run(ctx: CommandContext<"start">): Promise<void> {
+  const { env } = ctx;
+  const givenUuid = ctx.options.uuid;
   const uuid = givenUuid ?? newUuid();
-  const parent = value(args, "parent");
-  const type = value(args, "type");
-  const jsonfile = value(args, "jsonfile");
+  const parent = ctx.options.parent;
+  const type = ctx.options.type;
+  const jsonfile = ctx.options.jsonfile;
 
   await withLock(env, async () => {
     let device: MdevDevice | undefined;
@@ -52,7 +51,7 @@ export async function run(ctx: CommandContext): Promise<void> {
         throw new MdevError("Device is insufficiently specified");
       }
     }
-    await startDevice(env, device, flag(args, "force"));
+    await startDevice(env, device, ctx.options.force);
   });
   if (givenUuid === undefined) ctx.stdout(`${uuid}\n`);
 }

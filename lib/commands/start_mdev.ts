@@ -4,9 +4,9 @@ import { lookupDefined, startDevice } from "../lifecycle.ts";
 import { withLock } from "../lock.ts";
 import { legacyUuid } from "../uuid.ts";
 
-export async function run(ctx: CommandContext): Promise<void> {
+export async function run(ctx: CommandContext<"start-mdev">): Promise<void> {
   const { env } = ctx;
-  const uuid = legacyUuid(ctx.args.positionals[0]!);
+  const uuid = legacyUuid(ctx.positionals.UUID);
   await withLock(env, async () => {
     await startDevice(env, lookupDefined(env, uuid, undefined), false);
   });

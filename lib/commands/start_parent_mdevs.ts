@@ -11,9 +11,9 @@ import { startDevice } from "../lifecycle.ts";
 import { withLock } from "../lock.ts";
 import { type ActiveInfo, loadActive, supportsTypes } from "../sysfs.ts";
 
-export async function run(ctx: CommandContext): Promise<void> {
+export async function run(ctx: CommandContext<"start-parent-mdevs">): Promise<void> {
   const { env } = ctx;
-  const parent = ctx.args.positionals[0]!;
+  const parent = ctx.positionals.PARENT;
   const devices = scanDefined(env, { parent }).get(parent) ?? [];
   const auto = devices.filter((d) => d.autostart);
   if (auto.length === 0) return;

@@ -5,9 +5,9 @@ import { stopActive } from "../lifecycle.ts";
 import { withLock } from "../lock.ts";
 import { legacyUuid } from "../uuid.ts";
 
-export async function run(ctx: CommandContext): Promise<void> {
+export async function run(ctx: CommandContext<"stop-mdev">): Promise<void> {
   const { env } = ctx;
-  const uuid = legacyUuid(ctx.args.positionals[0]!);
+  const uuid = legacyUuid(ctx.positionals.UUID);
   await withLock(env, async () => {
     if (!(await stopActive(env, uuid, false))) {
       throw new MdevError(`Mediated device ${uuid} is not active`);

@@ -1,16 +1,15 @@
 /** `mdevctl undefine` (spec §5.2). */
-import { flag, value } from "../cli/context.ts";
 import type { CommandContext } from "../cli/context.ts";
 import { scanDefined } from "../config_store.ts";
 import { causeChain, MdevError } from "../errors.ts";
 import { undefineDevice } from "../lifecycle.ts";
 import { withLock } from "../lock.ts";
 
-export async function run(ctx: CommandContext): Promise<void> {
-  const { env, args } = ctx;
-  const uuid = value(args, "uuid")!;
+export async function run(ctx: CommandContext<"undefine">): Promise<void> {
+  const { env } = ctx;
+  const uuid = ctx.options.uuid;
   await withLock(env, async () => {
-    const groups = scanDefined(env, { uuid, parent: value(args, "parent") }, {
+    const groups = scanDefined(env, { uuid, parent: ctx.options.parent }, {
       includeInvalid: true,
     });
     if (groups.size === 0) throw new MdevError("No devices match the specified uuid");
@@ -18,7 +17,7 @@ export async function run(ctx: CommandContext): Promise<void> {
     for (const [parent, devices] of groups) {
       for (const device of devices) {
         try {
-          await undefineDevice(env, device, flag(args, "force"));
+          await undefineDevice(env, device, ctx.options.force);
         } catch (e) {
           failed = true;
           for (const message of causeChain(e)) {
