@@ -1,16 +1,31 @@
 /**
- * mdevctl as a library: the environment, the device model, config and sysfs
- * access, and the formatters behind the command line.
+ * mdevctl as a library: the run context, the device model, definitions and
+ * sysfs access, the formatters and the program itself. What this module
+ * exports is the public API; everything else under lib/ is internal and may
+ * change (docs/architecture.md).
+ *
+ * @example List the definitions of a host tree
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { Environment, main } from "./mod.ts";
+ *
+ * let out = "";
+ * const env = new Environment(Deno.makeTempDirSync(), { stdout: (text) => out += text });
+ * deepEqual(await main(["list", "--defined"], "mdevctl", env), 0);
+ * deepEqual(out, "");
+ * ```
  *
  * @module
  */
 export { Environment } from "./lib/environment.ts";
+export type { EnvironmentOptions } from "./lib/environment.ts";
 export { causeChain, formatError, MdevError, UsageError } from "./lib/errors.ts";
 export { newUuid, parseUuid } from "./lib/uuid.ts";
 export type { Attr, MdevConfig, MdevDevice } from "./lib/config.ts";
 export {
   compactConfig,
   configFromJson,
+  newDevice,
   parseConfig,
   parseStoredConfig,
   serializeConfig,
@@ -19,8 +34,9 @@ export { scanDefined, writeConfig } from "./lib/config_store.ts";
 export { withLock } from "./lib/lock.ts";
 export { writeFileAtomic } from "./lib/atomic_write.ts";
 export { loadActive, scanActive, scanTypes } from "./lib/sysfs.ts";
-export type { ActiveInfo, MdevType } from "./lib/sysfs.ts";
+export type { ActiveInfo, DeviceFilter, MdevType } from "./lib/sysfs.ts";
 export { formatListJson, formatListText, formatTypesJson, formatTypesText } from "./lib/format.ts";
+export type { ListedDevice } from "./lib/format.ts";
 export { COMMANDS } from "./lib/cli/command_table.ts";
 export { main } from "./lib/main.ts";
 export { VERSION } from "./lib/version.ts";

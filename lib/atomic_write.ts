@@ -8,6 +8,17 @@ const encoder = new TextEncoder();
 /**
  * Replaces a file atomically: temporary file in the same directory, flushed,
  * renamed over the target, directory synced (decision §0.5).
+ *
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { writeFileAtomic } from "../mod.ts";
+ *
+ * const path = `${Deno.makeTempDirSync()}/file`;
+ * writeFileAtomic(path, "old");
+ * writeFileAtomic(path, "new");
+ * deepEqual(Deno.readTextFileSync(path), "new");
+ * ```
  */
 export function writeFileAtomic(path: string, data: string): void {
   const dir = path.slice(0, path.lastIndexOf("/")) || ".";

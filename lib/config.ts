@@ -32,6 +32,18 @@ export interface MdevDevice {
   invalid?: string | undefined;
 }
 
+/**
+ * A device record: `fields` over the defaults (not running, not defined, manual, no attributes).
+ *
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { newDevice } from "../mod.ts";
+ *
+ * const device = newDevice("976d8cc2-4bfc-43b9-b9f9-f4af2de91ab9", { parent: "p" });
+ * deepEqual([device.parent, device.type, device.active, device.autostart], ["p", undefined, false, false]);
+ * ```
+ */
 export function newDevice(uuid: string, fields: Partial<MdevDevice> = {}): MdevDevice {
   return {
     uuid,
@@ -82,7 +94,20 @@ export function attrsFromJson(value: unknown): Attr[] {
   });
 }
 
-/** A config from parsed JSON (spec §2.2 steps 2–6). */
+/**
+ * A config from parsed JSON (spec §2.2 steps 2–6).
+ *
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { configFromJson } from "../mod.ts";
+ *
+ * deepEqual(
+ *   configFromJson({ mdev_type: "i915-GVTg_V5_4", start: "auto", attrs: [{ x: "1" }] }),
+ *   { type: "i915-GVTg_V5_4", autostart: true, attrs: [["x", "1"]] },
+ * );
+ * ```
+ */
 export function configFromJson(value: unknown): MdevConfig {
   if (!isPlainObject(value)) throw new MdevError("invalid json");
   const type = value["mdev_type"];
@@ -95,7 +120,21 @@ export function configFromJson(value: unknown): MdevConfig {
   return { type, autostart: start === "auto", attrs: attrsFromJson(value["attrs"]) };
 }
 
-/** Parses JSON text into a config; syntax errors carry serde-style messages. */
+/**
+ * Parses JSON text into a config; syntax errors carry serde-style messages.
+ *
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { parseConfig } from "../mod.ts";
+ *
+ * deepEqual(parseConfig('{"mdev_type": "t", "start": "manual"}'), {
+ *   type: "t",
+ *   autostart: false,
+ *   attrs: [],
+ * });
+ * ```
+ */
 export function parseConfig(text: string): MdevConfig {
   let value: unknown;
   try {
@@ -111,6 +150,18 @@ const LEGACY_RECORD = /^[^\s"{}\[\],:]+\n?$/;
 /**
  * Parses a stored config file. Besides JSON, the original plain-text record
  * (one line holding a type name) is read as an auto-start device.
+ *
+ * @example The original plain-text record
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { parseStoredConfig } from "../mod.ts";
+ *
+ * deepEqual(parseStoredConfig("i915-GVTg_V5_4\n"), {
+ *   type: "i915-GVTg_V5_4",
+ *   autostart: true,
+ *   attrs: [],
+ * });
+ * ```
  */
 export function parseStoredConfig(text: string): MdevConfig {
   try {
@@ -141,6 +192,17 @@ export function configToJson(config: MdevConfig): JsonObject {
  * `indent` places it inside a larger document (`list --dumpjson`). Written
  * out directly rather than through a JSON tree: listings print tens of
  * thousands of these. Equal to `toPrettyJson(configToJson(config), indent)`.
+ *
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { serializeConfig } from "../mod.ts";
+ *
+ * deepEqual(
+ *   serializeConfig({ type: "t", autostart: false, attrs: [] }),
+ *   '{\n  "mdev_type": "t",\n  "start": "manual",\n  "attrs": []\n}',
+ * );
+ * ```
  */
 export function serializeConfig(config: MdevConfig, indent = ""): string {
   const i1 = indent + "  ";
@@ -158,7 +220,20 @@ export function serializeConfig(config: MdevConfig, indent = ""): string {
     `${i1}"start": "${config.autostart ? "auto" : "manual"}",\n${i1}"attrs": ${attrs}\n${indent}}`;
 }
 
-/** The compact config JSON callouts receive on stdin (spec §8.3). */
+/**
+ * The compact config JSON callouts receive on stdin (spec §8.3).
+ *
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { compactConfig } from "../mod.ts";
+ *
+ * deepEqual(
+ *   compactConfig({ type: "t", autostart: true, attrs: [["x", "1"]] }),
+ *   '{"mdev_type":"t","start":"auto","attrs":[{"x":"1"}]}',
+ * );
+ * ```
+ */
 export function compactConfig(config: MdevConfig): string {
   return toCompactJson(configToJson(config));
 }

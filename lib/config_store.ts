@@ -56,6 +56,19 @@ export interface ScanOptions {
  * Every definition matching the filter (spec §1.5), parents in byte order,
  * devices in uuid order. Each is flagged active when a running device with the
  * same uuid, parent and type exists. Bad files are skipped with a warning.
+ *
+ * @example Definitions written, then scanned
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { Environment, newDevice, scanDefined, withLock, writeConfig } from "../mod.ts";
+ *
+ * const env = new Environment(Deno.makeTempDirSync());
+ * const device = newDevice("976d8cc2-4bfc-43b9-b9f9-f4af2de91ab9", { parent: "0000:00:02.0" });
+ * await withLock(env, () => writeConfig(env, device, { type: "t", autostart: true, attrs: [] }));
+ * const groups = scanDefined(env, {});
+ * deepEqual([...groups.keys()], ["0000:00:02.0"]);
+ * deepEqual(groups.get("0000:00:02.0")![0]!.autostart, true);
+ * ```
  */
 export function scanDefined(
   env: Environment,
@@ -180,6 +193,20 @@ export function definitionReader(
 /**
  * Writes a device's config file (spec §2.3), creating its parent directory.
  * Call it holding the lock (withLock), as every command does.
+ *
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { Environment, newDevice, withLock, writeConfig } from "../mod.ts";
+ *
+ * const env = new Environment(Deno.makeTempDirSync());
+ * const device = newDevice("976d8cc2-4bfc-43b9-b9f9-f4af2de91ab9", { parent: "p" });
+ * await withLock(env, () => writeConfig(env, device, { type: "t", autostart: false, attrs: [] }));
+ * deepEqual(
+ *   Deno.readTextFileSync(env.configFile("p", device.uuid)),
+ *   '{\n  "mdev_type": "t",\n  "start": "manual",\n  "attrs": []\n}',
+ * );
+ * ```
  */
 export function writeConfig(env: Environment, device: MdevDevice, config: MdevConfig): void {
   const parent = device.parent;

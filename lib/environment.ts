@@ -48,7 +48,7 @@ export interface EnvironmentOptions {
  *
  * @example A context for a fake host tree, with stderr captured
  * ```ts
- * import { Environment } from "./mod.ts";
+ * import { Environment } from "../mod.ts";
  *
  * const lines: string[] = [];
  * const env = new Environment("/tmp/host", {

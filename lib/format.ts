@@ -42,6 +42,21 @@ export function* listTextChunks(
   }
 }
 
+/**
+ * `list` text (spec §6.1, §6.2) in one piece.
+ *
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { formatListText, newDevice } from "../mod.ts";
+ *
+ * const device = newDevice("976d8cc2-4bfc-43b9-b9f9-f4af2de91ab9", { parent: "p", type: "t" });
+ * deepEqual(
+ *   formatListText(new Map([["p", [{ device, suffix: " (defined)" }]]]), false),
+ *   "976d8cc2-4bfc-43b9-b9f9-f4af2de91ab9 p t manual (defined)\n",
+ * );
+ * ```
+ */
 export function formatListText(groups: Map<string, ListedDevice[]>, verbose: boolean): string {
   return [...listTextChunks(groups, verbose)].join("");
 }
@@ -84,11 +99,43 @@ export function* listJsonChunks(
   yield "  }\n]\n";
 }
 
+/**
+ * `list --dumpjson` (spec §6.3) in one piece.
+ *
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { formatListJson } from "../mod.ts";
+ *
+ * deepEqual(formatListJson(new Map(), false), "[]\n");
+ * ```
+ */
 export function formatListJson(groups: Map<string, MdevDevice[]>, uuidGiven: boolean): string {
   return [...listJsonChunks(groups, uuidGiven)].join("");
 }
 
-/** `types` text (spec §6.4). */
+/**
+ * `types` text (spec §6.4).
+ *
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { formatTypesText } from "../mod.ts";
+ *
+ * const type = {
+ *   name: "t",
+ *   availableInstances: 1,
+ *   deviceApi: "vfio-pci",
+ *   displayName: undefined,
+ *   description: undefined,
+ *   rawDescription: undefined,
+ * };
+ * deepEqual(
+ *   formatTypesText(new Map([["p", [type]]])),
+ *   "p\n  t\n    Available instances: 1\n    Device API: vfio-pci\n",
+ * );
+ * ```
+ */
 export function formatTypesText(groups: Map<string, MdevType[]>): string {
   const out: string[] = [];
   for (const [parent, types] of groups) {
@@ -104,7 +151,17 @@ export function formatTypesText(groups: Map<string, MdevType[]>): string {
   return out.join("");
 }
 
-/** `types --dumpjson` (spec §6.4). */
+/**
+ * `types --dumpjson` (spec §6.4).
+ *
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { formatTypesJson } from "../mod.ts";
+ *
+ * deepEqual(formatTypesJson(new Map()), "[]\n");
+ * ```
+ */
 export function formatTypesJson(groups: Map<string, MdevType[]>): string {
   if (groups.size === 0) return "[]\n";
   const value = new JsonObject(

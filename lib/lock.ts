@@ -9,6 +9,15 @@ import { quotePath } from "./paths.ts";
 /**
  * Runs `action` holding the host-wide exclusive lock, so that concurrent
  * invocations (udev, libvirt, a person) never interleave read-modify-write.
+ *
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { Environment, withLock } from "../mod.ts";
+ *
+ * const env = new Environment(Deno.makeTempDirSync());
+ * deepEqual(await withLock(env, () => 42), 42);
+ * ```
  */
 export async function withLock<T>(env: Environment, action: () => T | Promise<T>): Promise<T> {
   const path = env.lockFile;

@@ -19,6 +19,17 @@ function programName(argv0: string): string {
 /**
  * Runs mdevctl (or lsmdev, by `argv0`) with `argv` in `env` and returns the
  * exit status. Every failure is reported on the environment's stderr.
+ *
+ * @example `mdevctl types` on an empty host
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { Environment, main } from "../mod.ts";
+ *
+ * let out = "";
+ * const env = new Environment(Deno.makeTempDirSync(), { stdout: (text) => out += text });
+ * deepEqual(await main(["types", "--dumpjson"], "mdevctl", env), 0);
+ * deepEqual(out, "[]\n");
+ * ```
  */
 export async function main(
   argv: readonly string[],

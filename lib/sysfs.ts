@@ -24,6 +24,24 @@ export interface Expectation {
  * The parent and type of a running device, or `null` when no running device
  * with that uuid matches the expectation (spec §1.4). A device directory
  * without a readable `mdev_type` link throws.
+ *
+ * @example A running device in a fake sysfs tree
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { Environment, loadActive } from "../mod.ts";
+ *
+ * const env = new Environment(Deno.makeTempDirSync());
+ * const uuid = "976d8cc2-4bfc-43b9-b9f9-f4af2de91ab9";
+ * const device = env.path(`sys/devices/pci0000:00/0000:00:02.0/${uuid}`);
+ * const type = env.path("sys/devices/pci0000:00/0000:00:02.0/mdev_supported_types/i915-GVTg_V5_4");
+ * Deno.mkdirSync(device, { recursive: true });
+ * Deno.mkdirSync(type, { recursive: true });
+ * Deno.symlinkSync(type, `${device}/mdev_type`);
+ * Deno.mkdirSync(env.mdevBase, { recursive: true });
+ * Deno.symlinkSync(device, env.devicePath(uuid));
+ * deepEqual(loadActive(env, uuid), { parent: "0000:00:02.0", type: "i915-GVTg_V5_4" });
+ * deepEqual(loadActive(env, uuid, { type: "other" }), null);
+ * ```
  */
 export function loadActive(
   env: Environment,
@@ -139,6 +157,16 @@ function readDirEntries(env: Environment, path: string): Deno.DirEntry[] | null 
 /**
  * Every running device matching the filter (spec §1.6), grouped by parent in
  * byte order, devices in uuid order. Start mode comes from the definition.
+ *
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { Environment, scanActive } from "../mod.ts";
+ *
+ * const env = new Environment(Deno.makeTempDirSync());
+ * const none = () => ({ defined: false, autostart: false });
+ * deepEqual(scanActive(env, {}, none).size, 0);
+ * ```
  */
 export function scanActive(
   env: Environment,
@@ -225,6 +253,20 @@ export function readType(dir: string, name: string): MdevType {
  * Every parent and its supported types (spec §5.7); parents and types in byte
  * order. A parent without `mdev_supported_types` or a garbled type is skipped
  * with a warning (decision §0.6).
+ *
+ * @example A parent with one type
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { Environment, scanTypes } from "../mod.ts";
+ *
+ * const env = new Environment(Deno.makeTempDirSync());
+ * const dir = env.path("sys/class/mdev_bus/0000:00:02.0/mdev_supported_types/i915-GVTg_V5_4");
+ * Deno.mkdirSync(dir, { recursive: true });
+ * Deno.writeTextFileSync(`${dir}/available_instances`, "2\n");
+ * Deno.writeTextFileSync(`${dir}/device_api`, "vfio-pci\n");
+ * const types = scanTypes(env, undefined).get("0000:00:02.0")!;
+ * deepEqual([types[0]!.name, types[0]!.availableInstances], ["i915-GVTg_V5_4", 2]);
+ * ```
  */
 export function scanTypes(
   env: Environment,

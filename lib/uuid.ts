@@ -8,7 +8,20 @@ import { MdevError } from "./errors.ts";
 const HEX32 = /^[0-9a-fA-F]{32}$/;
 const HYPHENATED = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
-/** The canonical form of `text`, or `null` when it is not a UUID. */
+/**
+ * The canonical form of `text`, or `null` when it is not a UUID.
+ *
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { parseUuid } from "../mod.ts";
+ *
+ * const canonical = "976d8cc2-4bfc-43b9-b9f9-f4af2de91ab9";
+ * deepEqual(parseUuid("{976D8CC2-4BFC-43B9-B9F9-F4AF2DE91AB9}"), canonical);
+ * deepEqual(parseUuid("976d8cc24bfc43b9b9f9f4af2de91ab9"), canonical);
+ * deepEqual(parseUuid("not-a-uuid"), null);
+ * ```
+ */
 export function parseUuid(text: string): string | null {
   let body = text;
   if (body.length === 38 && body.startsWith("{") && body.endsWith("}")) {
@@ -28,7 +41,18 @@ export function parseUuid(text: string): string | null {
   return null;
 }
 
-/** A fresh random (version 4) UUID. */
+/**
+ * A fresh random (version 4) UUID.
+ *
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { newUuid, parseUuid } from "../mod.ts";
+ *
+ * const uuid = newUuid();
+ * deepEqual(parseUuid(uuid), uuid);
+ * ```
+ */
 export function newUuid(): string {
   return crypto.randomUUID();
 }

@@ -289,7 +289,17 @@ const TABLE = [
   },
 ] as const satisfies readonly CommandSpec[];
 
-/** Every command, in the order help and the man page list them. */
+/**
+ * Every command, in the order help and the man page list them.
+ *
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { COMMANDS } from "../../mod.ts";
+ *
+ * deepEqual(COMMANDS.find((c) => c.name === "list")?.version, true);
+ * ```
+ */
 export const COMMANDS: readonly CommandSpec[] = TABLE;
 
 /** The name of a command of the table. */
