@@ -1,13 +1,13 @@
 /**
  * Replacing a file so that readers see the old or the new bytes, never a part
- * (decision §0.5), and clearing what killed writers left behind.
+ * (mdevctl.md §0.5), and clearing what killed writers left behind.
  */
 
 const encoder = new TextEncoder();
 
 /**
  * Replaces a file atomically: temporary file in the same directory, flushed,
- * renamed over the target, directory synced (decision §0.5).
+ * renamed over the target, directory synced (mdevctl.md §0.5).
  *
  * @example
  * ```ts

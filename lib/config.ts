@@ -1,5 +1,5 @@
 /**
- * The device record and its config-file form (spec §2, §3).
+ * The device record and its config-file form (mdevctl.md §2, §3).
  */
 import { MdevError } from "./errors.ts";
 import { JsonObject, obj, toCompactJson } from "./json.ts";
@@ -15,7 +15,7 @@ export interface MdevConfig {
   attrs: Attr[];
 }
 
-/** A mediated device as every command sees it (spec §3). */
+/** A mediated device as every command sees it (mdevctl.md §3). */
 export interface MdevDevice {
   uuid: string;
   parent: string | undefined;
@@ -69,7 +69,7 @@ function shorten(json: string): string {
   return json.length <= SHOWN ? json : `${json.slice(0, SHOWN)}…`;
 }
 
-/** Attribute list from JSON (spec §2.2 step 5); `null`/missing is empty. */
+/** Attribute list from JSON (mdevctl.md §2.2 step 5); `null`/missing is empty. */
 export function attrsFromJson(value: unknown): Attr[] {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) throw new MdevError("attributes field is not an array");
@@ -95,7 +95,7 @@ export function attrsFromJson(value: unknown): Attr[] {
 }
 
 /**
- * A config from parsed JSON (spec §2.2 steps 2–6).
+ * A config from parsed JSON (mdevctl.md §2.2 steps 2–6).
  *
  * @example
  * ```ts
@@ -115,7 +115,7 @@ export function configFromJson(value: unknown): MdevConfig {
   if (type === undefined || type === null || start === undefined || start === null) {
     throw new MdevError("invalid json");
   }
-  // Upstream panics on a non-string type; we report it (decision §0.7).
+  // Upstream panics on a non-string type; we report it (mdevctl.md §0.7).
   if (typeof type !== "string") throw new MdevError("invalid json");
   return { type, autostart: start === "auto", attrs: attrsFromJson(value["attrs"]) };
 }
@@ -178,7 +178,7 @@ function attrsToJson(attrs: readonly Attr[]): JsonObject[] {
   return attrs.map(([name, value]) => obj([name, value]));
 }
 
-/** The config form `{mdev_type, start, attrs}` (spec §3). */
+/** The config form `{mdev_type, start, attrs}` (mdevctl.md §3). */
 export function configToJson(config: MdevConfig): JsonObject {
   return obj(
     ["mdev_type", config.type],
@@ -188,7 +188,7 @@ export function configToJson(config: MdevConfig): JsonObject {
 }
 
 /**
- * Config file bytes: pretty JSON without a trailing newline (spec §2.3).
+ * Config file bytes: pretty JSON without a trailing newline (mdevctl.md §2.3).
  * `indent` places it inside a larger document (`list --dumpjson`). Written
  * out directly rather than through a JSON tree: listings print tens of
  * thousands of these. Equal to `toPrettyJson(configToJson(config), indent)`.
@@ -221,7 +221,7 @@ export function serializeConfig(config: MdevConfig, indent = ""): string {
 }
 
 /**
- * The compact config JSON callouts receive on stdin (spec §8.3).
+ * The compact config JSON callouts receive on stdin (mdevctl.md §8.3).
  *
  * @example
  * ```ts
@@ -238,7 +238,7 @@ export function compactConfig(config: MdevConfig): string {
   return toCompactJson(configToJson(config));
 }
 
-/** The config of a device record; it needs a type (spec §3). */
+/** The config of a device record; it needs a type (mdevctl.md §3). */
 export function deviceConfig(device: MdevDevice): MdevConfig {
   if (device.type === undefined) {
     throw new MdevError(`Device ${device.uuid} is missing a mdev_type`);

@@ -1,15 +1,21 @@
 /**
- * Persistent definitions under `etc/mdevctl.d/<parent>/<uuid>` (spec §1.5,
+ * Persistent definitions under `etc/mdevctl.d/<parent>/<uuid>` (mdevctl.md §1.5,
  * §2.3, §2.4): scanning, reading, writing (atomically, lib/atomic_write.ts)
  * and removing them. Writers hold the host-wide lock (lib/lock.ts).
  */
-import { MdevConfig, MdevDevice, newDevice, parseStoredConfig, serializeConfig } from "./config.ts";
-import { Environment } from "./environment.ts";
+import {
+  type MdevConfig,
+  type MdevDevice,
+  newDevice,
+  parseStoredConfig,
+  serializeConfig,
+} from "./config.ts";
+import type { Environment } from "./environment.ts";
 import { describeError, isNotFound, MdevError } from "./errors.ts";
 import { quotePath } from "./paths.ts";
 import { groupByParent } from "./order.ts";
 import { isTempName, removeStaleTemps, writeFileAtomic } from "./atomic_write.ts";
-import { DeviceFilter, isActiveAs, parentChildNames } from "./sysfs.ts";
+import { type DeviceFilter, isActiveAs, parentChildNames } from "./sysfs.ts";
 import { parseUuid } from "./uuid.ts";
 
 /** The directory of callout scripts inside the config base; never a parent. */
@@ -26,7 +32,7 @@ function readConfig(path: string): MdevConfig | { error: string } {
 
 /**
  * Reads one config file. `null` (with a warning naming the path) when it is
- * missing, unreadable or corrupt (decision §0.6).
+ * missing, unreadable or corrupt (mdevctl.md §0.6).
  */
 function readConfigOrWarn(env: Environment, path: string): MdevConfig | null {
   let text: string;
@@ -53,7 +59,7 @@ export interface ScanOptions {
 }
 
 /**
- * Every definition matching the filter (spec §1.5), parents in byte order,
+ * Every definition matching the filter (mdevctl.md §1.5), parents in byte order,
  * devices in uuid order. Each is flagged active when a running device with the
  * same uuid, parent and type exists. Bad files are skipped with a warning.
  *
@@ -112,7 +118,7 @@ function scanParent(
     return;
   }
   for (const entry of entries) {
-    // Symlinked configs are ignored here and everywhere else (decision §0.8).
+    // Symlinked configs are ignored here and everywhere else (mdevctl.md §0.8).
     if (!entry.isFile) continue;
     // A writer killed mid-way may leave its temporary file behind.
     if (isTempName(entry.name)) continue;
@@ -150,7 +156,7 @@ function scanParent(
   }
 }
 
-/** True when a regular config file exists for the canonical uuid (spec §3). */
+/** True when a regular config file exists for the canonical uuid (mdevctl.md §3). */
 export function isDefined(env: Environment, parent: string, uuid: string): boolean {
   try {
     return Deno.lstatSync(env.configFile(parent, uuid)).isFile;
@@ -160,7 +166,7 @@ export function isDefined(env: Environment, parent: string, uuid: string): boole
 }
 
 /**
- * Start mode and defined flag of running devices (spec §1.6 step 4, §6.1),
+ * Start mode and defined flag of running devices (mdevctl.md §1.6 step 4, §6.1),
  * with each parent's config directory listed once.
  */
 export function definitionReader(
@@ -191,7 +197,7 @@ export function definitionReader(
 }
 
 /**
- * Writes a device's config file (spec §2.3), creating its parent directory.
+ * Writes a device's config file (mdevctl.md §2.3), creating its parent directory.
  * Call it holding the lock (withLock), as every command does.
  *
  * @example
@@ -226,8 +232,8 @@ export function writeConfig(env: Environment, device: MdevDevice, config: MdevCo
 }
 
 /**
- * Deletes a device's config file (spec §2.4) and the parent directory when
- * that leaves it empty (decision §0.8).
+ * Deletes a device's config file (mdevctl.md §2.4) and the parent directory when
+ * that leaves it empty (mdevctl.md §0.8).
  */
 export function removeConfig(env: Environment, device: MdevDevice): void {
   const parent = device.parent ?? "";

@@ -8,12 +8,11 @@
  * relative root gives paths relative to the current directory. This is the
  * one module that reads the process environment (`fromProcess`).
  */
-import type { CalloutCache } from "./callouts/scripts.ts";
 import { Logger } from "./logger.ts";
 import { writeStderr, writeStdout } from "./output.ts";
 import { parseAutostartWait, parseTimeout } from "./settings.ts";
 
-/** The lock file, relative to the root (decision §0.5). */
+/** The lock file, relative to the root (mdevctl.md §0.5). */
 export const LOCK_FILE = "run/lock/mdevctl.lock";
 /** The config base, relative to the root (mdevctl.md §1.2). */
 export const CONFIG_BASE = "etc/mdevctl.d";
@@ -66,18 +65,21 @@ export class Environment {
   readonly root: string;
   /** Log lines, filtered by `MDEVCTL_LOG`, written to `stderr`. */
   readonly logger: Logger;
-  /** The limit on one callout or notifier run in ms; 0 means none (decision §0.8). */
+  /** The limit on one callout or notifier run in ms; 0 means none (mdevctl.md §0.8). */
   readonly calloutTimeoutMs: number;
   /** Why `MDEVCTL_CALLOUT_TIMEOUT` was ignored; warned once, at the first script run. */
   readonly calloutTimeoutWarning: string | undefined;
-  /** Seconds start-parent-mdevs waits for a parent's types (decision §0.9). */
+  /** Seconds start-parent-mdevs waits for a parent's types (mdevctl.md §0.9). */
   readonly autostartWaitSeconds: number;
   /** Writes text to stdout in full. */
   readonly stdout: (text: string) => void;
   /** Writes text or bytes to stderr in full. */
   readonly stderr: (data: string | Uint8Array) => void;
-  /** What the callout layer learned this run (lib/callouts/scripts.ts fills it). */
-  calloutCache: CalloutCache | undefined = undefined;
+  /**
+   * What the callout layer learned this run: lib/callouts/scripts.ts owns
+   * its shape (this module stays below every layer that uses it).
+   */
+  calloutCache: unknown = undefined;
 
   constructor(root = "/", options: EnvironmentOptions = {}) {
     this.root = root;
@@ -118,7 +120,7 @@ export class Environment {
     return this.path("sys/class/mdev_bus");
   }
 
-  /** The per-host lock serialising every read-modify-write (decision §0.5). */
+  /** The per-host lock serialising every read-modify-write (mdevctl.md §0.5). */
   get lockFile(): string {
     return this.path(LOCK_FILE);
   }

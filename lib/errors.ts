@@ -1,6 +1,6 @@
 /**
  * The two ways a command fails: a usage error (exit 2) and a runtime error
- * (exit 1, `Error: <top>` plus an optional `Caused by:` block, spec §10.1).
+ * (exit 1, `Error: <top>` plus an optional `Caused by:` block, mdevctl.md §10.1).
  */
 
 /**

@@ -1,13 +1,13 @@
 /**
- * What `list` and `types` print (spec §6), as pure functions of the data.
+ * What `list` and `types` print (mdevctl.md §6), as pure functions of the data.
  * Text: every line ends in a newline, nothing at all when empty; JSON: one
- * final newline (decision §0.1).
+ * final newline (mdevctl.md §0.1).
  */
 import { Attr, MdevConfig, MdevDevice, serializeConfig } from "./config.ts";
 import { JsonObject, JsonValue, obj, toPrettyJson } from "./json.ts";
-import { MdevType } from "./sysfs.ts";
+import type { MdevType } from "./sysfs.ts";
 
-/** The verbose Attrs block (spec §6.2); names and values are printed raw. */
+/** The verbose Attrs block (mdevctl.md §6.2); names and values are printed raw. */
 export function formatAttrs(attrs: readonly Attr[]): string {
   if (attrs.length === 0) return "";
   let out = "  Attrs:\n";
@@ -15,7 +15,7 @@ export function formatAttrs(attrs: readonly Attr[]): string {
   return out;
 }
 
-/** One device line of `list` / `list -d` (spec §6.1, §6.2). */
+/** One device line of `list` / `list -d` (mdevctl.md §6.1, §6.2). */
 function formatDeviceLine(device: MdevDevice, suffix: string): string {
   const mode = device.autostart ? "auto" : "manual";
   return `${device.uuid} ${device.parent} ${device.type} ${mode}${suffix}\n`;
@@ -43,7 +43,7 @@ export function* listTextChunks(
 }
 
 /**
- * `list` text (spec §6.1, §6.2) in one piece.
+ * `list` text (mdevctl.md §6.1, §6.2) in one piece.
  *
  * @example
  * ```ts
@@ -66,7 +66,7 @@ function listedConfig(device: MdevDevice): MdevConfig {
 }
 
 /**
- * `list --dumpjson` (spec §6.3) in pieces of one parent each: the parent
+ * `list --dumpjson` (mdevctl.md §6.3) in pieces of one parent each: the parent
  * hierarchy, `[]` when empty, or the bare config form when a uuid was asked
  * for and exactly one device matched.
  */
@@ -100,7 +100,7 @@ export function* listJsonChunks(
 }
 
 /**
- * `list --dumpjson` (spec §6.3) in one piece.
+ * `list --dumpjson` (mdevctl.md §6.3) in one piece.
  *
  * @example
  * ```ts
@@ -115,7 +115,7 @@ export function formatListJson(groups: Map<string, MdevDevice[]>, uuidGiven: boo
 }
 
 /**
- * `types` text (spec §6.4).
+ * `types` text (mdevctl.md §6.4).
  *
  * @example
  * ```ts
@@ -152,7 +152,7 @@ export function formatTypesText(groups: Map<string, MdevType[]>): string {
 }
 
 /**
- * `types --dumpjson` (spec §6.4).
+ * `types --dumpjson` (mdevctl.md §6.4).
  *
  * @example
  * ```ts

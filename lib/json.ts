@@ -1,5 +1,5 @@
 /**
- * JSON in upstream's exact bytes (spec §6.5). Parsing, with errors in
+ * JSON in upstream's exact bytes (mdevctl.md §6.5). Parsing, with errors in
  * upstream's words, is lib/json_parse.ts.
  *
  * Objects whose keys come from data (parent names such as "1234") are built
@@ -33,7 +33,7 @@ export function toPrettyJson(value: JsonValue, indent = ""): string {
   return out.join("");
 }
 
-/** Keys a JavaScript object would reorder (array indices, spec §6.5). */
+/** Keys a JavaScript object would reorder (array indices, mdevctl.md §6.5). */
 const INDEX_KEY = /^(0|[1-9]\d{0,9})$/;
 
 /**

@@ -1,6 +1,6 @@
 /**
  * Parsing JSON, with syntax errors located and worded as upstream's serde_json
- * words them (spec §2.2 step 1): `expected value at line 1 column 1`.
+ * words them (mdevctl.md §2.2 step 1): `expected value at line 1 column 1`.
  */
 
 /** Thrown by parseJson with a serde-style message. */

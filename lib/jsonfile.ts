@@ -1,5 +1,5 @@
 /**
- * Reading a `--jsonfile` (define, modify, start; spec §5.1 A.1, §5.3, §5.4 A):
+ * Reading a `--jsonfile` (define, modify, start; mdevctl.md §5.1 A.1, §5.3, §5.4 A):
  * the whole file, strict UTF-8, parsed and its names checked.
  *
  * `/dev/stdin` is read from the standard input we already hold (libvirt pipes

@@ -14,7 +14,7 @@ import { quotePath } from "./paths.ts";
 import type { ActiveInfo } from "./sysfs.ts";
 import { createMdev, loadActive, removeMdev, scanActive, writeMdevAttribute } from "./sysfs.ts";
 
-/** The one definition of a uuid (spec §1.7 "defined lookup"). */
+/** The one definition of a uuid (mdevctl.md §1.7 "defined lookup"). */
 export function lookupDefined(
   env: Environment,
   uuid: string,
@@ -41,7 +41,7 @@ export function lookupDefined(
   return device;
 }
 
-/** The one running device of a uuid (spec §1.7 "active lookup"). */
+/** The one running device of a uuid (mdevctl.md §1.7 "active lookup"). */
 export function lookupActive(
   env: Environment,
   uuid: string,
@@ -58,7 +58,7 @@ export function lookupActive(
 
 /**
  * Creates a fully specified device and applies its attributes in order,
- * removing it again when an attribute fails (spec §7).
+ * removing it again when an attribute fails (mdevctl.md §7).
  */
 export function createDevice(env: Environment, device: MdevDevice): void {
   const { uuid, parent, type } = device;
@@ -105,7 +105,7 @@ function applyAttributes(env: Environment, uuid: string, attrs: readonly Attr[])
 }
 
 /**
- * Stops a running device through the stop bracket (spec §5.5). `false`, with
+ * Stops a running device through the stop bracket (mdevctl.md §5.5). `false`, with
  * nothing done, when no device with that uuid is running.
  */
 export async function stopActive(env: Environment, uuid: string, force: boolean): Promise<boolean> {
@@ -117,7 +117,7 @@ export async function stopActive(env: Environment, uuid: string, force: boolean)
 }
 
 /**
- * Removes one definition through the undefine bracket (spec §5.2). A config
+ * Removes one definition through the undefine bracket (mdevctl.md §5.2). A config
  * that cannot be read has no type to tell callouts about: it is removed
  * directly, with a warning.
  */
@@ -135,7 +135,7 @@ export async function undefineDevice(
 }
 
 /**
- * Starts a fully specified device inside the start bracket (spec §5.4, §7):
+ * Starts a fully specified device inside the start bracket (mdevctl.md §5.4, §7):
  * the one start step of start, start-parent-mdevs, create-mdev and start-mdev.
  */
 export async function startDevice(env: Environment, device: MdevDevice, force: boolean) {
@@ -144,7 +144,7 @@ export async function startDevice(env: Environment, device: MdevDevice, force: b
 
 /**
  * Writes a device's definition inside the `define` or `modify` bracket
- * (spec §5.1, §5.3): the one write step of define, modify and create-mdev.
+ * (mdevctl.md §5.1, §5.3): the one write step of define, modify and create-mdev.
  * With `activeAttributes`, a running device's attributes reported by its
  * callout are added to the definition first (define of a running device).
  */

@@ -1,5 +1,5 @@
 /**
- * The host-wide lock (decision §0.5): one exclusive lock on
+ * The host-wide lock (mdevctl.md §0.5): one exclusive lock on
  * `run/lock/mdevctl.lock` serialises every read-modify-write.
  */
 import type { Environment } from "./environment.ts";

@@ -11,7 +11,7 @@ import { COMMAND_MODULES, type CommandModule } from "./commands/registry.ts";
 import { Environment } from "./environment.ts";
 import { describeError, formatError, MdevError, UsageError } from "./errors.ts";
 
-/** `lsmdev` when argv[0] ends with it (spec §4.1), else `mdevctl`. */
+/** `lsmdev` when argv[0] ends with it (mdevctl.md §4.1), else `mdevctl`. */
 function programName(argv0: string): string {
   return argv0.endsWith("lsmdev") ? "lsmdev" : "mdevctl";
 }
@@ -86,7 +86,7 @@ function reportError(env: Environment, error: unknown): number {
     env.stderr(formatError(error));
     return 1;
   }
-  // Anything else is a defect; still a clean one-line error (decision §0.7).
+  // Anything else is a defect; still a clean one-line error (mdevctl.md §0.7).
   env.stderr(`Error: ${describeError(error)}\n`);
   if (env.logger.enabled("debug") && error instanceof Error) env.stderr(`${error.stack}\n`);
   return 1;

@@ -1,5 +1,5 @@
 /**
- * Validation of names that become path components (decision §0.4): a parent,
+ * Validation of names that become path components (mdevctl.md §0.4): a parent,
  * type or attribute name never leaves the directory it is joined onto.
  */
 import { MdevError } from "./errors.ts";

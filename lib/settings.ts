@@ -1,6 +1,6 @@
 /**
  * The settings read from the process environment, their defaults and how
- * their text is parsed (mdevctl.md §10, decisions §0.8, §0.9). Pure: the
+ * their text is parsed (mdevctl.md §10, mdevctl.md §0.8, §0.9). Pure: the
  * one reader of the process environment is lib/environment.ts.
  */
 
@@ -10,7 +10,7 @@ export function formatSeconds(ms: number): string {
   return `${seconds} ${seconds === 1 ? "second" : "seconds"}`;
 }
 
-/** Default limit on one script run (decision §0.8). */
+/** Default limit on one script run (mdevctl.md §0.8). */
 export const DEFAULT_TIMEOUT_MS = 30_000;
 
 /**
@@ -33,7 +33,7 @@ export function parseTimeout(text: string | undefined): { ms: number; warning?: 
   return { ms: Math.min(Math.max(1, Math.round(seconds * 1000)), 2 ** 31 - 1) };
 }
 
-/** Seconds start-parent-mdevs waits for a late parent's types (decision §0.9). */
+/** Seconds start-parent-mdevs waits for a late parent's types (mdevctl.md §0.9). */
 export const DEFAULT_AUTOSTART_WAIT = 10;
 
 /** `MDEVCTL_AUTOSTART_WAIT`: non-negative seconds; anything else is the default. */

@@ -1,9 +1,9 @@
 /**
- * Reading the kernel's view of mediated devices (spec §1.4, §1.6, §5.7) and
+ * Reading the kernel's view of mediated devices (mdevctl.md §1.4, §1.6, §5.7) and
  * writing to its control files (§1.2, §7).
  */
-import { MdevDevice, newDevice } from "./config.ts";
-import { Environment } from "./environment.ts";
+import { type MdevDevice, newDevice } from "./config.ts";
+import type { Environment } from "./environment.ts";
 import { describeError, isNotFound, MdevError } from "./errors.ts";
 import { compareBytes, groupByParent } from "./order.ts";
 import { basename, dirname, quotePath, resolvePath } from "./paths.ts";
@@ -22,7 +22,7 @@ export interface Expectation {
 
 /**
  * The parent and type of a running device, or `null` when no running device
- * with that uuid matches the expectation (spec §1.4). A device directory
+ * with that uuid matches the expectation (mdevctl.md §1.4). A device directory
  * without a readable `mdev_type` link throws.
  *
  * @example A running device in a fake sysfs tree
@@ -61,7 +61,7 @@ export function loadActive(
       device = Deno.realPathSync(link);
     } catch (e2) {
       if (isNotFound(e2)) return null;
-      // Upstream's bare top line, and which path (spec §16.28).
+      // Upstream's bare top line, and which path (mdevctl.md §16.28).
       throw new MdevError(describeError(e2), [`while resolving ${quotePath(link)}`]);
     }
   }
@@ -88,9 +88,9 @@ export function loadActive(
 
 /**
  * Whether the running device `uuid` is a child of `parent` with type `type`
- * (spec §1.4 with both expected), looked up through the parent's directory:
+ * (mdevctl.md §1.4 with both expected), looked up through the parent's directory:
  * one link read instead of two for each defined device of a listing. A
- * half-created device is a warning (decision §0.6).
+ * half-created device is a warning (mdevctl.md §0.6).
  */
 export function isActiveAs(env: Environment, parent: string, uuid: string, type: string): boolean {
   const device = `${env.parentPath(parent)}/${uuid}`;
@@ -111,7 +111,7 @@ function existsSync(path: string): boolean {
   }
 }
 
-/** loadActive that turns a half-created device into a warning (decision §0.6). */
+/** loadActive that turns a half-created device into a warning (mdevctl.md §0.6). */
 export function loadActiveOrWarn(
   env: Environment,
   uuid: string,
@@ -155,7 +155,7 @@ function readDirEntries(env: Environment, path: string): Deno.DirEntry[] | null 
 }
 
 /**
- * Every running device matching the filter (spec §1.6), grouped by parent in
+ * Every running device matching the filter (mdevctl.md §1.6), grouped by parent in
  * byte order, devices in uuid order. Start mode comes from the definition.
  *
  * @example
@@ -192,7 +192,7 @@ export function scanActive(
   return groupByParent(found);
 }
 
-/** One supported type of a parent (spec §5.7). */
+/** One supported type of a parent (mdevctl.md §5.7). */
 export interface MdevType {
   name: string;
   availableInstances: number;
@@ -250,9 +250,9 @@ export function readType(dir: string, name: string): MdevType {
 }
 
 /**
- * Every parent and its supported types (spec §5.7); parents and types in byte
+ * Every parent and its supported types (mdevctl.md §5.7); parents and types in byte
  * order. A parent without `mdev_supported_types` or a garbled type is skipped
- * with a warning (decision §0.6).
+ * with a warning (mdevctl.md §0.6).
  *
  * @example A parent with one type
  * ```ts
@@ -305,7 +305,7 @@ const encoder = new TextEncoder();
 
 /**
  * Writes `value` to an existing sysfs file in one write, without newline
- * (spec §1.2). Never creates the file.
+ * (mdevctl.md §1.2). Never creates the file.
  */
 function writeSysfs(path: string, value: string): void {
   const file = Deno.openSync(path, { write: true, truncate: true });
@@ -327,7 +327,7 @@ function isDirectory(path: string): boolean {
   }
 }
 
-/** The parent's sysfs directory (spec §1.8), with the case hint. */
+/** The parent's sysfs directory (mdevctl.md §1.8), with the case hint. */
 export function resolveParentDir(env: Environment, parent: string): string {
   const path = env.parentPath(parent);
   if (isDirectory(path)) return path;
@@ -358,7 +358,7 @@ export function supportsTypes(env: Environment, parent: string, types: Iterable<
 }
 
 /**
- * Asks the kernel to create device `uuid` of `type` on `parent` (spec §7
+ * Asks the kernel to create device `uuid` of `type` on `parent` (mdevctl.md §7
  * steps 3–5): the parent must be registered, support the type and have an
  * instance available; then the uuid is written to the type's `create`.
  */
@@ -376,10 +376,10 @@ export function createMdev(env: Environment, parent: string, type: string, uuid:
   try {
     available = parseI32(Deno.readTextFileSync(instancesPath).trim());
   } catch (e) {
-    // Upstream's top line (the bare I/O or parse error), and which file (spec §16.28).
+    // Upstream's top line (the bare I/O or parse error), and which file (mdevctl.md §16.28).
     throw new MdevError(describeError(e), [`while reading ${quotePath(instancesPath)}`]);
   }
-  // Negative counts mean none too (decision §0.8; upstream only refused 0).
+  // Negative counts mean none too (mdevctl.md §0.8; upstream only refused 0).
   if (available <= 0) throw new MdevError(`No available instances of ${type} on ${parent}`);
 
   try {
@@ -389,7 +389,7 @@ export function createMdev(env: Environment, parent: string, type: string, uuid:
   }
 }
 
-/** Writes one attribute of a running device (spec §7 step 6); it must exist. */
+/** Writes one attribute of a running device (mdevctl.md §7 step 6); it must exist. */
 export function writeMdevAttribute(env: Environment, uuid: string, name: string, value: string) {
   const path = `${env.devicePath(uuid)}/${name}`;
   try {
@@ -404,7 +404,7 @@ export function writeMdevAttribute(env: Environment, uuid: string, name: string,
   }
 }
 
-/** Writes `1` to the device's `remove` file (spec §5.5). */
+/** Writes `1` to the device's `remove` file (mdevctl.md §5.5). */
 export function removeMdev(env: Environment, uuid: string): void {
   try {
     writeSysfs(`${env.devicePath(uuid)}/remove`, "1");

@@ -1,5 +1,5 @@
 /**
- * UUIDs as the command line and config file names accept them (spec §4.3):
+ * UUIDs as the command line and config file names accept them (mdevctl.md §4.3):
  * hyphenated, simple (32 hex digits), `{braced}` and `urn:uuid:` forms, any
  * letter case. Always printed lower-case hyphenated.
  */

@@ -1,5 +1,5 @@
 /**
- * The version `--version` prints (decision §0.2); deno.json and package.json
+ * The version `--version` prints (mdevctl.md §0.2); deno.json and package.json
  * carry the same one (checked by lib/version_test.ts).
  *
  * @example

@@ -7,7 +7,7 @@ import type { Environment } from "../environment.ts";
 import { causeChain } from "../errors.ts";
 import { haveCallouts, MODULE, queryAttributes, targetOf } from "./scripts.ts";
 
-/** Fills in the attributes of running devices reported by callouts (§1.6 step 5). */
+/** Fills in the attributes of running devices reported by callouts (mdevctl.md §1.6 step 5). */
 export async function listAttributes(env: Environment, devices: MdevDevice[]): Promise<void> {
   if (devices.length === 0 || !haveCallouts(env)) return;
   for (const device of devices) {

@@ -21,14 +21,14 @@ import {
 
 export type { Action } from "./protocol.ts";
 
-/** Given to a bracket's primary step (spec §8.4). */
+/** Given to a bracket's primary step (mdevctl.md §8.4). */
 export interface Bracket {
-  /** Get-attributes of a running device (§8.6); failures throw. */
+  /** Get-attributes of a running device (mdevctl.md §8.6); failures throw. */
   getAttributes(device: MdevDevice): Promise<Attr[]>;
 }
 
 /**
- * Runs `primary` inside the pre/post/notify bracket for `action` (§8.4).
+ * Runs `primary` inside the pre/post/notify bracket for `action` (mdevctl.md §8.4).
  * Once pre has passed (or was forced), post always runs, whatever the
  * primary step does: scripts such as s390's ap-check hold a lock from pre
  * to post.

@@ -7,7 +7,7 @@ import { loadActive } from "../sysfs.ts";
 import { type Invocation, liveNotSupported, supportError, type Target } from "./protocol.ts";
 import { findVersioned, notify, runSelected } from "./scripts.ts";
 
-/** The live-modify callout (§8.7): the script applies `config` to the running device. */
+/** The live-modify callout (mdevctl.md §8.7): the script applies `config` to the running device. */
 export async function runLive(
   env: Environment,
   device: MdevDevice,

@@ -1,5 +1,5 @@
 /**
- * The callout protocol without any I/O (spec §8.2–8.6): argv, payloads,
+ * The callout protocol without any I/O (mdevctl.md §8.2–8.6): argv, payloads,
  * capability parsing, get-attributes output and the exact messages.
  */
 import { type Attr, attrsFromJson } from "../config.ts";
@@ -30,7 +30,7 @@ export const PROTOCOL_VERSION = 2;
 export type Event = (typeof EVENTS)[number];
 export type ScriptAction = (typeof ACTIONS)[number];
 export type State = (typeof STATES)[number];
-/** The actions a command brackets (§8.4); the other two are queries. */
+/** The actions a command brackets (mdevctl.md §8.4); the other two are queries. */
 export type Action = Exclude<ScriptAction, "attributes" | "capabilities">;
 
 /** What the script is asked to do; stdin is written as given. */
@@ -48,7 +48,7 @@ export interface Target {
   type: string | undefined;
 }
 
-/** Literal stdin of the capabilities query (spec §8.3). */
+/** Literal stdin of the capabilities query (mdevctl.md §8.3). */
 export const PROVIDES = JSON.stringify({
   provides: { version: PROTOCOL_VERSION, actions: ACTIONS, events: EVENTS },
 });
@@ -62,7 +62,7 @@ export interface Capabilities {
   events: ReadonlySet<string>;
 }
 
-/** What a legacy (unversioned) script is assumed to handle (spec §8.5). */
+/** What a legacy (unversioned) script is assumed to handle (mdevctl.md §8.5). */
 export const LEGACY_CAPABILITIES: Capabilities = {
   actions: new Set(ACTIONS.filter((a) => a !== "capabilities")),
   events: new Set(EVENTS.filter((e) => e !== "live")),
@@ -71,7 +71,7 @@ export const LEGACY_CAPABILITIES: Capabilities = {
 /**
  * `<script> -t <type> -e <event> -a <action> -s <state> -u <uuid> -p <parent>`
  * without the script; null when the device lacks a parent or type (such a
- * run counts as a spawn failure, spec §8.2).
+ * run counts as a spawn failure, mdevctl.md §8.2).
  */
 export function scriptArgs(target: Target, inv: Invocation): string[] | null {
   if (target.parent === undefined || target.type === undefined) return null;
@@ -108,7 +108,7 @@ export function unsupportedEvent(path: string, event: string): string {
   return `Script ${quotePath(path)} does not support event '${capitalise(event)}'`;
 }
 
-/** Live modify exit 2 means "not supported" (decision §0.8, §16.19). */
+/** Live modify exit 2 means "not supported" (mdevctl.md §0.8, §16.19). */
 export function liveNotSupported(path: string): string {
   return `Script ${quotePath(path)} does not support live modify of this device (exit status 2)`;
 }
@@ -121,7 +121,7 @@ export function terminatedBySignal(path: string): string {
   return `callout script ${quotePath(path)} was terminated by a signal`;
 }
 
-/** The support check of a selected script (spec §8.4 step 2): action first. */
+/** The support check of a selected script (mdevctl.md §8.4 step 2): action first. */
 export function supportError(
   path: string,
   caps: Capabilities,
@@ -154,7 +154,7 @@ function isStringArray(value: unknown): value is string[] {
 }
 
 /**
- * The answer to the capabilities query, or null when it is not one (spec
+ * The answer to the capabilities query, or null when it is not one (mdevctl.md
  * §8.5): strict UTF-8, trailing NULs stripped, an object whose `supports`
  * object has a non-negative integer `version` and string arrays `actions`
  * and `events`. Non-UTF-8 output is simply "not versioned" (upstream panics).
@@ -193,7 +193,7 @@ export function parseCapabilities(path: string, stdout: Uint8Array): ParsedCapab
 const EMPTY_OBJECT_LIST = [0x5b, 0x7b, 0x7d, 0x5d]; // `[{}]`
 
 /**
- * Attributes printed by get/attributes (spec §8.6 step 3): empty output and
+ * Attributes printed by get/attributes (mdevctl.md §8.6 step 3): empty output and
  * exactly `[{}]` are none; otherwise trailing NULs are stripped and the rest
  * must be a JSON attribute array.
  */

@@ -8,7 +8,7 @@
  * Every script run is bounded by a timeout: 30 seconds by default, or
  * `MDEVCTL_CALLOUT_TIMEOUT` seconds (decimals allowed, `0` = wait forever as
  * upstream does). A script that times out is killed with SIGKILL; a timed-out
- * or signal-killed callout is a failure (decision §0.8).
+ * or signal-killed callout is a failure (mdevctl.md §0.8).
  */
 import type { Attr, MdevDevice } from "../config.ts";
 import type { Environment } from "../environment.ts";
@@ -68,13 +68,20 @@ function listDir(dir: string): string[] {
   }
 }
 
+/** The run's cache, made on first use (only this module reads or writes the slot). */
 function cache(env: Environment): CalloutCache {
   if (env.calloutCache === undefined) {
     const callouts: string[] = [];
     for (const dir of env.calloutDirs) callouts.push(...listDir(dir).sort(compareBytes));
-    env.calloutCache = { callouts, notifiers: null, versioned: new Map(), timeoutWarned: false };
+    const made: CalloutCache = {
+      callouts,
+      notifiers: null,
+      versioned: new Map(),
+      timeoutWarned: false,
+    };
+    env.calloutCache = made;
   }
-  return env.calloutCache;
+  return env.calloutCache as CalloutCache;
 }
 
 function notifierScripts(env: Environment): string[] {
@@ -132,7 +139,7 @@ async function invoke(
   return result;
 }
 
-/** Copies a used script's stderr to ours as `<file name>: <bytes>` (spec §8.2). */
+/** Copies a used script's stderr to ours as `<file name>: <bytes>` (mdevctl.md §8.2). */
 function relayStderr(env: Environment, path: string, result: ScriptResult): void {
   if (result.stderr.length === 0) return;
   const prefix = encoder.encode(`${basename(path)}: `);
@@ -160,7 +167,7 @@ function runFailure(env: Environment, path: string, result: ScriptResult): MdevE
 }
 
 /**
- * The versioned script for the device's parent and type (spec §8.5), asked
+ * The versioned script for the device's parent and type (mdevctl.md §8.5), asked
  * once per process: the first script, in search order, whose answer to the
  * capabilities query parses (whatever its exit code other than 2).
  */
@@ -202,7 +209,7 @@ export async function findVersioned(env: Environment, target: Target): Promise<S
   return found;
 }
 
-/** What a legacy search ended with (spec §8.5). */
+/** What a legacy search ended with (mdevctl.md §8.5). */
 interface LegacyMatch {
   /** The claiming script; null when none claimed the device. */
   path: string | null;
@@ -212,7 +219,7 @@ interface LegacyMatch {
 
 /**
  * Runs the legacy scripts in order until one claims the device (any exit but
- * 2). A killed or timed-out script claims it and fails (decision §0.8).
+ * 2). A killed or timed-out script claims it and fails (mdevctl.md §0.8).
  */
 async function legacySearch(
   env: Environment,
@@ -276,7 +283,7 @@ export async function callout(
   return { script, stdout: match.stdout };
 }
 
-/** Get-attributes (spec §8.6) and the script it selected. */
+/** Get-attributes (mdevctl.md §8.6) and the script it selected. */
 export async function queryAttributes(
   env: Environment,
   target: Target,
@@ -297,7 +304,7 @@ export function haveCallouts(env: Environment): boolean {
   return cache(env).callouts.length > 0;
 }
 
-/** Runs every notifier (spec §8.8); their outcome is only logged. */
+/** Runs every notifier (mdevctl.md §8.8); their outcome is only logged. */
 export async function notify(env: Environment, target: Target, action: Action, state: State) {
   for (const path of notifierScripts(env)) {
     try {

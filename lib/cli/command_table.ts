@@ -21,7 +21,7 @@ export interface OptionSpec {
   conflicts?: readonly string[];
   /** Long names that must be present with this option. */
   requires?: readonly string[];
-  /** The value becomes a path component: validated (decision §0.4). */
+  /** The value becomes a path component: validated (mdevctl.md §0.4). */
   validate?: NameKind;
   /** Left out of help, man page and completions. */
   hidden?: boolean;

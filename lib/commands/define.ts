@@ -1,4 +1,4 @@
-/** `mdevctl define` (spec §5.1). */
+/** `mdevctl define` (mdevctl.md §5.1). */
 import type { CommandContext } from "../cli/context.ts";
 import { MdevDevice, newDevice } from "../config.ts";
 import { isDefined, scanDefined } from "../config_store.ts";

@@ -1,4 +1,4 @@
-/** `mdevctl list` and `lsmdev` (spec §5.6, §6.1–6.3). */
+/** `mdevctl list` and `lsmdev` (mdevctl.md §5.6, §6.1–6.3). */
 import { listAttributes } from "../callouts/attributes.ts";
 import type { CommandContext } from "../cli/context.ts";
 import { definitionReader, scanDefined } from "../config_store.ts";

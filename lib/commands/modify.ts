@@ -1,4 +1,4 @@
-/** `mdevctl modify` (spec §5.3): stored definitions, and running devices with --live. */
+/** `mdevctl modify` (mdevctl.md §5.3): stored definitions, and running devices with --live. */
 import { activeAttributes } from "../callouts/attributes.ts";
 import { runLive } from "../callouts/live.ts";
 import type { CommandContext } from "../cli/context.ts";
@@ -57,7 +57,7 @@ function invalidIndex(device: MdevDevice, index: number): MdevError {
   return new MdevError(`Attribute index ${index} is invalid\n${hint}`);
 }
 
-/** Inserts at `index` (0..count) or appends (spec §5.3 A.2). */
+/** Inserts at `index` (0..count) or appends (mdevctl.md §5.3 A.2). */
 export function addAttr(
   device: MdevDevice,
   name: string,
@@ -71,7 +71,7 @@ export function addAttr(
   return attrs;
 }
 
-/** Removes element `index` (0..count-1) or the last one (spec §5.3 A.2). */
+/** Removes element `index` (0..count-1) or the last one (mdevctl.md §5.3 A.2). */
 export function deleteAttr(device: MdevDevice, index: number | undefined): Attr[] {
   const attrs = [...device.attrs];
   if (index === undefined) attrs.pop();

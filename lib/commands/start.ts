@@ -1,4 +1,4 @@
-/** `mdevctl start` (spec §5.4). */
+/** `mdevctl start` (mdevctl.md §5.4). */
 import type { CommandContext } from "../cli/context.ts";
 import { MdevDevice, newDevice } from "../config.ts";
 import { scanDefined } from "../config_store.ts";

@@ -1,5 +1,5 @@
 /**
- * `mdevctl start-parent-mdevs PARENT` (spec §5.8, decision §0.9): run by udev
+ * `mdevctl start-parent-mdevs PARENT` (mdevctl.md §5.8, mdevctl.md §0.9): run by udev
  * when a parent registers; starts its auto-start devices in sorted order.
  */
 import type { CommandContext } from "../cli/context.ts";

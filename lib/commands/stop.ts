@@ -1,4 +1,4 @@
-/** `mdevctl stop` (spec §5.5). */
+/** `mdevctl stop` (mdevctl.md §5.5). */
 import type { CommandContext } from "../cli/context.ts";
 import { MdevError } from "../errors.ts";
 import { stopActive } from "../lifecycle.ts";

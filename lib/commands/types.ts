@@ -1,4 +1,4 @@
-/** `mdevctl types` (spec §5.7, §6.4). */
+/** `mdevctl types` (mdevctl.md §5.7, §6.4). */
 import type { CommandContext } from "../cli/context.ts";
 import { formatTypesJson, formatTypesText } from "../format.ts";
 import { scanTypes } from "../sysfs.ts";

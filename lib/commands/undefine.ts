@@ -1,4 +1,4 @@
-/** `mdevctl undefine` (spec §5.2). */
+/** `mdevctl undefine` (mdevctl.md §5.2). */
 import type { CommandContext } from "../cli/context.ts";
 import { scanDefined } from "../config_store.ts";
 import { causeChain, MdevError } from "../errors.ts";
