@@ -12,6 +12,10 @@ import { Logger } from "./logger.ts";
 import { writeStderr, writeStdout } from "./output.ts";
 import { parseAutostartWait, parseTimeout } from "./settings.ts";
 
+/** Running devices, relative to the root (mdevctl.md §1.2). */
+export const MDEV_BASE = "sys/bus/mdev/devices";
+/** Parent devices, relative to the root (mdevctl.md §1.2). */
+export const PARENT_BASE = "sys/class/mdev_bus";
 /** The lock file, relative to the root (mdevctl.md §0.5). */
 export const LOCK_FILE = "run/lock/mdevctl.lock";
 /** The config base, relative to the root (mdevctl.md §1.2). */
@@ -113,11 +117,11 @@ export class Environment {
   }
 
   get mdevBase(): string {
-    return this.path("sys/bus/mdev/devices");
+    return this.path(MDEV_BASE);
   }
 
   get parentBase(): string {
-    return this.path("sys/class/mdev_bus");
+    return this.path(PARENT_BASE);
   }
 
   /** The per-host lock serialising every read-modify-write (mdevctl.md §0.5). */

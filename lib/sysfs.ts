@@ -9,6 +9,9 @@ import { compareBytes, groupByParent } from "./order.ts";
 import { basename, dirname, quotePath, resolvePath } from "./paths.ts";
 import { parseUuid } from "./uuid.ts";
 
+/** A parent's directory of the types it supports (mdevctl.md §5.7). */
+export const SUPPORTED_TYPES = "mdev_supported_types";
+
 /** Where a running device lives. */
 export interface ActiveInfo {
   parent: string;
@@ -277,7 +280,7 @@ export function scanTypes(
     .sort(compareBytes);
   const result = new Map<string, MdevType[]>();
   for (const parent of parents) {
-    const typesDir = `${env.parentPath(parent)}/mdev_supported_types`;
+    const typesDir = `${env.parentPath(parent)}/${SUPPORTED_TYPES}`;
     let typeEntries: Deno.DirEntry[];
     try {
       typeEntries = [...Deno.readDirSync(typesDir)];
@@ -353,7 +356,7 @@ export function resolveParentDir(env: Environment, parent: string): string {
 
 /** True when the parent lists every one of `types` among its supported types. */
 export function supportsTypes(env: Environment, parent: string, types: Iterable<string>): boolean {
-  const base = `${env.parentPath(parent)}/mdev_supported_types`;
+  const base = `${env.parentPath(parent)}/${SUPPORTED_TYPES}`;
   return [...types].every((t) => isDirectory(`${base}/${t}`));
 }
 
@@ -364,10 +367,10 @@ export function supportsTypes(env: Environment, parent: string, types: Iterable<
  */
 export function createMdev(env: Environment, parent: string, type: string, uuid: string): void {
   const parentDir = resolveParentDir(env, parent);
-  if (!isDirectory(`${parentDir}/mdev_supported_types`)) {
+  if (!isDirectory(`${parentDir}/${SUPPORTED_TYPES}`)) {
     throw new MdevError(`Parent ${parent} is not currently registered for mdev support`);
   }
-  const typeDir = `${parentDir}/mdev_supported_types/${type}`;
+  const typeDir = `${parentDir}/${SUPPORTED_TYPES}/${type}`;
   if (!isDirectory(typeDir)) {
     throw new MdevError(`Parent ${parent} does not support mdev type ${type}`);
   }

@@ -13,7 +13,14 @@ import {
   PROGRAM_SUMMARY,
 } from "../lib/cli/command_table.ts";
 import { ACTIONS } from "../lib/callouts/protocol.ts";
-import { CALLOUT_DIRS, CONFIG_BASE, LOCK_FILE, NOTIFIER_DIRS } from "../lib/environment.ts";
+import {
+  CALLOUT_DIRS,
+  CONFIG_BASE,
+  LOCK_FILE,
+  MDEV_BASE,
+  NOTIFIER_DIRS,
+  PARENT_BASE,
+} from "../lib/environment.ts";
 import { DEFAULT_LOG_LEVEL, LOG_LEVELS } from "../lib/logger.ts";
 import { DEFAULT_AUTOSTART_WAIT, DEFAULT_TIMEOUT_MS } from "../lib/settings.ts";
 import { VERSION } from "../lib/version.ts";
@@ -21,6 +28,8 @@ import { VERSION } from "../lib/version.ts";
 /** The facts the page states, taken from the code that acts on them. */
 const LOCK = `/${LOCK_FILE}`;
 const CONFIGS = `/${CONFIG_BASE}`;
+const DEVICES = `/${MDEV_BASE}`;
+const PARENTS = `/${PARENT_BASE}`;
 const [CALLOUTS, OLD_CALLOUTS] = CALLOUT_DIRS.map((dir) => `/${dir}`);
 const [NOTIFIERS, OLD_NOTIFIERS] = NOTIFIER_DIRS.map((dir) => `/${dir}`);
 const TIMEOUT_SECONDS = DEFAULT_TIMEOUT_MS / 1000;
@@ -169,14 +178,14 @@ export function renderMan(date = ""): string {
         "request through the kernel's mdev framework, usually to hand them to a virtual machine " +
         "with VFIO.",
       "A device is identified by its UUID. It can be " + italic("running") +
-        " (it exists in sysfs under /sys/bus/mdev/devices) and it can be " + italic("defined") +
+        ` (it exists in sysfs under ${DEVICES}) and it can be ` + italic("defined") +
         " (a configuration file describes it, so it can be started again later, and " +
         "automatically when its parent appears if its start mode is " + bold("auto") + ").",
       `${bold("lsmdev")} is another name for ${bold("mdevctl list")} and takes the same options.`,
       "Options are given in long form (" + bold("--uuid") + " " + italic("UUID") + " or " +
         bold("--uuid=") + italic("UUID") + ") or, where one exists, in short form (" +
         bold("-u") + " " + italic("UUID") + "). Parent names are the kernel's names as shown " +
-        "in /sys/class/mdev_bus and are case sensitive. UUIDs are accepted in any case, with or " +
+        `in ${PARENTS} and are case sensitive. UUIDs are accepted in any case, with or ` +
         "without hyphens and braces, and are always printed in lower case.",
     ),
     ".SH COMMANDS",
@@ -349,7 +358,7 @@ export function renderMan(date = ""): string {
     ),
     ...item(LOCK, "Serialises commands that change definitions or devices."),
     ...item(
-      "/sys/bus/mdev/devices, /sys/class/mdev_bus",
+      `${DEVICES}, ${PARENTS}`,
       "Running devices and parent devices, as the kernel shows them.",
     ),
     ...item(
