@@ -19,6 +19,8 @@
  */
 export { Environment } from "./lib/environment.ts";
 export type { EnvironmentOptions } from "./lib/environment.ts";
+export { LOG_LEVELS } from "./lib/logger.ts";
+export type { Level, Logger } from "./lib/logger.ts";
 export { causeChain, formatError, MdevError, UsageError } from "./lib/errors.ts";
 export { newUuid, parseUuid } from "./lib/uuid.ts";
 export type { Attr, MdevConfig, MdevDevice } from "./lib/config.ts";
@@ -31,12 +33,20 @@ export {
   serializeConfig,
 } from "./lib/config.ts";
 export { scanDefined, writeConfig } from "./lib/config_store.ts";
+export type { ScanOptions } from "./lib/config_store.ts";
 export { withLock } from "./lib/lock.ts";
 export { writeFileAtomic } from "./lib/atomic_write.ts";
 export { loadActive, scanActive, scanTypes } from "./lib/sysfs.ts";
-export type { ActiveInfo, DeviceFilter, MdevType } from "./lib/sysfs.ts";
+export type { ActiveInfo, DeviceFilter, Expectation, MdevType } from "./lib/sysfs.ts";
 export { formatListJson, formatListText, formatTypesJson, formatTypesText } from "./lib/format.ts";
 export type { ListedDevice } from "./lib/format.ts";
 export { COMMANDS } from "./lib/cli/command_table.ts";
+export type {
+  CommandSpec,
+  OptionSpec,
+  PositionalSpec,
+  ValueKind,
+} from "./lib/cli/command_table.ts";
+export type { NameKind } from "./lib/names.ts";
 export { main } from "./lib/main.ts";
 export { VERSION } from "./lib/version.ts";

@@ -10,17 +10,25 @@ export type Attr = readonly [name: string, value: string];
 
 /** What a config file holds. */
 export interface MdevConfig {
+  /** `mdev_type`. */
   type: string;
+  /** `start` is `auto`. */
   autostart: boolean;
+  /** `attrs`, in order. */
   attrs: Attr[];
 }
 
 /** A mediated device as every command sees it (mdevctl.md §3). */
 export interface MdevDevice {
+  /** Canonical (lower-case, hyphenated) uuid. */
   uuid: string;
+  /** The parent device, when known. */
   parent: string | undefined;
+  /** The mdev type, when known. */
   type: string | undefined;
+  /** Start mode auto. */
   autostart: boolean;
+  /** Attributes, in the order they are applied. */
   attrs: Attr[];
   /** A running device with this uuid, parent and type exists. */
   active: boolean;

@@ -50,6 +50,7 @@ function readConfigOrWarn(env: Environment, path: string): MdevConfig | null {
   }
 }
 
+/** How scanDefined treats config files it cannot read. */
 export interface ScanOptions {
   /**
    * Keep configs that cannot be read, as records without a type and with

@@ -85,6 +85,7 @@ export class Environment {
    */
   calloutCache: unknown = undefined;
 
+  /** A context with paths under `root` and the settings given as their variables' text. */
   constructor(root = "/", options: EnvironmentOptions = {}) {
     this.root = root;
     this.stdout = options.stdout ?? writeStdout;
@@ -112,14 +113,17 @@ export class Environment {
     return this.root.endsWith("/") ? this.root + relative : `${this.root}/${relative}`;
   }
 
+  /** The directory of definitions, `etc/mdevctl.d` under the root. */
   get configBase(): string {
     return this.path(CONFIG_BASE);
   }
 
+  /** Running devices, `sys/bus/mdev/devices` under the root. */
   get mdevBase(): string {
     return this.path(MDEV_BASE);
   }
 
+  /** Parent devices, `sys/class/mdev_bus` under the root. */
   get parentBase(): string {
     return this.path(PARENT_BASE);
   }
@@ -139,18 +143,22 @@ export class Environment {
     return NOTIFIER_DIRS.map((dir) => this.path(dir));
   }
 
+  /** The directory of a parent's definitions. */
   parentConfigDir(parent: string): string {
     return `${this.configBase}/${parent}`;
   }
 
+  /** The definition file of a device under a parent (canonical uuid spelling). */
   configFile(parent: string, uuid: string): string {
     return `${this.configBase}/${parent}/${uuid}`;
   }
 
+  /** A running device's entry under `sys/bus/mdev/devices`. */
   devicePath(uuid: string): string {
     return `${this.mdevBase}/${uuid}`;
   }
 
+  /** A parent's entry under `sys/class/mdev_bus`. */
   parentPath(parent: string): string {
     return `${this.parentBase}/${parent}`;
   }

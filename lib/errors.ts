@@ -16,8 +16,10 @@
  * ```
  */
 export class MdevError extends Error {
+  /** The `Caused by:` lines, outermost first. */
   readonly causes: readonly string[];
 
+  /** An error with `message` as its top line and `causes` below it. */
   constructor(message: string, causes: readonly string[] = []) {
     super(message);
     this.name = "MdevError";
@@ -43,8 +45,10 @@ export class MdevError extends Error {
  * ```
  */
 export class UsageError extends Error {
+  /** The usage line printed after the message. */
   readonly usage: string;
 
+  /** A usage error: `message`, then the command's `usage` line. */
   constructor(message: string, usage: string) {
     super(message);
     this.name = "UsageError";

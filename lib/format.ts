@@ -21,7 +21,9 @@ function formatDeviceLine(device: MdevDevice, suffix: string): string {
   return `${device.uuid} ${device.parent} ${device.type} ${mode}${suffix}\n`;
 }
 
+/** A device of a `list` listing with the suffix its line ends in. */
 export interface ListedDevice {
+  /** The device. */
   device: MdevDevice;
   /** ` (defined)`, ` (active)` or "". */
   suffix: string;

@@ -5,10 +5,23 @@
  * One Logger per Environment (lib/environment.ts builds it).
  */
 
-/** The levels of `MDEVCTL_LOG`, quietest first. */
+/**
+ * The levels of `MDEVCTL_LOG`, quietest first.
+ *
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { Environment, LOG_LEVELS } from "../mod.ts";
+ *
+ * deepEqual(LOG_LEVELS.indexOf("warn") < LOG_LEVELS.indexOf("debug"), true);
+ * const env = new Environment("/", { log: "mdevctl::callouts=debug", stderr: () => {} });
+ * deepEqual([env.logger.enabled("debug", "mdevctl::callouts"), env.logger.enabled("debug")], [true, false]);
+ * ```
+ */
 export const LOG_LEVELS = ["off", "error", "warn", "info", "debug", "trace"] as const;
 /** The level when `MDEVCTL_LOG` names none for a module. */
 export const DEFAULT_LOG_LEVEL = "warn";
+/** A level a log line can have. */
 export type Level = Exclude<(typeof LOG_LEVELS)[number], "off">;
 
 interface Directive {
@@ -62,6 +75,7 @@ export class Logger {
     return LOG_LEVELS.indexOf(level) <= (best?.level ?? DEFAULT_LEVEL);
   }
 
+  /** Writes `[<time> <LEVEL> <module>] <message>` when the filter lets it through. */
   log(level: Level, message: string, module = "mdevctl"): void {
     if (!this.enabled(level, module)) return;
     const time = new Date().toISOString().replace(/\.\d+Z$/, "Z");
@@ -70,10 +84,12 @@ export class Logger {
     );
   }
 
+  /** A WARN line. */
   warn(message: string, module?: string): void {
     this.log("warn", message, module);
   }
 
+  /** A DEBUG line. */
   debug(message: string, module?: string): void {
     this.log("debug", message, module);
   }

@@ -19,6 +19,7 @@ export function isValidAttributeName(name: string): boolean {
   return name.split("/").every(isComponent);
 }
 
+/** What a validated name is: parent and type names are one path component, attributes may be several. */
 export type NameKind = "parent" | "type" | "attribute";
 
 const ESCAPES: Record<string, string> = { "\0": "\\0", "\n": "\\n", "\r": "\\r", "\t": "\\t" };

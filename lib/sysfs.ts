@@ -14,12 +14,17 @@ export const SUPPORTED_TYPES = "mdev_supported_types";
 
 /** Where a running device lives. */
 export interface ActiveInfo {
+  /** The parent device's name. */
   parent: string;
+  /** The mdev type's name. */
   type: string;
 }
 
+/** What a running device must match to count (unset fields match anything). */
 export interface Expectation {
+  /** The parent it must be a child of. */
   parent?: string | undefined;
+  /** The type it must have. */
   type?: string | undefined;
 }
 
@@ -137,8 +142,11 @@ export function parentChildNames(env: Environment, parent: string): Set<string> 
   }
 }
 
+/** Which devices a scan keeps (unset fields keep all). */
 export interface DeviceFilter {
+  /** Only this uuid (canonical form). */
   uuid?: string | undefined;
+  /** Only devices of this parent. */
   parent?: string | undefined;
 }
 
@@ -197,10 +205,15 @@ export function scanActive(
 
 /** One supported type of a parent (mdevctl.md §5.7). */
 export interface MdevType {
+  /** The type's directory name. */
   name: string;
+  /** `available_instances` (may be negative, meaning none). */
   availableInstances: number;
+  /** `device_api`, trimmed. */
   deviceApi: string;
+  /** `name`, trimmed; unset when missing or blank. */
   displayName: string | undefined;
+  /** `description`, trimmed, newlines as `, `; unset when missing or blank. */
   description: string | undefined;
   /** The description file as read, for the original `list-all` layout. */
   rawDescription: string | undefined;

@@ -9,13 +9,17 @@ import type { NameKind } from "../names.ts";
 /** What an option's value is; drives parsing and completion. */
 export type ValueKind = "UUID" | "PARENT" | "TYPE" | "FILE" | "NAME" | "VALUE" | "INDEX";
 
+/** One option of a command. */
 export interface OptionSpec {
   /** Long name without dashes; also the key of the parsed value. */
   long: string;
+  /** One-letter short name without the dash. */
   short?: string;
   /** Present when the option takes a value. */
   value?: ValueKind;
+  /** One line for help, man page and completions. */
   help: string;
+  /** The command cannot run without it. */
   required?: boolean;
   /** Long names this option cannot be combined with. */
   conflicts?: readonly string[];
@@ -27,20 +31,29 @@ export interface OptionSpec {
   hidden?: boolean;
 }
 
+/** One positional argument of a command (start-parent-mdevs, the original commands). */
 export interface PositionalSpec {
+  /** Upper-case name, as help shows it and `ctx.positionals` keys it. */
   name: string;
+  /** One line for help and the man page. */
   help: string;
+  /** The command cannot run without it. */
   required: boolean;
+  /** What it is, for validation and completion. */
   kind?: ValueKind;
 }
 
+/** One command: its name, texts, options and the rules between them. */
 export interface CommandSpec {
+  /** The subcommand as typed. */
   name: string;
   /** One line for the command list. */
   summary: string;
   /** Paragraphs for `--help` and the man page. */
   description?: string;
+  /** Its options, in help order. */
   options: readonly OptionSpec[];
+  /** Its positional arguments, in order. */
   positionals?: readonly PositionalSpec[];
   /** At least one of these long names must be given. */
   anyOf?: readonly string[];
