@@ -90,6 +90,8 @@ export function scanDefined(
     throw MdevError.wrap(`Unable to read directory ${quotePath(env.configBase)}`, e);
   }
   const devices: MdevDevice[] = [];
+  // Type names repeat across definitions: one string each (peak memory of a large host).
+  const types = new Map<string, string>();
   for (const p of parents) {
     if (!p.isDirectory || p.name === SCRIPTS_DIR) continue;
     if (filter.parent !== undefined && p.name !== filter.parent) continue;
@@ -97,7 +99,7 @@ export function scanDefined(
     // listing of it instead of a failed lookup per stopped device.
     let children: Set<string> | undefined;
     const isListed = (uuid: string) => (children ??= parentChildNames(env, p.name)).has(uuid);
-    scanParent(env, p.name, filter.uuid, options.includeInvalid ?? false, isListed, devices);
+    scanParent(env, p.name, filter.uuid, options.includeInvalid ?? false, isListed, types, devices);
   }
   return groupByParent(devices);
 }
@@ -108,6 +110,7 @@ function scanParent(
   uuidFilter: string | undefined,
   includeInvalid: boolean,
   isListed: (uuid: string) => boolean,
+  types: Map<string, string>,
   out: MdevDevice[],
 ): void {
   const dir = env.parentConfigDir(parent);
@@ -144,13 +147,15 @@ function scanParent(
       config = readConfigOrWarn(env, path);
       if (config === null) continue;
     }
-    const active = isListed(uuid) && isActiveAs(env, parent, uuid, config.type);
+    let type = types.get(config.type);
+    if (type === undefined) types.set(config.type, type = config.type);
+    const active = isListed(uuid) && isActiveAs(env, parent, uuid, type);
     // Every field spelled out (newDevice's defaults-and-spread costs more per
     // device, and a listing makes tens of thousands).
     const device: MdevDevice = {
       uuid,
       parent,
-      type: config.type,
+      type,
       autostart: config.autostart,
       attrs: config.attrs,
       active,

@@ -185,6 +185,10 @@ export function scanActive(
   readDefinition: (parent: string, uuid: string) => { defined: boolean; autostart: boolean },
 ): Map<string, MdevDevice[]> {
   const found: MdevDevice[] = [];
+  // Parent and type names repeat across devices: one string each keeps the
+  // link texts they were cut from collectable (peak memory of a large host).
+  const names = new Map<string, string>();
+  const intern = (name: string) => names.get(name) ?? (names.set(name, name), name);
   for (const entry of readDirEntries(env, env.mdevBase) ?? []) {
     const uuid = parseUuid(entry.name);
     if (uuid === null) {
@@ -195,9 +199,10 @@ export function scanActive(
     const info = loadActiveOrWarn(env, entry.name);
     if (info === null) continue;
     if (filter.parent !== undefined && filter.parent !== info.parent) continue;
-    const { defined, autostart } = readDefinition(info.parent, uuid);
+    const parent = intern(info.parent);
+    const { defined, autostart } = readDefinition(parent, uuid);
     found.push(
-      newDevice(uuid, { parent: info.parent, type: info.type, active: true, defined, autostart }),
+      newDevice(uuid, { parent, type: intern(info.type), active: true, defined, autostart }),
     );
   }
   return groupByParent(found);
