@@ -24,7 +24,7 @@ fi
 
 if [ -n "$denort" ] && [ -f "$denort" ]; then
   echo "build: compiled form (deno compile with denort from $denort)"
-  DENORT_BIN=$denort DENO_NO_UPDATE_CHECK=1 "$deno" compile --quiet -A --v8-flags=--max-semi-space-size=2 --no-prompt \
+  DENORT_BIN=$denort DENO_NO_UPDATE_CHECK=1 "$deno" compile --quiet -A --v8-flags=--max-semi-space-size=1 --no-prompt \
     --no-config --no-lock -o "$out/mdevctl" "$top/cli.ts"
   ln -s mdevctl "$out/lsmdev"
   exit 0
