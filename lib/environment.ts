@@ -1,3 +1,5 @@
+import { showPathsAs } from "./paths.ts";
+
 /**
  * Every path the tool touches, derived from one root (spec §1.1, §1.2).
  *
@@ -6,14 +8,27 @@
  */
 export class Environment {
   readonly root: string;
+  /** Where sysfs is read and written: `ROOT/sys`, or the sandbox's view of it. */
+  readonly sysfs: string;
 
-  constructor(root = "/") {
+  constructor(root = "/", sysfs?: string) {
     this.root = root;
+    this.sysfs = sysfs ?? this.path("sys");
   }
 
+  /**
+   * `MDEVCTL_SYSFS_VIEW` is set by the sandboxing launcher (docs/sandbox.md):
+   * Deno refuses every path under /sys to a program without -A, so the
+   * launcher bind-mounts /sys at that directory. Messages still name /sys.
+   * The test root (`MDEVCTL_ENV_ROOT`) has its own `sys` and wins.
+   */
   static fromProcess(): Environment {
     const root = Deno.env.get("MDEVCTL_ENV_ROOT");
-    return new Environment(root === undefined ? "/" : root);
+    if (root !== undefined) return new Environment(root);
+    const view = Deno.env.get("MDEVCTL_SYSFS_VIEW");
+    if (!view) return new Environment();
+    showPathsAs(view, "/sys");
+    return new Environment("/", view);
   }
 
   /** Joins a root-relative path onto the root. */
@@ -27,11 +42,11 @@ export class Environment {
   }
 
   get mdevBase(): string {
-    return this.path("sys/bus/mdev/devices");
+    return `${this.sysfs}/bus/mdev/devices`;
   }
 
   get parentBase(): string {
-    return this.path("sys/class/mdev_bus");
+    return `${this.sysfs}/class/mdev_bus`;
   }
 
   /** The per-host lock serialising every read-modify-write (decision §0.5). */
