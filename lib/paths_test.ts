@@ -1,5 +1,5 @@
 import { deepEqual as assertEquals } from "node:assert/strict";
-import { basename, dirname, quotePath, resolvePath, showPathsAs, shownPath } from "./paths.ts";
+import { basename, dirname, quotePath, resolvePath, shownPath, showPathsAs } from "./paths.ts";
 
 Deno.test("basename and dirname", () => {
   assertEquals(basename("/sys/devices/pci0000:00/0000:00:02.0/"), "0000:00:02.0");

@@ -305,6 +305,25 @@ export function renderMan(date = ""): string {
         "active until copied to /etc/udev/rules.d, defines every new mediated device with start " +
         "mode auto, as the original mdevctl did.",
     ),
+    ".SH SANDBOX",
+    ...para(
+      "The installed " + bold("mdevctl") + " and " + bold("lsmdev") + " are a launcher that " +
+        "runs the program with Deno permissions scoped to its work, never with all of them. " +
+        "It may read and write sysfs, /etc/mdevctl.d, /run/lock and /var/lib/mdevctl; read " +
+        "the script directories and the files named on its command line; run the callout " +
+        "and notifier scripts present when it starts, and " + bold("udevadm") + "; read " +
+        "environment variables whose names start with MDEVCTL_. No network, no foreign " +
+        "functions, no system information.",
+      "Deno refuses paths under /sys to a program without every permission, so the launcher " +
+        "enters a private mount namespace and binds /sys to /usr/lib/mdevctl/sysfs, where " +
+        "the program reaches it; messages still name /sys. The systemd units make that bind " +
+        "with BindPaths=. Scripts run in the namespace and see /sys, /etc and everything " +
+        "else at their usual places; mounts they make there end with the command. A user " +
+        "other than root gets the same through a user namespace, under the own uid; where " +
+        "none can be made, the program runs with every permission, which grants nothing the " +
+        "kernel does not refuse that user anyway. When root's sandbox cannot be set up, the " +
+        "command fails with one line saying why.",
+    ),
     ".SH ENVIRONMENT",
     ...item(
       bold("MDEVCTL_ENV_ROOT"),

@@ -151,13 +151,13 @@ if "$unshare" --map-root-user --mount true 2>/dev/null; then
   exec "$unshare" --map-root-user --mount \
     --propagation slave -- /bin/sh "$0" "$@"
 fi
-case ${MDEVCTL_LOG:-} in *debug*) echo "$me: no user namespace: running with -A as uid $euid" >&2 ;; esac
 TAIL
 if [ "$mode" = bundle ]; then
   cat <<'FALLBACK'
+case ${MDEVCTL_LOG:-} in *debug*) echo "$me: no user namespace: all permissions for uid $euid" >&2 ;; esac
 exec "$deno" run -A --no-prompt --no-config --no-lock --cached-only --quiet \
   --v8-flags=--max-semi-space-size=2 "$bundle" "$@"
 FALLBACK
 else
-  echo 'fail "no user namespace for uid $euid, and the compiled form has no -A fallback"'
+  echo 'fail "no user namespace for uid $euid (the compiled form cannot reach /sys without one)"'
 fi
