@@ -111,12 +111,17 @@ export MDEVCTL_SYSFS_VIEW="$view"
 [ -d "$view/class" ] && run "$view" / "$@"
 case ${MDEVCTL_SANDBOX_STAGE:-} in
 ns)
-  # Inside the private mount namespace: bind /sys, then run.
-  msg=$("$mount" --rbind /sys "$view" 2>&1) || fail "mount --rbind /sys $view: $msg"
+  # Inside the private mount namespace (never the first one: a stray
+  # variable must not leave a mount behind): bind /sys, then run. Not
+  # recursive: the mounts below /sys (cgroups, debugfs, ...) stay out of
+  # the program's reach.
+  [ /proc/self/ns/mnt -ef /proc/1/ns/mnt ] && fail "MDEVCTL_SANDBOX_STAGE is set outside its namespace"
+  msg=$("$mount" --bind /sys "$view" 2>&1) || fail "mount --bind /sys $view: $msg"
   run "$view" / "$@"
   ;;
 user:*)
-  # Non-root, in a user namespace as its root: bind /sys, then map the
+  # Non-root, in a user namespace as its root: bind /sys (recursively: the
+  # kernel refuses to uncover the mounts below it there), then map the
   # caller's own uid and gid back for the program and its scripts.
   msg=$("$mount" --rbind /sys "$view" 2>&1) || fail "mount --rbind /sys $view: $msg"
   ids=${MDEVCTL_SANDBOX_STAGE#user:}

@@ -189,7 +189,9 @@ test("rules and units name the installed program, for any SBINDIR", async () => 
     const launcher = await Deno.readTextFile(`${dest}/opt/mdev/bin/mdevctl`);
     ok(launcher.includes("deno='/opt/mdev/lib/mdevctl/deno'"), launcher);
   }
-  for (const unit of units) ok(unit.includes("\nBindPaths=/sys:/opt/mdev/lib/mdevctl/sysfs\n"));
+  for (const unit of units) {
+    ok(unit.includes("\nBindPaths=/sys:/opt/mdev/lib/mdevctl/sysfs:norbind\n"));
+  }
   ok((await lstat(`${dest}/opt/mdev/lib/mdevctl/sysfs`))?.isDirectory);
   // Script directories follow PREFIX; the program itself always uses /usr/lib (docs say so).
   ok((await lstat(`${dest}/opt/mdev/lib/mdevctl/scripts.d/callouts`))?.isDirectory);
@@ -703,7 +705,7 @@ test("units are hardened without blocking what mdevctl must do", async () => {
       ok(writable.includes(path), `${unit}: ${path} writable`);
     }
     // The launcher's view of /sys, made by systemd (RestrictNamespaces= forbids its own).
-    equal(settings.get("BindPaths"), "/sys:/usr/lib/mdevctl/sysfs", `${unit}: BindPaths`);
+    equal(settings.get("BindPaths"), "/sys:/usr/lib/mdevctl/sysfs:norbind", `${unit}: BindPaths`);
     // These would break mdevctl, Deno or callout scripts.
     for (
       const key of [
