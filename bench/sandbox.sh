@@ -43,6 +43,24 @@ for h in ${BENCH_HOSTS:-small large}; do
   esac
   root=$here/hosts/$h
   "$DENO" run -A --no-config "$here/gen_host.ts" --out "$root" --shape "$shape" >/dev/null
+  # gen_host.ts links absolutely (/sys/...); the kernel links relatively, and
+  # through the sandbox's view only relative links stay inside it.
+  "$DENO" run -A --no-config - "$root" <<'EOF'
+const root = Deno.args[0]!;
+const walk = (dir: string) => {
+  for (const e of Deno.readDirSync(dir)) {
+    const path = `${dir}/${e.name}`;
+    if (e.isSymlink) {
+      const target = Deno.readLinkSync(path);
+      if (!target.startsWith("/sys/")) continue;
+      const depth = path.slice(root.length + 5).split("/").length - 1;
+      Deno.removeSync(path);
+      Deno.symlinkSync("../".repeat(depth) + target.slice(5), path);
+    } else if (e.isDirectory) walk(path);
+  }
+};
+walk(`${root}/sys`);
+EOF
   say "host $h ($shape): $runs rounds"
   bash "$here/ns.sh" "$root" "$DENO" run -A --no-config "$here/measure.ts" --label "$h" \
     --host "$root" --out "$here/hosts/sandbox-$h.json" --ours "$snap/mdevctl" \

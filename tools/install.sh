@@ -155,6 +155,10 @@ do_uninstall() {
   while read -r path; do
     rm -f "$(d "$path")"
   done < <(installed_files)
+  # The launcher's bind of /sys (docs/sandbox.md), if this is the live system.
+  if [ -z "$DESTDIR" ]; then
+    while umount "$LIBDIR/sysfs" 2>/dev/null; do :; done
+  fi
   # Directories go only when empty: scripts and configs a user put there stay.
   for path in "$LIBDIR/scripts.d/callouts" "$LIBDIR/scripts.d/notifiers" "$LIBDIR/scripts.d" \
     "$LIBDIR/sysfs" "$LIBDIR" "$DATADIR/mdevctl" "$CONFDIR"; do

@@ -158,11 +158,15 @@ Deno.test({
           "echo ---",
           // Messages name /sys, not the view the program reads it through.
           `/usr/sbin/mdevctl types -p ${BROKEN} 2>&1`,
+          "echo ---",
+          // The first run bound /sys at the view; the others found it there.
+          `awk '$5 == "${VIEW}" { n++ } END { print n + 0 }' /proc/self/mountinfo`,
         ].join("\n"),
       );
       equal(r.stderr, "");
       equal(r.code, 0, r.stdout);
-      const [types, defined, active, stopped, errors] = r.stdout.split("---\n");
+      const [types, defined, active, stopped, errors, views] = r.stdout.split("---\n");
+      equal(views, "1\n");
       match(types!, new RegExp(`^${P}\\n  ${T}\\n    Available instances: 2\\n`));
       equal(defined, `${DEFINED} ${P} ${T} manual\n`);
       equal(active, `${RUNNING} ${P} ${T} manual\n`);
