@@ -315,14 +315,14 @@ export function renderMan(date = ""): string {
         "environment variables whose names start with MDEVCTL_. No network, no foreign " +
         "functions, no system information.",
       "Deno refuses paths under /sys to a program without every permission, so the launcher " +
-        "enters a private mount namespace and binds /sys to /usr/lib/mdevctl/sysfs, where " +
-        "the program reaches it; messages still name /sys. The systemd units make that bind " +
-        "with BindPaths=. Scripts run in the namespace and see /sys, /etc and everything " +
-        "else at their usual places; mounts they make there end with the command. A user " +
-        "other than root gets the same through a user namespace, under the own uid; where " +
-        "none can be made, the program runs with every permission, which grants nothing the " +
-        "kernel does not refuse that user anyway. When root's sandbox cannot be set up, the " +
-        "command fails with one line saying why.",
+        "binds /sys to /usr/lib/mdevctl/sysfs the first time root runs it, and leaves the bind " +
+        "there; the program reaches sysfs through it, and messages still name /sys. The " +
+        "systemd units make that bind with BindPaths=. Scripts see /sys and everything else " +
+        "at their usual places. A user other than root, before root has made the bind, gets " +
+        "it in a user namespace for the one command, under the own uid; where none can be " +
+        "made, the program runs with every permission, which grants nothing the kernel does " +
+        "not refuse that user anyway. When root's sandbox cannot be set up, the command fails " +
+        "with one line saying why.",
     ),
     ".SH ENVIRONMENT",
     ...item(

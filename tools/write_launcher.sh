@@ -5,9 +5,9 @@
 #
 # Usage: tools/write_launcher.sh bundle DENO_BINARY BUNDLE_JS VIEW_DIR
 #        tools/write_launcher.sh compiled BINARY VIEW_DIR
-#   VIEW_DIR  an empty directory the launcher bind-mounts /sys on, in a
-#             private mount namespace (Deno refuses every path under /sys
-#             without -A; the same files under another path it accepts).
+#   VIEW_DIR  an empty directory the launcher binds /sys on (once, as root;
+#             per command in a user namespace otherwise): Deno refuses every
+#             path under /sys without -A, the same files elsewhere it accepts.
 #
 # The permission set is declared here: `bundle` passes it to `deno run` at
 # each start. A compiled binary cannot take flags at run time; tools/build.sh
