@@ -59,5 +59,8 @@ install: dist/mdevctl
 uninstall:
 	bash tools/install.sh uninstall
 
+# dist/sysfs may hold the launcher's bind of /sys (docs/sandbox.md): undo it
+# first, and never let rm cross into another file system.
 clean:
-	rm -rf dist
+	@while umount dist/sysfs 2>/dev/null; do :; done
+	rm -rf --one-file-system dist

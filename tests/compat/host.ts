@@ -3,9 +3,20 @@
 // A host is built under a directory H with the layout it will have once the
 // namespace runner (ns.sh) bind-mounts it:  H/sys -> /sys,
 // H/etc/mdevctl.d -> /etc/mdevctl.d, H/usr/lib/mdevctl -> /usr/lib/mdevctl.
-// All symlinks are absolute paths as on a real host (/sys/devices/...), so they
-// only resolve inside the namespace.  H/in holds input files (jsonfiles),
+// Symlinks under sys/ are relative, as the kernel makes them
+// (../../devices/...); our sandboxed launcher reaches sysfs through a bind
+// of /sys elsewhere (docs/sandbox.md), where an absolute link would lead
+// back to /sys, which Deno refuses.  H/in holds input files (jsonfiles),
 // H/out the captured results, H/calls.log the callout/notifier log.
+
+/** The text of a relative link at `link` to `target` (both absolute). */
+function relative(target: string, link: string): string {
+  const from = link.split("/").slice(1, -1);
+  const to = target.split("/").slice(1);
+  let common = 0;
+  while (common < from.length && from[common] === to[common]) common++;
+  return "../".repeat(from.length - common) + to.slice(common).join("/");
+}
 
 export interface TypeSpec {
   name: string;
@@ -164,7 +175,10 @@ export async function buildHost(h: string, spec: HostSpec, debianSide: boolean):
     parents.set(p.name, p);
     const real = devPath(p);
     await mk(real.slice(1));
-    await Deno.symlink(real, `${h}/sys/class/mdev_bus/${p.name}`);
+    await Deno.symlink(
+      relative(real, `/sys/class/mdev_bus/${p.name}`),
+      `${h}/sys/class/mdev_bus/${p.name}`,
+    );
     if (p.types === undefined) continue;
     await mk(`${real.slice(1)}/mdev_supported_types`);
     for (const t0 of p.types) {
@@ -186,16 +200,23 @@ export async function buildHost(h: string, spec: HostSpec, debianSide: boolean):
     const dd = `${real}/${a.uuid}`;
     await mk(dd.slice(1));
     if (!a.noTypeLink) {
-      await Deno.symlink(`${real}/mdev_supported_types/${a.type}`, `${h}${dd}/mdev_type`);
+      await Deno.symlink(
+        relative(`${real}/mdev_supported_types/${a.type}`, `${dd}/mdev_type`),
+        `${h}${dd}/mdev_type`,
+      );
     }
     if (a.removeIsDir) await mk(`${dd.slice(1)}/remove`);
     else await writeFile(`${h}${dd}/remove`, "", 0o200);
     for (const f of a.attrFiles ?? []) await writeFile(`${h}${dd}/${f}`, "", 0o644);
     for (const f of a.attrDirs ?? []) await mk(`${dd.slice(1)}/${f}`);
-    await Deno.symlink(dd, `${h}/sys/bus/mdev/devices/${a.uuid}`);
+    await Deno.symlink(
+      relative(dd, `/sys/bus/mdev/devices/${a.uuid}`),
+      `${h}/sys/bus/mdev/devices/${a.uuid}`,
+    );
     if (!a.noTypeLink) {
       // the real kernel lists the device under the type's devices/ dir too
-      await Deno.symlink(dd, `${h}${real}/mdev_supported_types/${a.type}/devices/${a.uuid}`)
+      const link = `${real}/mdev_supported_types/${a.type}/devices/${a.uuid}`;
+      await Deno.symlink(relative(dd, link), `${h}${link}`)
         .catch(() => {});
     }
   }
