@@ -6,7 +6,8 @@
 #  - bundled: dist/mdevctl.js, run by the pinned Deno (no network, absolute
 #    paths, any cwd).
 # Either way dist/mdevctl is the sandboxing launcher (tools/write_launcher.sh,
-# docs/sandbox.md) with dist/sysfs as its view of /sys.
+# docs/sandbox.md) with dist/sysfs as its view of /sys, bound per command in
+# a private namespace (a bind kept in a source tree would be walked by cp -a).
 # Usage: tools/build.sh [OUTDIR]   (default: dist)
 # LIBDIR (default /usr/lib/mdevctl): where `make install` will put the
 # compiled binary; its sysfs view is baked into the binary's permissions.
@@ -41,7 +42,7 @@ if [ -n "$denort" ] && [ -f "$denort" ]; then
     --allow-write="$out/sysfs,$libdir/sysfs,/etc/mdevctl.d,/run/lock,/var/lib/mdevctl" \
     --allow-run --allow-env='MDEVCTL_*' -o "$out/mdevctl.bin" "$top/cli.ts"
   echo "$libdir" >"$out/mdevctl.libdir"
-  "$top/tools/write_launcher.sh" compiled "$out/mdevctl.bin" "$out/sysfs" >"$out/mdevctl"
+  "$top/tools/write_launcher.sh" --view-per-run compiled "$out/mdevctl.bin" "$out/sysfs" >"$out/mdevctl"
   chmod 755 "$out/mdevctl"
   ln -s mdevctl "$out/lsmdev"
   exit 0
@@ -50,6 +51,6 @@ fi
 echo "build: bundled form (no denort runtime: set DENORT_BIN to compile one binary)"
 DENO_NO_UPDATE_CHECK=1 "$deno" bundle --quiet --no-lock --platform=deno \
   -o "$out/mdevctl.js" "$top/cli.ts"
-"$top/tools/write_launcher.sh" bundle "$deno" "$out/mdevctl.js" "$out/sysfs" >"$out/mdevctl"
+"$top/tools/write_launcher.sh" --view-per-run bundle "$deno" "$out/mdevctl.js" "$out/sysfs" >"$out/mdevctl"
 chmod 755 "$out/mdevctl"
 ln -s mdevctl "$out/lsmdev"

@@ -3,11 +3,14 @@
 # (mdevctl, lsmdev, the udev rule, the systemd units) runs the program, with
 # Deno permissions scoped to what it reads, writes and runs (docs/sandbox.md).
 #
-# Usage: tools/write_launcher.sh bundle DENO_BINARY BUNDLE_JS VIEW_DIR
-#        tools/write_launcher.sh compiled BINARY VIEW_DIR
+# Usage: tools/write_launcher.sh [--view-per-run] bundle DENO_BINARY BUNDLE_JS VIEW_DIR
+#        tools/write_launcher.sh [--view-per-run] compiled BINARY VIEW_DIR
 #   VIEW_DIR  an empty directory the launcher binds /sys on (once, as root;
 #             per command in a user namespace otherwise): Deno refuses every
 #             path under /sys without -A, the same files elsewhere it accepts.
+#   --view-per-run  as root too, bind in a private mount namespace for each
+#             command and keep nothing (dist/: no bind of /sys left in a
+#             source tree that cp -a or rm -r may walk).
 #
 # The permission set is declared here: `bundle` passes it to `deno run` at
 # each start. A compiled binary cannot take flags at run time; tools/build.sh
@@ -18,6 +21,11 @@ usage() {
   echo "usage: write_launcher.sh bundle DENO BUNDLE VIEW | compiled BINARY VIEW" >&2
   exit 2
 }
+keep=1
+if [ "${1:-}" = --view-per-run ]; then
+  keep=0
+  shift
+fi
 case ${1:-} in
 bundle) [ $# -eq 4 ] || usage ;;
 compiled) [ $# -eq 3 ] || usage ;;
@@ -40,7 +48,7 @@ if [ "$mode" = bundle ]; then
 else
   echo "binary=$(q "$2") view=$(q "$3")"
 fi
-echo "unshare=$(q "$unshare") mount=$(q "$mount")"
+echo "unshare=$(q "$unshare") mount=$(q "$mount") keep=$keep"
 
 cat <<'COMMON'
 me=${0##*/}
@@ -111,10 +119,17 @@ export MDEVCTL_SYSFS_VIEW="$view"
 [ -d "$view/class" ] && run "$view" / "$@"
 case ${MDEVCTL_SANDBOX_STAGE:-} in
 '' | user) ;;
+ns)
+  # Root, in the private mount namespace of --view-per-run (never the
+  # first one: a stray variable must not leave a bind behind).
+  [ /proc/self/ns/mnt -ef "/proc/$PPID/ns/mnt" ] && fail "MDEVCTL_SANDBOX_STAGE is set outside its namespace"
+  msg=$("$mount" --no-canonicalize --bind /sys "$view" 2>&1) || fail "mount --bind /sys $view: $msg"
+  run "$view" / "$@"
+  ;;
 *) fail "the view $view is empty after binding /sys there" ;;
 esac
 if [ "${MDEVCTL_SANDBOX_STAGE:-}" = user ]; then
-  [ /proc/self/ns/user -ef /proc/1/ns/user ] && fail "MDEVCTL_SANDBOX_STAGE is set outside a user namespace"
+  [ /proc/self/ns/user -ef "/proc/$PPID/ns/user" ] && fail "MDEVCTL_SANDBOX_STAGE is set outside a user namespace"
   # Not root, in a user namespace as its root: bind /sys (recursively: the
   # kernel refuses to uncover the mounts below it there), then map the
   # caller's own uid and gid back for the program and its scripts; the new
@@ -142,8 +157,12 @@ if [ "$euid" = 0 ]; then
   # same sysfs with the same file modes, so it opens nothing new. Not
   # recursive: the mounts below /sys (cgroups, debugfs, ...) stay out of
   # the program's reach.
-  msg=$("$mount" --no-canonicalize --bind /sys "$view" 2>&1) || fail "mount --bind /sys $view: $msg"
-  run "$view" / "$@"
+  if [ "$keep" = 1 ]; then
+    msg=$("$mount" --no-canonicalize --bind /sys "$view" 2>&1) || fail "mount --bind /sys $view: $msg"
+    run "$view" / "$@"
+  fi
+  export MDEVCTL_SANDBOX_STAGE=ns
+  exec "$unshare" --mount --propagation slave -- /bin/sh "$0" "$@"
 fi
 # Not root: only reading can succeed (the kernel refuses the writes). A user
 # namespace gives the same sandbox; where none can be made (disabled, or a

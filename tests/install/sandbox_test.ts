@@ -333,3 +333,37 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "sandbox: dist/mdevctl binds /sys per command and leaves no bind in the source tree",
+  ignore: !!skip,
+  fn: async () => {
+    const { host, cleanup } = await makeHost();
+    try {
+      const view = `${TOP}/dist/sysfs`;
+      const r = await run([
+        "unshare",
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        [
+          `mount --bind ${host}/sys /sys`,
+          `${TOP}/dist/lsmdev`,
+          `awk '$5 == "${view}" { n++ } END { print "binds:", n + 0 }' /proc/self/mountinfo`,
+          // A stray stage variable never makes a bind outside a namespace of its own.
+          `MDEVCTL_SANDBOX_STAGE=ns ${TOP}/dist/mdevctl list || echo "exit $?"`,
+        ].join("\n"),
+      ]);
+      equal(r.stdout, `${RUNNING} ${P} ${T} manual\nbinds: 0\nexit 1\n`);
+      equal(
+        r.stderr,
+        "mdevctl: cannot set up the permission sandbox: " +
+          "MDEVCTL_SANDBOX_STAGE is set outside its namespace\n",
+      );
+    } finally {
+      await cleanup();
+    }
+  },
+});
