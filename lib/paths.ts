@@ -26,30 +26,13 @@ export function resolvePath(base: string, target: string): string {
   return (absolute ? "/" : "") + parts.join("/");
 }
 
-let alias: { from: string; to: string } | undefined;
-
 /**
- * Makes every quoted path under `from` print as under `to` instead: the
- * sandbox reaches sysfs through a view directory, messages name /sys.
- */
-export function showPathsAs(from: string, to: string): void {
-  alias = { from: from.replace(/\/+$/, ""), to };
-}
-
-/** The path as messages show it (see showPathsAs). */
-export function shownPath(path: string): string {
-  if (!alias || !path.startsWith(alias.from)) return path;
-  const rest = path.slice(alias.from.length);
-  return rest === "" || rest.startsWith("/") ? alias.to + rest : path;
-}
-
-/**
- * A path rendered as Rust's Debug formatting renders it (spec conventions):
+ * A path rendered as Rust's Debug formatting renders it (mdevctl.md conventions):
  * quoted, with `"`, `\`, tab, newline, CR and other controls escaped.
  */
 export function quotePath(path: string): string {
   let out = '"';
-  for (const ch of shownPath(path)) {
+  for (const ch of path) {
     const c = ch.codePointAt(0)!;
     if (ch === '"') out += '\\"';
     else if (ch === "\\") out += "\\\\";

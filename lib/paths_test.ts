@@ -1,5 +1,5 @@
 import { deepEqual as assertEquals } from "node:assert/strict";
-import { basename, dirname, quotePath, resolvePath, shownPath, showPathsAs } from "./paths.ts";
+import { basename, dirname, quotePath, resolvePath } from "./paths.ts";
 
 Deno.test("basename and dirname", () => {
   assertEquals(basename("/sys/devices/pci0000:00/0000:00:02.0/"), "0000:00:02.0");
@@ -21,13 +21,4 @@ Deno.test("resolvePath folds . and .. like the kernel resolves link text", () =>
   assertEquals(resolvePath("/a/b", "/x/./y/../z"), "/x/z");
   assertEquals(resolvePath("rel/dir", "../up"), "rel/up");
   assertEquals(resolvePath("", "a/../../b"), "../b");
-});
-
-Deno.test("showPathsAs: messages name /sys for paths under the sandbox's view", () => {
-  showPathsAs("/test-view/sysfs/", "/sys");
-  assertEquals(quotePath("/test-view/sysfs/bus/mdev/devices/u"), '"/sys/bus/mdev/devices/u"');
-  assertEquals(shownPath("/test-view/sysfs"), "/sys");
-  // Only whole components: a sibling that shares the prefix stays as it is.
-  assertEquals(shownPath("/test-view/sysfsx/a"), "/test-view/sysfsx/a");
-  assertEquals(shownPath("/etc/mdevctl.d/p/u"), "/etc/mdevctl.d/p/u");
 });
