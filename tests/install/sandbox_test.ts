@@ -11,6 +11,7 @@
  * that Deno itself refuses what they leave out.
  */
 import { deepEqual, equal, match, ok } from "node:assert/strict";
+import { missing, needsRoot, reasons, requiring } from "../helpers/requires.ts";
 
 const TOP = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 const RUN_HERE = Deno.env.get("MDEVCTL_TEST_TARGET") !== "source";
@@ -42,25 +43,24 @@ async function run(cmd: string[], env: Record<string, string> = {}): Promise<Res
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
-function why(): string | false {
-  if (!RUN_HERE) return "runs once, in the dist pass";
-  if (Deno.uid() !== 0) return "needs root for a private mount namespace";
-  for (const tool of ["/usr/bin/unshare", "/usr/bin/mount", "/usr/bin/setpriv"]) {
-    try {
-      Deno.statSync(tool);
-    } catch {
-      return `needs ${tool} (util-linux)`;
-    }
-  }
+const REASON = reasons(
+  needsRoot("a private mount namespace"),
+  missing({ unshare: "util-linux", mount: "mount", setpriv: "util-linux" }),
+  !existsDir("/etc/mdevctl.d") && "needs /etc/mdevctl.d to bind a scratch directory over",
+);
+
+function existsDir(path: string): boolean {
   try {
-    Deno.statSync("/etc/mdevctl.d");
+    return Deno.statSync(path).isDirectory;
   } catch {
-    return "needs /etc/mdevctl.d to bind a scratch directory over";
+    return false;
   }
-  return false;
 }
-const skip = why();
-if (skip) console.log(`sandbox_test: ignored: ${skip}`);
+
+/** Registered in the dist pass only (or with no target): it does not depend on the target. */
+function sandboxTest(name: string, fn: () => Promise<void>): void {
+  if (RUN_HERE) Deno.test(requiring(`sandbox: ${name}`, REASON, fn));
+}
 
 /** A host: the install, a fake sysfs (relative links, as the kernel makes them), a config dir. */
 async function makeHost(): Promise<{ dest: string; host: string; cleanup: () => Promise<void> }> {
@@ -137,10 +137,9 @@ function flag(argv: string[], name: string): string | undefined {
   return argv.find((a) => a.startsWith(`${name}=`))?.slice(name.length + 1);
 }
 
-Deno.test({
-  name: "sandbox: the installed program runs on /sys and /etc with scoped Deno permissions only",
-  ignore: !!skip,
-  fn: async () => {
+sandboxTest(
+  "the installed program runs on /sys and /etc with scoped Deno permissions only",
+  async () => {
     const { dest, host, cleanup } = await makeHost();
     try {
       const r = await inHost(
@@ -214,24 +213,21 @@ Deno.test({
       await cleanup();
     }
   },
-});
+);
 
-Deno.test({
-  name: "sandbox: Deno itself refuses what the installed program's flags leave out",
-  ignore: !!skip,
-  fn: async () => {
-    const { dest, host, cleanup } = await makeHost();
-    try {
-      let r = await inHost(dest, host, `/usr/sbin/mdevctl define -u ${DEFINED} -p ${P} -t ${T}`);
-      equal(r.code, 0, r.stderr);
-      const argv = (await Deno.readTextFile(`${host}/out/cmdline`)).split("\n");
-      const flags = argv.slice(0, argv.indexOf("/usr/lib/mdevctl/mdevctl.js"));
-      ok(flags.length > 2, argv.join(" "));
-      // The same Deno, the same flags, a program that tries each access.
-      const probe = `${host}/probe.ts`;
-      await Deno.writeTextFile(
-        probe,
-        `const tries: [string, () => unknown][] = [
+sandboxTest("Deno itself refuses what the installed program's flags leave out", async () => {
+  const { dest, host, cleanup } = await makeHost();
+  try {
+    let r = await inHost(dest, host, `/usr/sbin/mdevctl define -u ${DEFINED} -p ${P} -t ${T}`);
+    equal(r.code, 0, r.stderr);
+    const argv = (await Deno.readTextFile(`${host}/out/cmdline`)).split("\n");
+    const flags = argv.slice(0, argv.indexOf("/usr/lib/mdevctl/mdevctl.js"));
+    ok(flags.length > 2, argv.join(" "));
+    // The same Deno, the same flags, a program that tries each access.
+    const probe = `${host}/probe.ts`;
+    await Deno.writeTextFile(
+      probe,
+      `const tries: [string, () => unknown][] = [
   ["write-config", () => Deno.writeTextFileSync("/etc/mdevctl.d/probe", "x")],
   ["write-view", () => Deno.writeTextFileSync("${VIEW}/class/probe", "x")],
   ["write-outside", () => Deno.writeTextFileSync("${host}/out/escaped", "x")],
@@ -251,93 +247,83 @@ for (const [name, fn] of tries) {
   }
 }
 `,
-      );
-      r = await inHost(dest, host, `cd /; exec ${flags.map((a) => `'${a}'`).join(" ")} ${probe}`);
-      equal(r.stderr, "");
-      deepEqual(
-        Object.fromEntries(r.stdout.trim().split("\n").map((l) => l.split(" "))),
-        {
-          // Granted: the OS decides (scratch dir writable; view has no sysfs
-          // bound in this replay, the read-only overlay refuses).
-          "write-config": "allowed",
-          "write-view": "os-error",
-          "write-outside": "refused-by-deno",
-          "write-scripts": "refused-by-deno",
-          "write-sys": "refused-by-deno",
-          "read-shadow": "refused-by-deno",
-          "run-sh": "refused-by-deno",
-          "env-home": "refused-by-deno",
-          "net": "refused-by-deno",
-        },
-      );
-      await Deno.stat(`${host}/out/escaped`).then(
-        () => ok(false, "a write outside the granted paths got through"),
-        () => {},
-      );
-    } finally {
-      await cleanup();
-    }
-  },
+    );
+    r = await inHost(dest, host, `cd /; exec ${flags.map((a) => `'${a}'`).join(" ")} ${probe}`);
+    equal(r.stderr, "");
+    deepEqual(
+      Object.fromEntries(r.stdout.trim().split("\n").map((l) => l.split(" "))),
+      {
+        // Granted: the OS decides (scratch dir writable; view has no sysfs
+        // bound in this replay, the read-only overlay refuses).
+        "write-config": "allowed",
+        "write-view": "os-error",
+        "write-outside": "refused-by-deno",
+        "write-scripts": "refused-by-deno",
+        "write-sys": "refused-by-deno",
+        "read-shadow": "refused-by-deno",
+        "run-sh": "refused-by-deno",
+        "env-home": "refused-by-deno",
+        "net": "refused-by-deno",
+      },
+    );
+    await Deno.stat(`${host}/out/escaped`).then(
+      () => ok(false, "a write outside the granted paths got through"),
+      () => {},
+    );
+  } finally {
+    await cleanup();
+  }
 });
 
-Deno.test({
-  name: "sandbox: a non-root user lists through a user namespace, with the same scoping",
-  ignore: !!skip,
-  fn: async () => {
-    const { dest, host, cleanup } = await makeHost();
-    try {
-      const asNobody = "setpriv --reuid=65534 --regid=65534 --clear-groups";
-      const r = await inHost(
-        dest,
-        host,
-        [
-          `${asNobody} /usr/sbin/lsmdev`,
-          `${asNobody} /usr/sbin/mdevctl types -p ${P}`,
-          // Writing is the kernel's to refuse, as for any unprivileged user.
-          `${asNobody} /usr/sbin/mdevctl define -u ${DEFINED} -p ${P} -t ${T} 2>&1 || echo "exit $?"`,
-        ].join("\n"),
-      );
-      equal(r.stderr, "");
-      equal(r.code, 0);
-      const lines = r.stdout.split("\n");
-      equal(lines[0], `${RUNNING} ${P} ${T} manual`);
-      equal(lines[1], P);
-      ok(r.stdout.includes("Permission denied (os error 13)"), r.stdout);
-      ok(r.stdout.endsWith("exit 1\n"), r.stdout);
-    } finally {
-      await cleanup();
-    }
-  },
+sandboxTest("a non-root user lists through a user namespace, with the same scoping", async () => {
+  const { dest, host, cleanup } = await makeHost();
+  try {
+    const asNobody = "setpriv --reuid=65534 --regid=65534 --clear-groups";
+    const r = await inHost(
+      dest,
+      host,
+      [
+        `${asNobody} /usr/sbin/lsmdev`,
+        `${asNobody} /usr/sbin/mdevctl types -p ${P}`,
+        // Writing is the kernel's to refuse, as for any unprivileged user.
+        `${asNobody} /usr/sbin/mdevctl define -u ${DEFINED} -p ${P} -t ${T} 2>&1 || echo "exit $?"`,
+      ].join("\n"),
+    );
+    equal(r.stderr, "");
+    equal(r.code, 0);
+    const lines = r.stdout.split("\n");
+    equal(lines[0], `${RUNNING} ${P} ${T} manual`);
+    equal(lines[1], P);
+    ok(r.stdout.includes("Permission denied (os error 13)"), r.stdout);
+    ok(r.stdout.endsWith("exit 1\n"), r.stdout);
+  } finally {
+    await cleanup();
+  }
 });
 
-Deno.test({
-  name: "sandbox: a root launcher that cannot bind /sys fails with one line, never -A",
-  ignore: !!skip,
-  fn: async () => {
-    const { dest, host, cleanup } = await makeHost();
-    try {
-      // The view directory gone: mount has nowhere to bind.
-      const r = await inHost(
-        dest,
-        host,
-        `mount -t tmpfs tmpfs /usr/lib/mdevctl\n/usr/sbin/mdevctl list || echo "exit $?"`,
-      );
-      equal(r.code, 0);
-      equal(r.stdout, "exit 1\n");
-      equal(
-        r.stderr,
-        "mdevctl: cannot set up the permission sandbox: /usr/lib/mdevctl/sysfs is missing (reinstall mdevctl)\n",
-      );
-    } finally {
-      await cleanup();
-    }
-  },
+sandboxTest("a root launcher that cannot bind /sys fails with one line, never -A", async () => {
+  const { dest, host, cleanup } = await makeHost();
+  try {
+    // The view directory gone: mount has nowhere to bind.
+    const r = await inHost(
+      dest,
+      host,
+      `mount -t tmpfs tmpfs /usr/lib/mdevctl\n/usr/sbin/mdevctl list || echo "exit $?"`,
+    );
+    equal(r.code, 0);
+    equal(r.stdout, "exit 1\n");
+    equal(
+      r.stderr,
+      "mdevctl: cannot set up the permission sandbox: /usr/lib/mdevctl/sysfs is missing (reinstall mdevctl)\n",
+    );
+  } finally {
+    await cleanup();
+  }
 });
 
-Deno.test({
-  name: "sandbox: dist/mdevctl binds /sys per command and leaves no bind in the source tree",
-  ignore: !!skip,
-  fn: async () => {
+sandboxTest(
+  "dist/mdevctl binds /sys per command and leaves no bind in the source tree",
+  async () => {
     const { host, cleanup } = await makeHost();
     try {
       const view = `${TOP}/dist/sysfs`;
@@ -366,4 +352,4 @@ Deno.test({
       await cleanup();
     }
   },
-});
+);
