@@ -14,7 +14,12 @@ import type { Environment } from "./environment.ts";
 import { describeError, isNotFound, MdevError } from "./errors.ts";
 import { quotePath } from "./paths.ts";
 import { groupByParent } from "./order.ts";
-import { isTempName, removeStaleTemps, writeFileAtomic } from "./atomic_write.ts";
+import {
+  isTempName,
+  removeStaleTemps,
+  writeFileAtomic,
+  writeNewDirAtomic,
+} from "./atomic_write.ts";
 import { type DeviceFilter, isActiveAs, parentChildNames } from "./sysfs.ts";
 import { parseUuid } from "./uuid.ts";
 
@@ -221,14 +226,30 @@ export function writeConfig(env: Environment, device: MdevDevice, config: MdevCo
   const path = device.configPath ?? env.configFile(parent, device.uuid);
   const dir = env.parentConfigDir(parent);
   try {
+    const data = serializeConfig(config);
+    // A parent's first definition: the directory arrives with the file inside.
+    if (path === `${dir}/${device.uuid}` && !existsNoFollow(dir)) {
+      Deno.mkdirSync(env.configBase, { recursive: true });
+      if (writeNewDirAtomic(dir, device.uuid, data, env.configStaging)) return;
+    }
     Deno.mkdirSync(dir, { recursive: true });
     // Scans ignore symlinked parent directories (docs/behaviour.md): a config
     // written through one would land outside the config base and stay invisible.
     if (Deno.lstatSync(dir).isSymlink) throw new Error(`${quotePath(dir)} is a symbolic link`);
     removeStaleTemps(dir);
-    writeFileAtomic(path, serializeConfig(config));
+    writeFileAtomic(path, data, env.configStaging);
   } catch (e) {
     throw MdevError.wrap(`Failed to write config for device ${device.uuid}`, e);
+  }
+}
+
+function existsNoFollow(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
   }
 }
 
