@@ -254,8 +254,11 @@ function existsNoFollow(path: string): boolean {
 }
 
 /**
- * Deletes a device's config file (mdevctl.md §2.4) and the parent directory when
- * that leaves it empty (mdevctl.md §0.8).
+ * Deletes a device's config file (mdevctl.md §2.4). An emptied parent
+ * directory stays, as upstream leaves it: libvirt watches every parent
+ * directory, and one that goes and comes back leaves it with a stale watch
+ * revived next to new ones, every later change then costing it extra
+ * refreshes (docs/behaviour.md, measured by tests/e2e).
  */
 export function removeConfig(env: Environment, device: MdevDevice): void {
   const parent = device.parent ?? "";
@@ -265,12 +268,5 @@ export function removeConfig(env: Environment, device: MdevDevice): void {
   } catch (e) {
     throw MdevError.wrap(`Failed to remove file ${quotePath(path)}`, e);
   }
-  if (parent !== "") {
-    removeStaleTemps(env.parentConfigDir(parent));
-    try {
-      Deno.removeSync(env.parentConfigDir(parent));
-    } catch {
-      // not empty: other definitions remain
-    }
-  }
+  if (parent !== "") removeStaleTemps(env.parentConfigDir(parent));
 }
