@@ -1,0 +1,176 @@
+/**
+ * Carrying out a plan (hostfile.md §7): phases in order, each action through
+ * the existing callout bracket under its 1.x name, the ledger written before
+ * configs appear and after they go, stop at the first failure unless
+ * keep-going. The caller holds the host lock.
+ */
+import { runBracket } from "../callouts.ts";
+import { type MdevConfig, type MdevDevice, newDevice } from "../config.ts";
+import { writeConfig } from "../config_store.ts";
+import type { Environment } from "../environment.ts";
+import { causeChain, MdevError } from "../errors.ts";
+import { createDevice, stopActive, undefineDevice } from "../lifecycle.ts";
+import { basename } from "../paths.ts";
+import { type Ledger, type LedgerEntry, writeLedgerIfChanged } from "./ledger.ts";
+import { type Change, executable, type Plan } from "./plan.ts";
+import type { Outcome } from "./render.ts";
+
+export interface ExecuteOptions {
+  force: boolean;
+  keepGoing: boolean;
+}
+
+export interface Execution {
+  outcomes: Map<Change, Outcome>;
+  result: "success" | "partial" | "failed";
+  /** The first failure, for the `Error:` block. */
+  firstError: MdevError | null;
+}
+
+/**
+ * True when the device's VFIO group is open elsewhere: opening
+ * `/dev/vfio/<group>` read-write fails with EBUSY (libvirt's check before
+ * destroying a node device). No group, no VFIO node: not in use.
+ */
+export function inUse(env: Environment, uuid: string): boolean {
+  let group: string;
+  try {
+    group = basename(Deno.readLinkSync(`${env.devicePath(uuid)}/iommu_group`));
+  } catch {
+    return false;
+  }
+  try {
+    Deno.openSync(env.path(`dev/vfio/${group}`), { read: true, write: true }).close();
+    return false;
+  } catch (e) {
+    return e instanceof Deno.errors.Busy;
+  }
+}
+
+function deviceOf(c: Change, config: MdevConfig): MdevDevice {
+  return newDevice(c.uuid, {
+    parent: c.parent,
+    type: config.type,
+    autostart: config.autostart,
+    attrs: [...config.attrs],
+    defined: true,
+    configPath: c.configPath,
+  });
+}
+
+function copy(l: Ledger): Ledger {
+  return { owner: l.owner, devices: new Map(l.devices) };
+}
+
+/** Runs the plan's executable changes; never throws for a failed action. */
+export async function execute(
+  env: Environment,
+  plan: Plan,
+  opts: ExecuteOptions,
+): Promise<Execution> {
+  const outcomes = new Map<Change, Outcome>();
+  const todo = executable(plan);
+  let firstError: MdevError | null = null;
+  let stopped = false;
+  let anyDone = false;
+  let anyFailed = false;
+  /** uuids whose earlier step failed or was skipped: their later steps are skipped. */
+  const blocked = new Set<string>();
+
+  const run = async (c: Change, step: () => Promise<void>) => {
+    if (stopped || blocked.has(c.uuid)) {
+      outcomes.set(c, { status: "skipped" });
+      blocked.add(c.uuid);
+      return;
+    }
+    try {
+      await step();
+      outcomes.set(c, { status: "done" });
+      anyDone = true;
+    } catch (e) {
+      const chain = causeChain(e);
+      const error = new MdevError(`${c.action} of ${c.parent}/${c.uuid} failed`, chain);
+      firstError ??= error;
+      anyFailed = true;
+      outcomes.set(c, { status: "failed", error: { message: chain[0]!, causes: chain.slice(1) } });
+      blocked.add(c.uuid);
+      if (!opts.keepGoing) stopped = true;
+    }
+  };
+  const phase = (...actions: string[]) => todo.filter((c) => actions.includes(c.action));
+
+  // 1. stop (in-use devices are skipped, and so is their undefine).
+  for (const c of phase("stop")) {
+    if (!stopped && !blocked.has(c.uuid) && inUse(env, c.uuid)) {
+      outcomes.set(c, { status: "skipped", reason: "in-use" });
+      blocked.add(c.uuid);
+      anyFailed = true;
+      firstError ??= new MdevError(`stop of ${c.parent}/${c.uuid} skipped: the device is in use`);
+      continue;
+    }
+    await run(c, async () => {
+      await stopActive(env, c.uuid, opts.force);
+    });
+  }
+  // 2. undefine; the ledger forgets a device only once its config is gone.
+  for (const c of phase("undefine")) {
+    await run(c, () => undefineDevice(env, deviceOf(c, c.current!), opts.force));
+  }
+  const ledger = copy(plan.ledgerBefore);
+  for (const uuid of plan.ledgerBefore.devices.keys()) {
+    if (plan.ledgerAfter.devices.has(uuid)) continue;
+    const undefine = todo.find((c) => c.action === "undefine" && c.uuid === uuid);
+    if (undefine === undefined || outcomes.get(undefine)?.status === "done") {
+      ledger.devices.delete(uuid);
+    }
+  }
+  await writeLedgerIfChanged(env, ledger);
+
+  // 3–5. modify, define+adopt, start; the ledger knows a device before its config exists.
+  const claims = phase("modify", "define", "adopt");
+  if (!stopped) {
+    const added = new Map<string, LedgerEntry>();
+    for (const [uuid, entry] of plan.ledgerAfter.devices) {
+      if (!ledger.devices.has(uuid)) added.set(uuid, entry);
+      ledger.devices.set(uuid, entry);
+    }
+    await writeLedgerIfChanged(env, ledger);
+    for (const c of phase("modify")) {
+      const device = deviceOf(c, c.config!);
+      await run(
+        c,
+        () =>
+          runBracket(env, device, "modify", opts.force, () => writeConfig(env, device, c.config!)),
+      );
+    }
+    for (const c of phase("define", "adopt")) {
+      if (c.action === "adopt") {
+        await run(c, () => Promise.resolve());
+        continue;
+      }
+      const device = deviceOf(c, c.config!);
+      await run(
+        c,
+        () =>
+          runBracket(env, device, "define", opts.force, () => writeConfig(env, device, c.config!)),
+      );
+    }
+    for (const c of phase("start")) {
+      const device = deviceOf(c, c.config!);
+      await run(
+        c,
+        () => runBracket(env, device, "start", opts.force, () => createDevice(env, device)),
+      );
+    }
+    // Devices this run tried to claim but never wrote are not ours after all.
+    for (const c of claims) {
+      if (outcomes.get(c)?.status !== "done" && added.has(c.uuid)) ledger.devices.delete(c.uuid);
+    }
+    await writeLedgerIfChanged(env, ledger);
+  } else {
+    for (const c of todo) if (!outcomes.has(c)) outcomes.set(c, { status: "skipped" });
+  }
+  for (const c of todo) if (!outcomes.has(c)) outcomes.set(c, { status: "skipped" });
+  const result = !anyFailed ? "success" : anyDone ? "partial" : "failed";
+  return { outcomes, result, firstError };
+}
