@@ -6,9 +6,11 @@ import { Attr, MdevConfig, MdevDevice, newDevice } from "../config.ts";
 import { scanDefined, withLock, writeConfig } from "../config_store.ts";
 import { MdevError } from "../errors.ts";
 import { formatAttrs } from "../format.ts";
+import { warnIfManaged } from "./hostfile_warning.ts";
 import { lookupActive, lookupDefined, openJsonFile, readJsonConfig } from "../lifecycle.ts";
 
 export async function run(ctx: CommandContext): Promise<void> {
+  await warnIfManaged(ctx.env, value(ctx.args, "uuid")!);
   await withLock(ctx.env, () => flag(ctx.args, "live") ? modifyLive(ctx) : modifyDefined(ctx));
 }
 

@@ -5,6 +5,7 @@ import { scanDefined, withLock } from "../config_store.ts";
 import { causeChain, MdevError } from "../errors.ts";
 import { undefineDevice } from "../lifecycle.ts";
 import { warn } from "../logger.ts";
+import { warnIfManaged } from "./hostfile_warning.ts";
 
 export async function run(ctx: CommandContext): Promise<void> {
   const { env, args } = ctx;
@@ -14,6 +15,7 @@ export async function run(ctx: CommandContext): Promise<void> {
       includeInvalid: true,
     });
     if (groups.size === 0) throw new MdevError("No devices match the specified uuid");
+    await warnIfManaged(env, uuid);
     let failed = false;
     for (const [parent, devices] of groups) {
       for (const device of devices) {

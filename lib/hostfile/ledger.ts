@@ -167,3 +167,14 @@ export function managingOwner(env: Environment, uuid: string): string | null {
   }
   return null;
 }
+
+/**
+ * The warning 1.x `undefine`/`modify` print for a managed device (§5): one
+ * stderr line; stdout and exit status stay as in 1.x.
+ */
+export function warnIfManaged(env: Environment, uuid: string): void {
+  const owner = managingOwner(env, uuid);
+  if (owner !== null) {
+    writeStderr(`W: ${uuid} is managed by host file owner ${owner}; the next apply restores it\n`);
+  }
+}

@@ -70,8 +70,8 @@ export async function writeHostFile(
 }
 
 /** Modification times of every file below etc/mdevctl.d and var/lib/mdevctl. */
-export async function mtimes(host: FakeHost): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
+export async function mtimes(host: FakeHost): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
   const walk = async (dir: string) => {
     let entries: Deno.DirEntry[];
     try {
@@ -82,7 +82,11 @@ export async function mtimes(host: FakeHost): Promise<Record<string, number>> {
     for (const e of entries) {
       const p = `${dir}/${e.name}`;
       if (e.isDirectory) await walk(p);
-      else out[p] = (await Deno.lstat(p)).mtime!.getTime();
+      else {
+        const st = await Deno.lstat(p);
+        // A rename gives a new inode even when the mtime happens to match.
+        out[p] = `${st.mtime!.getTime()} ${st.ino}`;
+      }
     }
   };
   await walk(host.path("etc/mdevctl.d"));
