@@ -3,7 +3,7 @@
  * (hostfile.md §5): which definitions a host file's owner made, from which
  * rule, and the hash of the config bytes apply last wrote.
  */
-import { createHash } from "node:crypto";
+import { sha256Hex } from "./sha.ts";
 import { writeFileAtomic } from "../config_store.ts";
 import type { Environment } from "../environment.ts";
 import { describeError, isNotFound, MdevError } from "../errors.ts";
@@ -40,7 +40,7 @@ export function ledgerPath(env: Environment, owner: string): string {
 
 /** Hex SHA-256 of a config's bytes. */
 export function sha256(text: string): string {
-  return createHash("sha256").update(text, "utf8").digest("hex");
+  return sha256Hex(text);
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

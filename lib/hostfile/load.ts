@@ -7,9 +7,17 @@ import { writeStderr } from "../output.ts";
 import { quotePath } from "../paths.ts";
 import { type HostFile, MAX_FILE_BYTES, parseHostFile } from "./schema.ts";
 
-/** The yaml module, imported on first use. */
-export function loadYaml(): Promise<typeof import("npm:yaml@2.9.1")> {
-  return import("npm:yaml@2.9.1");
+/** The yaml package's API (types from its npm entry). */
+export type YamlModule = typeof import("npm:yaml@2.9.1");
+
+/**
+ * The yaml module, imported on first use. Its ESM build, by path: the entry
+ * `npm:yaml` resolves to under Deno is the CommonJS build, which needs Node's
+ * `require` machinery; bundled, that would be set up at every start-up of
+ * every command (about 100 ms). The ESM build reads no environment either.
+ */
+export async function loadYaml(): Promise<YamlModule> {
+  return await import("../../node_modules/yaml/browser/index.js") as unknown as YamlModule;
 }
 
 async function readLimited(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {

@@ -2,7 +2,7 @@
  * Name-based UUIDs, version 5 (RFC 9562 §5.5), and the names host files
  * derive device UUIDs from (hostfile.md §4).
  */
-import { createHash } from "node:crypto";
+import { sha1 } from "./sha.ts";
 import { parseUuid } from "../uuid.ts";
 
 /** RFC 9562's namespace for URLs. */
@@ -24,8 +24,11 @@ const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"
 
 /** SHA-1 of the namespace bytes and the UTF-8 name, stamped version 5, variant RFC. */
 export function uuid5(namespace: string, name: string): string {
-  const digest = createHash("sha1").update(uuidBytes(namespace)).update(name, "utf8").digest();
-  const b = new Uint8Array(digest.buffer, digest.byteOffset, 16).slice();
+  const nameBytes = new TextEncoder().encode(name);
+  const input = new Uint8Array(16 + nameBytes.length);
+  input.set(uuidBytes(namespace));
+  input.set(nameBytes, 16);
+  const b = sha1(input).slice(0, 16);
   b[6] = (b[6]! & 0x0f) | 0x50;
   b[8] = (b[8]! & 0x3f) | 0x80;
   let out = "";
