@@ -8,7 +8,7 @@ import { execute } from "../hostfile/execute.ts";
 import { readLedgers } from "../hostfile/ledger.ts";
 import { loadHostFile } from "../hostfile/load.ts";
 import { makePlan } from "../hostfile/plan.ts";
-import { renderJson, renderText } from "../hostfile/render.ts";
+import { failureLine, renderJson, renderText } from "../hostfile/render.ts";
 import { readSnapshot } from "../hostfile/snapshot.ts";
 import { withJsonErrors } from "./diff.ts";
 
@@ -30,11 +30,15 @@ export function run(ctx: CommandContext): Promise<number> {
         force: flag(args, "force"),
         keepGoing: flag(args, "keep-going"),
       });
-      ctx.stdout(
-        json
-          ? renderJson(plan, done.outcomes, done.result)
-          : renderText(plan, false, done.outcomes, "applied"),
-      );
+      if (json) ctx.stdout(renderJson(plan, done.outcomes, done.result));
+      else {
+        const text = renderText(plan, false, done.outcomes, "applied");
+        ctx.stdout(
+          done.firstError === null
+            ? text
+            : text.replace(/[^\n]*\n$/, `${failureLine(done.outcomes)}\n`),
+        );
+      }
       if (done.firstError !== null) {
         writeStderr(formatError(done.firstError));
         return 1;

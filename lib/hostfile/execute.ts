@@ -163,8 +163,12 @@ export async function execute(
       );
     }
     // Devices this run tried to claim but never wrote are not ours after all.
+    // A failed modify leaves the old config: its old entry (and hash) stays true.
     for (const c of claims) {
-      if (outcomes.get(c)?.status !== "done" && added.has(c.uuid)) ledger.devices.delete(c.uuid);
+      if (outcomes.get(c)?.status === "done") continue;
+      if (added.has(c.uuid)) ledger.devices.delete(c.uuid);
+      const old = plan.ledgerBefore.devices.get(c.uuid);
+      if (old !== undefined) ledger.devices.set(c.uuid, old);
     }
     await writeLedgerIfChanged(env, ledger);
   } else {

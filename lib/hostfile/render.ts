@@ -183,6 +183,20 @@ export function renderJson(
   return JSON.stringify(doc, null, 2) + "\n";
 }
 
+/** apply's last line after a failure: what got done of what was planned. */
+export function failureLine(outcomes: ReadonlyMap<Change, Outcome>): string {
+  let done = 0, failed = 0, skipped = 0;
+  for (const o of outcomes.values()) {
+    if (o.status === "done") done++;
+    else if (o.status === "failed") failed++;
+    else skipped++;
+  }
+  const total = done + failed + skipped;
+  return `failed: ${done} of ${
+    plural(total, "change", "changes")
+  } done, ${failed} failed, ${skipped} skipped`;
+}
+
 /** diff's exit status (§8): 3 drift, else 4 unsatisfiable, else 0. */
 export function diffStatus(plan: Plan): number {
   if (plan.changes.some((c) => EXECUTED.has(c.action))) return 3;

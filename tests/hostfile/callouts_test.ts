@@ -106,6 +106,7 @@ Deno.test("--keep-going runs the independent changes after a failure", () =>
       "status=done",
     ]);
     assertEquals(lines[1]!.includes(VETOED), true);
+    assertEquals(lines[4], "failed: 3 of 4 changes done, 1 failed, 0 skipped");
     assertEquals(await ledgerUuids(host), uuids.filter((u) => u !== VETOED));
     const diff = await host.run(["diff", "-f", file]);
     assertEquals(diff.code, 3);
