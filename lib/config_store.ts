@@ -49,6 +49,8 @@ export interface ScanOptions {
    * `invalid` set, for commands aimed at exactly that device.
    */
   includeInvalid?: boolean;
+  /** Leave every record's `active` false without looking at sysfs (host-file plans). */
+  skipActive?: boolean;
 }
 
 /**
@@ -86,7 +88,9 @@ function scanDefinedSync(
     // A running device is a child of its parent's sysfs directory: one
     // listing of it instead of a failed lookup per stopped device.
     let children: Set<string> | undefined;
-    const isListed = (uuid: string) => (children ??= childNames(env, p.name)).has(uuid);
+    const isListed = options.skipActive
+      ? () => false
+      : (uuid: string) => (children ??= childNames(env, p.name)).has(uuid);
     scanParent(env, p.name, filter.uuid, options.includeInvalid ?? false, isListed, devices);
   }
   return groupByParent(devices);
@@ -220,14 +224,21 @@ export function isTempName(name: string): boolean {
  * under the lock (withLock): no other writer can be midway then.
  */
 function removeStaleTemps(dir: string): void {
+  // Once per directory while the lock is held: no leftover can appear then
+  // (host-file apply writes hundreds of configs into one directory).
+  if (cleaned.has(dir)) return;
   try {
     for (const entry of Deno.readDirSync(dir)) {
       if (entry.isFile && isTempName(entry.name)) Deno.removeSync(`${dir}/${entry.name}`);
     }
+    cleaned.add(dir);
   } catch {
     // best effort: a leftover is skipped by every scan anyway
   }
 }
+
+/** Directories removeStaleTemps cleared since the lock was taken. */
+const cleaned = new Set<string>();
 
 // Synchronous calls throughout: the first asynchronous filesystem call of a
 // process costs over 10 ms (thread pool start) and a command writes one file.
@@ -345,8 +356,10 @@ export async function withLock<T>(env: Environment, action: () => Promise<T>): P
   try {
     // Blocking is right here: there is nothing else to do until it is ours.
     file.lockSync(true);
+    cleaned.clear();
     return await action();
   } finally {
+    cleaned.clear();
     file.close();
   }
 }

@@ -9,6 +9,7 @@ import { readLedgers } from "../hostfile/ledger.ts";
 import { loadYaml } from "../hostfile/load.ts";
 import { NAME_PATTERN } from "../hostfile/schema.ts";
 import { readSnapshot } from "../hostfile/snapshot.ts";
+import { scanActive } from "../sysfs.ts";
 
 export async function run(ctx: CommandContext): Promise<void> {
   const { env, args } = ctx;
@@ -35,7 +36,9 @@ export async function run(ctx: CommandContext): Promise<void> {
   }
   if (flag(args, "active")) {
     // Running transient devices, with attributes from callouts, as define -u takes them.
-    for (const [uuid, a] of snap.active) {
+    const running = await scanActive(env, {}, () => ({ defined: false, autostart: false }));
+    for (const a of [...running.values()].flat()) {
+      const uuid = a.uuid;
       if (defined.has(uuid) || (parent !== undefined && a.parent !== parent) || !keep(uuid)) {
         continue;
       }
@@ -44,9 +47,9 @@ export async function run(ctx: CommandContext): Promise<void> {
         newDevice(uuid, { parent: a.parent, type: a.type, active: true }),
       );
       devices.push({
-        parent: a.parent,
+        parent: a.parent!,
         uuid,
-        config: { type: a.type, autostart: false, attrs },
+        config: { type: a.type!, autostart: false, attrs },
       });
     }
   }

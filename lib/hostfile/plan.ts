@@ -103,15 +103,24 @@ const PCI = /^([0-9a-f]{4}):([0-9a-f]{2}):([0-9a-f]{2})\.([0-7])$/i;
  * every other name by UTF-8 bytes.
  */
 export function compareParents(a: string, b: string): number {
-  const pa = PCI.test(a);
-  const pb = PCI.test(b);
-  if (pa && pb) {
-    const ka = a.toLowerCase().replace(/[:.]/g, "");
-    const kb = b.toLowerCase().replace(/[:.]/g, "");
-    return ka < kb ? -1 : ka > kb ? 1 : compareBytes(a, b);
-  }
-  if (pa !== pb) return pa ? -1 : 1;
+  if (a === b) return 0;
+  const ka = parentKey(a);
+  const kb = parentKey(b);
+  if (ka !== null && kb !== null) return ka < kb ? -1 : ka > kb ? 1 : compareBytes(a, b);
+  if ((ka === null) !== (kb === null)) return ka !== null ? -1 : 1;
   return compareBytes(a, b);
+}
+
+/** Sort keys of PCI parents, remembered: sorting tens of thousands of devices asks often. */
+const pciKeys = new Map<string, string | null>();
+
+function parentKey(name: string): string | null {
+  let key = pciKeys.get(name);
+  if (key === undefined) {
+    key = PCI.test(name) ? name.toLowerCase().replace(/[:.]/g, "") : null;
+    if (pciKeys.size < 100_000) pciKeys.set(name, key);
+  }
+  return key;
 }
 
 /** A glob (`*`, `?`, `[...]`, `[!...]`) as an anchored RegExp. */
@@ -241,15 +250,18 @@ export function makePlan(
     }
     wants.set(w.uuid, w);
   };
-  // Types present per parent, for `exclusive`: definitions, running devices,
-  // explicit devices and what earlier pools place.
-  const typesOn = new Map<string, Map<string, Set<string>>>(); // parent -> type -> uuids
+  // Types this plan puts on each parent (explicit devices, earlier pools),
+  // for `exclusive`; what is there already is looked up when needed.
+  const placedTypes = new Map<string, [uuid: string, type: string][]>();
   const noteType = (parent: string, type: string, uuid: string) => {
-    const byType = typesOn.get(parent) ?? typesOn.set(parent, new Map()).get(parent)!;
-    (byType.get(type) ?? byType.set(type, new Set()).get(type)!).add(uuid);
+    (placedTypes.get(parent) ?? placedTypes.set(parent, []).get(parent)!).push([uuid, type]);
   };
-  for (const d of snap.definitions) noteType(d.parent, d.config.type, d.uuid);
-  for (const [uuid, a] of snap.active) noteType(a.parent, a.type, uuid);
+  /** uuid -> type of everything defined, running or placed on a parent. */
+  const typesOn = (parent: string): [string, string][] => [
+    ...(defsByParent.get(parent) ?? []).map((d): [string, string] => [d.uuid, d.config.type]),
+    ...snap.active.onParent(parent),
+    ...(placedTypes.get(parent) ?? []),
+  ];
 
   for (const dev of file.devices) {
     addWant({
@@ -296,11 +308,11 @@ export function makePlan(
         d.config.type === type && !known.has(d.uuid) && foreignOwner(d.uuid) === undefined
       );
       if (loose.length === 0) continue;
-      const bound = Math.max(
-        typeof pool.perParent === "number" ? pool.perParent : 0,
-        pool.count ?? 0,
-        p.types.get(type)?.available ?? 0,
-      ) + loose.length;
+      // Slots a current rule can give on this parent: a definition derived
+      // for a higher one is left unmanaged (never pruned), the safe side.
+      const bound = typeof pool.perParent === "number"
+        ? pool.perParent
+        : pool.count ?? Math.max(0, (p.types.get(type)?.available ?? 0) + loose.length);
       const bySlot = new Map<string, number>();
       for (let s = 0; s < bound; s++) bySlot.set(derive(p.name, type, s), s);
       for (const d of loose) {
@@ -312,13 +324,8 @@ export function makePlan(
     }
     // Exclusive: only parents carrying no other type and not claimed by
     // another exclusive pool. This pool's own instances do not count.
-    const otherTypes = (parent: string, type: string) => {
-      for (const [t, uuids] of typesOn.get(parent) ?? []) {
-        if (t === type) continue;
-        for (const u of uuids) if (!known.has(u)) return true;
-      }
-      return false;
-    };
+    const otherTypes = (parent: string, type: string) =>
+      typesOn(parent).some(([u, t]) => t !== type && !known.has(u));
     candidates = candidates.filter(({ p, type }) => {
       const claim = claimed.get(p.name);
       if (pool.exclusive) return claim === undefined && !otherTypes(p.name, type);

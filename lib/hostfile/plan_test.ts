@@ -10,7 +10,7 @@ import { type Ledger, type LedgerEntry, sha256 } from "./ledger.ts";
 import { compareParents, globToRegExp, makePlan, type Plan, type PlanOptions } from "./plan.ts";
 import { renderText } from "./render.ts";
 import { parseHostFile } from "./schema.ts";
-import type { ParentInfo, Snapshot } from "./snapshot.ts";
+import { activeFromMap, type ParentInfo, type Snapshot } from "./snapshot.ts";
 import { DEFAULT_NAMESPACE, poolInstanceName, uuid5 } from "./uuid5.ts";
 
 function parent(
@@ -44,7 +44,7 @@ function snapshot(
       config,
       configPath: undefined,
     })),
-    active: new Map(active.map(([uuid, p, type]) => [uuid, { parent: p, type }])),
+    active: activeFromMap(new Map(active.map(([uuid, p, type]) => [uuid, { parent: p, type }]))),
   };
 }
 

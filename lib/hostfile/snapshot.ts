@@ -4,10 +4,11 @@
  * modules that own sysfs and the config store.
  */
 import type { MdevConfig } from "../config.ts";
-import { definitionReader, scanDefined } from "../config_store.ts";
+import { scanDefined } from "../config_store.ts";
 import type { Environment } from "../environment.ts";
 import { basename } from "../paths.ts";
-import { readDirEntries, scanActive, scanTypes } from "../sysfs.ts";
+import { loadActiveOrWarn, readDirEntries, scanTypes } from "../sysfs.ts";
+import { parseUuid } from "../uuid.ts";
 
 export interface TypeInfo {
   /** The trimmed `name` file; absent on old kernels. */
@@ -31,12 +32,65 @@ export interface Definition {
   configPath: string | undefined;
 }
 
+export interface ActiveInfo {
+  parent: string;
+  type: string;
+}
+
+/**
+ * Running devices, looked up on demand: a plan needs only the few it names
+ * (wanted and managed uuids, and the parents of exclusive pools), and a
+ * large host runs tens of thousands (two link reads each).
+ */
+export interface ActiveView {
+  get(uuid: string): ActiveInfo | undefined;
+  /** The running devices under a parent: uuid -> type. */
+  onParent(parent: string): ReadonlyMap<string, string>;
+}
+
 export interface Snapshot {
   /** Registered parents (entries of sys/class/mdev_bus). */
   parents: Map<string, ParentInfo>;
   definitions: Definition[];
-  /** Running devices by uuid. */
-  active: Map<string, { parent: string; type: string }>;
+  active: ActiveView;
+}
+
+/** An ActiveView over a fixed list (tests, and callers that scanned already). */
+export function activeFromMap(devices: ReadonlyMap<string, ActiveInfo>): ActiveView {
+  const byParent = new Map<string, Map<string, string>>();
+  for (const [uuid, a] of devices) {
+    (byParent.get(a.parent) ?? byParent.set(a.parent, new Map()).get(a.parent)!).set(uuid, a.type);
+  }
+  return {
+    get: (uuid) => devices.get(uuid),
+    onParent: (parent) => byParent.get(parent) ?? new Map(),
+  };
+}
+
+/** The live ActiveView of a host: each uuid or parent read once, when first asked. */
+function liveActive(env: Environment): ActiveView {
+  const byUuid = new Map<string, ActiveInfo | undefined>();
+  const byParent = new Map<string, Map<string, string>>();
+  return {
+    get(uuid) {
+      if (!byUuid.has(uuid)) byUuid.set(uuid, loadActiveOrWarn(env, uuid) ?? undefined);
+      return byUuid.get(uuid);
+    },
+    onParent(parent) {
+      let found = byParent.get(parent);
+      if (found === undefined) {
+        found = new Map();
+        for (const e of readDirEntries(env.parentPath(parent)) ?? []) {
+          const uuid = parseUuid(e.name);
+          if (uuid === null) continue;
+          const type = linkName(`${env.parentPath(parent)}/${e.name}/mdev_type`);
+          if (type !== undefined) found.set(uuid, type);
+        }
+        byParent.set(parent, found);
+      }
+      return found;
+    },
+  };
 }
 
 function readTrimmed(path: string): string | undefined {
@@ -75,7 +129,7 @@ export async function readSnapshot(env: Environment): Promise<Snapshot> {
     parents.set(entry.name, info);
   }
   const definitions: Definition[] = [];
-  for (const [parent, devices] of await scanDefined(env, {})) {
+  for (const [parent, devices] of await scanDefined(env, {}, { skipActive: true })) {
     for (const d of devices) {
       definitions.push({
         parent,
@@ -85,9 +139,5 @@ export async function readSnapshot(env: Environment): Promise<Snapshot> {
       });
     }
   }
-  const active = new Map<string, { parent: string; type: string }>();
-  for (const [parent, devices] of await scanActive(env, {}, definitionReader(env))) {
-    for (const d of devices) active.set(d.uuid, { parent, type: d.type! });
-  }
-  return { parents, definitions, active };
+  return { parents, definitions, active: liveActive(env) };
 }
