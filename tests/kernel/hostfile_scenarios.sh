@@ -8,13 +8,13 @@ SCENARIOS+=(
 
 HF_LEDGER=/var/lib/mdevctl/owners/kt.json
 
-# hf_lines ACTION: the "<sigil> mtty/<uuid> <type> ACTION rule=<pool> slot=<n>"
+# hf_lines ACTION: the "<sigil> mtty/<uuid> <type> ACTION [start=..] rule=<pool> slot=<n>"
 # lines of the last command's stdout, as "uuid type pool slot" in HF_LINES.
 hf_lines() {
-    local l re="^. mtty/($UUID_RE) (mtty-[12]) $1 rule=([a-z]+) slot=([0-9]+)( status=[a-z]+)?$"
+    local l re="^. mtty/($UUID_RE) (mtty-[12]) $1( start=[a-z]+)? rule=([a-z]+) slot=([0-9]+)( status=[a-z]+)?$"
     HF_LINES=()
     while IFS= read -r l; do
-        [[ $l =~ $re ]] && HF_LINES+=("${BASH_REMATCH[1]} ${BASH_REMATCH[2]} ${BASH_REMATCH[3]} ${BASH_REMATCH[4]}")
+        [[ $l =~ $re ]] && HF_LINES+=("${BASH_REMATCH[1]} ${BASH_REMATCH[2]} ${BASH_REMATCH[4]} ${BASH_REMATCH[5]}")
     done <<< "$OUTS"
 }
 
