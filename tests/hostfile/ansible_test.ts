@@ -5,22 +5,10 @@
  */
 import { deepEqual as assertEquals } from "node:assert/strict";
 import { TARGET, withHost } from "../helpers/fake_host.ts";
+import { missing, requiring } from "../helpers/requires.ts";
 import { addT4, definitions, T4_UUIDS, T4A, T4B } from "./host_setup.ts";
 
 const TOP = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
-
-function which(program: string): string | null {
-  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
-    try {
-      if (Deno.statSync(`${dir}/${program}`).isFile) return `${dir}/${program}`;
-    } catch {
-      // not here
-    }
-  }
-  return null;
-}
-
-const ANSIBLE = which("ansible-playbook");
 
 const PLAYBOOK = (root: string, command: string) =>
   `---
@@ -53,12 +41,10 @@ function changed(stdout: string): number {
   return Number(m[1]);
 }
 
-Deno.test({
-  name: ANSIBLE === null
-    ? "Ansible role (ignored: ansible-playbook is not installed; apt-get install ansible-core)"
-    : "Ansible role: check mode writes nothing and reports changed; apply converges; then changed=0",
-  ignore: ANSIBLE === null,
-  fn: () =>
+Deno.test(requiring(
+  "Ansible role: check mode writes nothing and reports changed; apply converges; then changed=0",
+  missing({ "ansible-playbook": "ansible-core" }),
+  () =>
     withHost(async (host) => {
       await addT4(host, T4A);
       await addT4(host, T4B);
@@ -77,7 +63,7 @@ Deno.test({
       const playbook = host.path("site.yml");
       await Deno.writeTextFile(playbook, PLAYBOOK(host.root, wrapper));
       const run = async (...extra: string[]) => {
-        const out = await new Deno.Command(ANSIBLE!, {
+        const out = await new Deno.Command("ansible-playbook", {
           args: ["-i", "localhost,", playbook, ...extra],
           env: {
             ANSIBLE_ROLES_PATH: `${TOP}/contrib/ansible/roles`,
@@ -128,4 +114,4 @@ Deno.test({
       const checkAgain = await run("--check");
       assertEquals(changed(checkAgain), 0, checkAgain);
     }),
-});
+));
