@@ -71,3 +71,26 @@ Deno.test("SIGKILL at random moments of apply never leaves an owned config out o
     assertEquals((await configUuids(host.root)).length, 6);
   });
 });
+
+Deno.test("apply and 1.x writers running at once lose nothing (one host lock)", () =>
+  withHost(async (host) => {
+    for (const p of PARENTS) await host.addParent(p, { t: { available: 64 } });
+    const file = await writeHostFile(host, "version: 1\npools: [{name: p, type: t, count: 24}]\n");
+    const others = Array.from(
+      { length: 6 },
+      (_, i) => `${String(i + 1).repeat(8)}-0000-4000-8000-000000000000`,
+    );
+    const results = await Promise.all([
+      host.run(["apply", "-f", file]),
+      ...others.map((u, i) => host.run(["define", "-u", u, "-p", PARENTS[i % 2]!, "-t", "t"])),
+    ]);
+    assertEquals(results.map((r) => r.code), results.map(() => 0));
+    const configs = await configUuids(host.root);
+    assertEquals(configs.length, 30);
+    for (const u of others) assertEquals(configs.includes(u), true, u);
+    const diff = await host.run(["diff", "-f", file]);
+    assertEquals(
+      [diff.code, diff.stdout],
+      [0, "in sync: 24 managed; 6 unmanaged definitions not touched\n"],
+    );
+  }));
