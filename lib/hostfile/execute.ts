@@ -43,7 +43,9 @@ export function inUse(env: Environment, uuid: string): boolean {
     Deno.openSync(env.path(`dev/vfio/${group}`), { read: true, write: true }).close();
     return false;
   } catch (e) {
-    return e instanceof Deno.errors.Busy;
+    // Deno reports EBUSY from open(2) as a plain Error with code "EBUSY"
+    // (checked on Deno 2.9), not as Deno.errors.Busy.
+    return e instanceof Deno.errors.Busy || (e as { code?: unknown }).code === "EBUSY";
   }
 }
 

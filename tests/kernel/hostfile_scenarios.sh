@@ -59,6 +59,25 @@ sc_hostfile-apply() {
     hf_lines stop
     for l in "${HF_LINES[@]}"; do read -r u t p s <<< "$l"; gone+=("$u"); check "stop of $p slot $s (slot >= 1)" [ "$s" -ge 1 ]; done
     check "3 stops" [ "${#gone[@]}" = 3 ]
+
+    # In use: while something holds the VFIO group of one of them, apply
+    # skips its stop and undefine (exit 1) and does the rest.
+    local busy=${gone[0]} busytype g=
+    busytype=$(k_type "$busy")
+    [ -L "$SYS_DEVS/$busy/iommu_group" ] && g=$(readlink "$SYS_DEVS/$busy/iommu_group") && g=${g##*/}
+    if [ -n "$g" ] && [ -c "/dev/vfio/$g" ] && exec 9<>"/dev/vfio/$g"; then
+        mc apply -f "$f" --prune --start
+        expect_rc 1
+        check "stop of the busy device skipped (in-use)" \
+            grep -q "^< mtty/$busy .* status=skipped (in-use)$" "$OUT"
+        expect_err_has "is in use"
+        expect_active "$busy" "$busytype"
+        expect_conf "$busy"
+        expect_count 3
+        exec 9>&-
+    else
+        fail "no VFIO group node for $busy (group '$g'): the in-use check is not exercised"
+    fi
     mc apply -f "$f" --prune --start
     expect_rc 0
     for u in "${gone[@]}"; do expect_inactive "$u"; expect_no_conf "$u"; done
