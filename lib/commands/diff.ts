@@ -1,5 +1,4 @@
 /** `mdevctl diff` (hostfile.md §1, §8): what apply would change; writes nothing, no lock. */
-import { flag, value } from "../cli/context.ts";
 import type { CommandContext } from "../cli/context.ts";
 import { causeChain, describeError } from "../errors.ts";
 import { readLedgers } from "../hostfile/ledger.ts";
@@ -13,7 +12,7 @@ import { readSnapshot } from "../hostfile/snapshot.ts";
  * commands only); the usual `Error:` block still goes to stderr.
  */
 export async function withJsonErrors(
-  ctx: CommandContext,
+  ctx: { stdout(text: string): void },
   json: boolean,
   body: () => Promise<number>,
 ): Promise<number> {
@@ -28,16 +27,15 @@ export async function withJsonErrors(
   }
 }
 
-export function run(ctx: CommandContext): Promise<number> {
-  const { env, args } = ctx;
-  const json = flag(args, "dumpjson");
-  return withJsonErrors(ctx, json, async () => {
-    const file = await loadHostFile(value(args, "file")!, value(args, "profile"));
-    const plan = makePlan(file, await readSnapshot(env), readLedgers(env, file.owner), {
-      prune: flag(args, "prune"),
-      start: flag(args, "start"),
+export function run(ctx: CommandContext<"diff">): Promise<number> {
+  const { env, options } = ctx;
+  return withJsonErrors(ctx, options.dumpjson, async () => {
+    const file = await loadHostFile(env, options.file, options.profile);
+    const plan = makePlan(file, readSnapshot(env), readLedgers(env, file.owner), {
+      prune: options.prune,
+      start: options.start,
     });
-    ctx.stdout(json ? renderJson(plan) : renderText(plan, flag(args, "verbose")));
+    ctx.stdout(options.dumpjson ? renderJson(plan) : renderText(plan, options.verbose));
     return diffStatus(plan);
   });
 }

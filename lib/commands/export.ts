@@ -1,6 +1,5 @@
 /** `mdevctl export` (hostfile.md §9): the host's definitions as a host file. */
-import { activeAttributes } from "../callouts.ts";
-import { flag, value } from "../cli/context.ts";
+import { activeAttributes } from "../callouts/attributes.ts";
 import type { CommandContext } from "../cli/context.ts";
 import { newDevice } from "../config.ts";
 import { MdevError } from "../errors.ts";
@@ -11,20 +10,20 @@ import { NAME_PATTERN } from "../hostfile/schema.ts";
 import { readSnapshot } from "../hostfile/snapshot.ts";
 import { scanActive } from "../sysfs.ts";
 
-export async function run(ctx: CommandContext): Promise<void> {
-  const { env, args } = ctx;
-  const owner = value(args, "owner") ?? "default";
+export async function run(ctx: CommandContext<"export">): Promise<void> {
+  const { env, options } = ctx;
+  const owner = options.owner ?? "default";
   if (!NAME_PATTERN.test(owner)) {
     throw new MdevError(`Invalid owner name '${owner}' ([a-z0-9][a-z0-9._-]{0,62})`);
   }
-  const parent = value(args, "parent");
-  const snap = await readSnapshot(env);
+  const parent = options.parent;
+  const snap = readSnapshot(env);
   const ledgers = readLedgers(env, null);
   const ownLedger = ledgers.get(owner);
   const inAnyLedger = (uuid: string) => [...ledgers.values()].some((l) => l.devices.has(uuid));
   const keep = (uuid: string) => {
-    if (flag(args, "managed")) return ownLedger?.devices.has(uuid) ?? false;
-    if (flag(args, "unmanaged")) return !inAnyLedger(uuid);
+    if (options.managed) return ownLedger?.devices.has(uuid) ?? false;
+    if (options.unmanaged) return !inAnyLedger(uuid);
     return true;
   };
   const devices: ExportedDevice[] = [];
@@ -34,9 +33,9 @@ export async function run(ctx: CommandContext): Promise<void> {
     if (parent !== undefined && d.parent !== parent) continue;
     if (keep(d.uuid)) devices.push({ parent: d.parent, uuid: d.uuid, config: d.config });
   }
-  if (flag(args, "active")) {
+  if (options.active) {
     // Running transient devices, with attributes from callouts, as define -u takes them.
-    const running = await scanActive(env, {}, () => ({ defined: false, autostart: false }));
+    const running = scanActive(env, {}, () => ({ defined: false, autostart: false }));
     for (const a of [...running.values()].flat()) {
       const uuid = a.uuid;
       if (defined.has(uuid) || (parent !== undefined && a.parent !== parent) || !keep(uuid)) {

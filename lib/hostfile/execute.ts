@@ -4,12 +4,10 @@
  * configs appear and after they go, stop at the first failure unless
  * keep-going. The caller holds the host lock.
  */
-import { runBracket } from "../callouts.ts";
 import { type MdevConfig, type MdevDevice, newDevice } from "../config.ts";
-import { writeConfig } from "../config_store.ts";
 import type { Environment } from "../environment.ts";
 import { causeChain, MdevError } from "../errors.ts";
-import { createDevice, stopActive, undefineDevice } from "../lifecycle.ts";
+import { startDevice, stopActive, undefineDevice, writeDefinition } from "../lifecycle.ts";
 import { basename } from "../paths.ts";
 import { type Ledger, type LedgerEntry, writeLedgerIfChanged } from "./ledger.ts";
 import { type Change, executable, type Plan } from "./plan.ts";
@@ -126,7 +124,7 @@ export async function execute(
       ledger.devices.delete(uuid);
     }
   }
-  await writeLedgerIfChanged(env, ledger);
+  writeLedgerIfChanged(env, ledger);
 
   // 3–5. modify, define+adopt, start; the ledger knows a device before its config exists.
   const claims = phase("modify", "define", "adopt");
@@ -136,33 +134,19 @@ export async function execute(
       if (!ledger.devices.has(uuid)) added.set(uuid, entry);
       ledger.devices.set(uuid, entry);
     }
-    await writeLedgerIfChanged(env, ledger);
+    writeLedgerIfChanged(env, ledger);
     for (const c of phase("modify")) {
-      const device = deviceOf(c, c.config!);
-      await run(
-        c,
-        () =>
-          runBracket(env, device, "modify", opts.force, () => writeConfig(env, device, c.config!)),
-      );
+      await run(c, () => writeDefinition(env, deviceOf(c, c.config!), "modify", opts.force));
     }
     for (const c of phase("define", "adopt")) {
       if (c.action === "adopt") {
         await run(c, () => Promise.resolve());
         continue;
       }
-      const device = deviceOf(c, c.config!);
-      await run(
-        c,
-        () =>
-          runBracket(env, device, "define", opts.force, () => writeConfig(env, device, c.config!)),
-      );
+      await run(c, () => writeDefinition(env, deviceOf(c, c.config!), "define", opts.force));
     }
     for (const c of phase("start")) {
-      const device = deviceOf(c, c.config!);
-      await run(
-        c,
-        () => runBracket(env, device, "start", opts.force, () => createDevice(env, device)),
-      );
+      await run(c, () => startDevice(env, deviceOf(c, c.config!), opts.force));
     }
     // Devices this run tried to claim but never wrote are not ours after all.
     // A failed modify leaves the old config: its old entry (and hash) stays true.
@@ -172,7 +156,7 @@ export async function execute(
       const old = plan.ledgerBefore.devices.get(c.uuid);
       if (old !== undefined) ledger.devices.set(c.uuid, old);
     }
-    await writeLedgerIfChanged(env, ledger);
+    writeLedgerIfChanged(env, ledger);
   } else {
     for (const c of todo) if (!outcomes.has(c)) outcomes.set(c, { status: "skipped" });
   }

@@ -4,7 +4,7 @@
  * double-quoted). Pure: the caller passes the yaml module.
  */
 import type { MdevConfig } from "../config.ts";
-import { compareBytes } from "../json.ts";
+import { compareBytes } from "../order.ts";
 import { compareParents } from "./plan.ts";
 
 export interface ExportedDevice {

@@ -4,12 +4,11 @@
  * rule, and the hash of the config bytes apply last wrote.
  */
 import { sha256Hex } from "./sha.ts";
-import { writeFileAtomic } from "../config_store.ts";
+import { writeFileAtomic } from "../atomic_write.ts";
 import type { Environment } from "../environment.ts";
 import { describeError, isNotFound, MdevError } from "../errors.ts";
-import { compareBytes } from "../json.ts";
+import { compareBytes } from "../order.ts";
 import { quotePath } from "../paths.ts";
-import { writeStderr } from "../output.ts";
 import { parseUuid } from "../uuid.ts";
 import { NAME_PATTERN } from "./schema.ts";
 
@@ -126,14 +125,14 @@ export function readLedgers(env: Environment, owner: string | null): Map<string,
           "move it away to let apply treat every device as unmanaged",
         ]);
       }
-      writeStderr(`W: ignoring invalid ledger ${quotePath(path)}: ${describeError(e)}\n`);
+      env.stderr(`W: ignoring invalid ledger ${quotePath(path)}: ${describeError(e)}\n`);
     }
   }
   return result;
 }
 
 /** Writes a ledger when its bytes differ from the file's (idempotence, §7). */
-export async function writeLedgerIfChanged(env: Environment, ledger: Ledger): Promise<boolean> {
+export function writeLedgerIfChanged(env: Environment, ledger: Ledger): boolean {
   const path = ledgerPath(env, ledger.owner);
   const text = serializeLedger(ledger);
   let current: string | null = null;
@@ -146,7 +145,7 @@ export async function writeLedgerIfChanged(env: Environment, ledger: Ledger): Pr
   if (current === null && ledger.devices.size === 0) return false;
   try {
     Deno.mkdirSync(ownersDir(env), { recursive: true });
-    await writeFileAtomic(path, text);
+    writeFileAtomic(path, text);
   } catch (e) {
     throw MdevError.wrap(`Failed to write ledger ${quotePath(path)}`, e);
   }
@@ -175,6 +174,6 @@ export function managingOwner(env: Environment, uuid: string): string | null {
 export function warnIfManaged(env: Environment, uuid: string): void {
   const owner = managingOwner(env, uuid);
   if (owner !== null) {
-    writeStderr(`W: ${uuid} is managed by host file owner ${owner}; the next apply restores it\n`);
+    env.stderr(`W: ${uuid} is managed by host file owner ${owner}; the next apply restores it\n`);
   }
 }

@@ -3,7 +3,7 @@
  * library, which only apply/diff/export import (hostfile.md §2, "Loading").
  */
 import { MdevError } from "../errors.ts";
-import { writeStderr } from "../output.ts";
+import type { Environment } from "../environment.ts";
 import { quotePath } from "../paths.ts";
 import { type HostFile, MAX_FILE_BYTES, parseHostFile } from "./schema.ts";
 
@@ -59,10 +59,14 @@ export function displayName(path: string): string {
 }
 
 /** Reads, parses and validates a host file; prints its YAML 1.1 lint warnings. */
-export async function loadHostFile(path: string, profile: string | undefined): Promise<HostFile> {
+export async function loadHostFile(
+  env: Environment,
+  path: string,
+  profile: string | undefined,
+): Promise<HostFile> {
   const bytes = await readHostFileBytes(path);
   const Y = await loadYaml();
   const parsed = parseHostFile(Y, displayName(path), bytes, { profile });
-  for (const w of parsed.warnings) writeStderr(`W: ${w}\n`);
+  for (const w of parsed.warnings) env.stderr(`W: ${w}\n`);
   return parsed;
 }

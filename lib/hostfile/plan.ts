@@ -6,7 +6,7 @@
 import type { Attr, MdevConfig } from "../config.ts";
 import { serializeConfig } from "../config.ts";
 import { MdevError } from "../errors.ts";
-import { compareBytes } from "../json.ts";
+import { compareBytes } from "../order.ts";
 import type { Ledger, LedgerEntry, Origin } from "./ledger.ts";
 import { sha256 } from "./ledger.ts";
 import type { HostFile, ParentSelector, PoolSpec, TypeSelector } from "./schema.ts";
@@ -103,24 +103,32 @@ const PCI = /^([0-9a-f]{4}):([0-9a-f]{2}):([0-9a-f]{2})\.([0-7])$/i;
  * every other name by UTF-8 bytes.
  */
 export function compareParents(a: string, b: string): number {
+  return compareKeyed(parentKey(a), a, parentKey(b), b);
+}
+
+/** The numeric sort key of a PCI address (fixed-width hex, separators dropped), else null. */
+function parentKey(name: string): string | null {
+  return PCI.test(name) ? name.toLowerCase().replace(/[:.]/g, "") : null;
+}
+
+function compareKeyed(ka: string | null, a: string, kb: string | null, b: string): number {
   if (a === b) return 0;
-  const ka = parentKey(a);
-  const kb = parentKey(b);
   if (ka !== null && kb !== null) return ka < kb ? -1 : ka > kb ? 1 : compareBytes(a, b);
   if ((ka === null) !== (kb === null)) return ka !== null ? -1 : 1;
   return compareBytes(a, b);
 }
 
-/** Sort keys of PCI parents, remembered: sorting tens of thousands of devices asks often. */
-const pciKeys = new Map<string, string | null>();
-
-function parentKey(name: string): string | null {
-  let key = pciKeys.get(name);
-  if (key === undefined) {
-    key = PCI.test(name) ? name.toLowerCase().replace(/[:.]/g, "") : null;
-    if (pciKeys.size < 100_000) pciKeys.set(name, key);
-  }
-  return key;
+/** Sorts by parent (§3) then uuid, computing each parent's key once (large hosts). */
+function sortByParent<T extends { parent: string; uuid: string }>(items: T[]): void {
+  const keys = new Map<string, string | null>();
+  const key = (p: string) => {
+    let k = keys.get(p);
+    if (k === undefined) keys.set(p, k = parentKey(p));
+    return k;
+  };
+  items.sort((x, y) =>
+    compareKeyed(key(x.parent), x.parent, key(y.parent), y.parent) || compareBytes(x.uuid, y.uuid)
+  );
 }
 
 /** A glob (`*`, `?`, `[...]`, `[!...]`) as an anchored RegExp. */
@@ -552,7 +560,7 @@ export function makePlan(
     if (foreignOwner(d.uuid) !== undefined) continue;
     unmanaged.push({ parent: d.parent, uuid: d.uuid, type: d.config.type });
   }
-  unmanaged.sort((a, b) => compareParents(a.parent, b.parent) || compareBytes(a.uuid, b.uuid));
+  sortByParent(unmanaged);
 
   changes.sort((a, b) =>
     phaseOf(a.action) - phaseOf(b.action) || compareParents(a.parent, b.parent) ||

@@ -3,8 +3,6 @@
  * summary line, or one JSON object. Pure.
  */
 import type { Attr, MdevConfig } from "../config.ts";
-import { attrsToJson } from "../config.ts";
-import { toCompactJson } from "../json.ts";
 import type { Origin } from "./ledger.ts";
 import { type Action, ACTIONS, type Change, EXECUTED, type Plan } from "./plan.ts";
 
@@ -31,7 +29,8 @@ export interface Outcome {
 }
 
 function attrsText(attrs: readonly Attr[]): string {
-  return toCompactJson(attrsToJson(attrs));
+  // One key per object: nothing a plain object could reorder.
+  return JSON.stringify(attrs.map(([k, v]) => ({ [k]: v })));
 }
 
 function originKeys(origin: Origin): string[] {

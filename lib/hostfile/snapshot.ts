@@ -7,7 +7,7 @@ import type { MdevConfig } from "../config.ts";
 import { scanDefined } from "../config_store.ts";
 import type { Environment } from "../environment.ts";
 import { basename } from "../paths.ts";
-import { loadActiveOrWarn, readDirEntries, scanTypes } from "../sysfs.ts";
+import { loadActiveOrWarn, scanTypes } from "../sysfs.ts";
 import { parseUuid } from "../uuid.ts";
 
 export interface TypeInfo {
@@ -80,7 +80,7 @@ function liveActive(env: Environment): ActiveView {
       let found = byParent.get(parent);
       if (found === undefined) {
         found = new Map();
-        for (const e of readDirEntries(env.parentPath(parent)) ?? []) {
+        for (const e of entries(env.parentPath(parent))) {
           const uuid = parseUuid(e.name);
           if (uuid === null) continue;
           const type = linkName(`${env.parentPath(parent)}/${e.name}/mdev_type`);
@@ -91,6 +91,15 @@ function liveActive(env: Environment): ActiveView {
       return found;
     },
   };
+}
+
+/** A directory's entries; none when it cannot be read (no parents, a parent gone). */
+function entries(path: string): Deno.DirEntry[] {
+  try {
+    return [...Deno.readDirSync(path)];
+  } catch {
+    return [];
+  }
 }
 
 function readTrimmed(path: string): string | undefined {
@@ -110,10 +119,10 @@ function linkName(path: string): string | undefined {
 }
 
 /** Reads the snapshot. Bad config files are skipped with a warning (§0.6). */
-export async function readSnapshot(env: Environment): Promise<Snapshot> {
-  const types = await scanTypes(env, undefined);
+export function readSnapshot(env: Environment): Snapshot {
+  const types = scanTypes(env, undefined);
   const parents = new Map<string, ParentInfo>();
-  for (const entry of readDirEntries(env.parentBase) ?? []) {
+  for (const entry of entries(env.parentBase)) {
     const dir = env.parentPath(entry.name);
     const info: ParentInfo = {
       name: entry.name,
@@ -129,7 +138,7 @@ export async function readSnapshot(env: Environment): Promise<Snapshot> {
     parents.set(entry.name, info);
   }
   const definitions: Definition[] = [];
-  for (const [parent, devices] of await scanDefined(env, {}, { skipActive: true })) {
+  for (const [parent, devices] of scanDefined(env, {}, { skipActive: true })) {
     for (const d of devices) {
       definitions.push({
         parent,

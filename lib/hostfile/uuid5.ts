@@ -11,17 +11,12 @@ export const NAMESPACE_URL = "6ba7b811-9dad-11d1-80b4-00c04fd430c8";
 /** The default host-file namespace: uuid5(NAMESPACE_URL, "urn:mdevctl:hostfile:v1"). */
 export const DEFAULT_NAMESPACE = "5470eb2e-41fc-5439-b571-43fc911882ce";
 
-const namespaces = new Map<string, Uint8Array>();
-
 function uuidBytes(uuid: string): Uint8Array {
-  const known = namespaces.get(uuid);
-  if (known !== undefined) return known;
   const canonical = parseUuid(uuid);
   if (canonical === null) throw new Error(`not a UUID: ${uuid}`);
   const hex = canonical.replaceAll("-", "");
   const bytes = new Uint8Array(16);
   for (let i = 0; i < 16; i++) bytes[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
-  if (namespaces.size < 16) namespaces.set(uuid, bytes);
   return bytes;
 }
 
