@@ -8,7 +8,7 @@ import { type MdevConfig, type MdevDevice, newDevice } from "../config.ts";
 import type { Environment } from "../environment.ts";
 import { causeChain, MdevError } from "../errors.ts";
 import { startDevice, stopActive, undefineDevice, writeDefinition } from "../lifecycle.ts";
-import { basename } from "../paths.ts";
+import { vfioGroupInUse } from "../sysfs.ts";
 import { type Ledger, type LedgerEntry, writeLedgerIfChanged } from "./ledger.ts";
 import { type Change, executable, type Plan } from "./plan.ts";
 import type { Outcome } from "./render.ts";
@@ -23,28 +23,6 @@ export interface Execution {
   result: "success" | "partial" | "failed";
   /** The first failure, for the `Error:` block. */
   firstError: MdevError | null;
-}
-
-/**
- * True when the device's VFIO group is open elsewhere: opening
- * `/dev/vfio/<group>` read-write fails with EBUSY (libvirt's check before
- * destroying a node device). No group, no VFIO node: not in use.
- */
-export function inUse(env: Environment, uuid: string): boolean {
-  let group: string;
-  try {
-    group = basename(Deno.readLinkSync(`${env.devicePath(uuid)}/iommu_group`));
-  } catch {
-    return false;
-  }
-  try {
-    Deno.openSync(env.path(`dev/vfio/${group}`), { read: true, write: true }).close();
-    return false;
-  } catch (e) {
-    // Deno reports EBUSY from open(2) as a plain Error with code "EBUSY"
-    // (checked on Deno 2.9), not as Deno.errors.Busy.
-    return e instanceof Deno.errors.Busy || (e as { code?: unknown }).code === "EBUSY";
-  }
 }
 
 function deviceOf(c: Change, config: MdevConfig): MdevDevice {
@@ -101,7 +79,7 @@ export async function execute(
 
   // 1. stop (in-use devices are skipped, and so is their undefine).
   for (const c of phase("stop")) {
-    if (!stopped && !blocked.has(c.uuid) && inUse(env, c.uuid)) {
+    if (!stopped && !blocked.has(c.uuid) && vfioGroupInUse(env, c.uuid)) {
       outcomes.set(c, { status: "skipped", reason: "in-use" });
       blocked.add(c.uuid);
       anyFailed = true;

@@ -6,9 +6,13 @@
 import type { MdevConfig } from "../config.ts";
 import { scanDefined } from "../config_store.ts";
 import type { Environment } from "../environment.ts";
-import { basename } from "../paths.ts";
-import { loadActiveOrWarn, scanTypes } from "../sysfs.ts";
-import { parseUuid } from "../uuid.ts";
+import {
+  loadActiveOrWarn,
+  parentFacts,
+  parentNames,
+  runningOnParent,
+  scanTypes,
+} from "../sysfs.ts";
 
 export interface TypeInfo {
   /** The trimmed `name` file; absent on old kernels. */
@@ -79,13 +83,7 @@ function liveActive(env: Environment): ActiveView {
     onParent(parent) {
       let found = byParent.get(parent);
       if (found === undefined) {
-        found = new Map();
-        for (const e of entries(env.parentPath(parent))) {
-          const uuid = parseUuid(e.name);
-          if (uuid === null) continue;
-          const type = linkName(`${env.parentPath(parent)}/${e.name}/mdev_type`);
-          if (type !== undefined) found.set(uuid, type);
-        }
+        found = runningOnParent(env, parent);
         byParent.set(parent, found);
       }
       return found;
@@ -93,49 +91,16 @@ function liveActive(env: Environment): ActiveView {
   };
 }
 
-/** A directory's entries; none when it cannot be read (no parents, a parent gone). */
-function entries(path: string): Deno.DirEntry[] {
-  try {
-    return [...Deno.readDirSync(path)];
-  } catch {
-    return [];
-  }
-}
-
-function readTrimmed(path: string): string | undefined {
-  try {
-    return Deno.readTextFileSync(path).trim();
-  } catch {
-    return undefined;
-  }
-}
-
-function linkName(path: string): string | undefined {
-  try {
-    return basename(Deno.readLinkSync(path));
-  } catch {
-    return undefined;
-  }
-}
-
 /** Reads the snapshot. Bad config files are skipped with a warning (§0.6). */
 export function readSnapshot(env: Environment): Snapshot {
   const types = scanTypes(env, undefined);
   const parents = new Map<string, ParentInfo>();
-  for (const entry of entries(env.parentBase)) {
-    const dir = env.parentPath(entry.name);
-    const info: ParentInfo = {
-      name: entry.name,
-      driver: linkName(`${dir}/driver`),
-      vendor: readTrimmed(`${dir}/vendor`),
-      device: readTrimmed(`${dir}/device`),
-      physfn: linkName(`${dir}/physfn`),
-      types: new Map(),
-    };
-    for (const t of types.get(entry.name) ?? []) {
+  for (const name of parentNames(env)) {
+    const info: ParentInfo = { name, ...parentFacts(env, name), types: new Map() };
+    for (const t of types.get(name) ?? []) {
       info.types.set(t.name, { name: t.displayName, available: t.availableInstances });
     }
-    parents.set(entry.name, info);
+    parents.set(name, info);
   }
   const definitions: Definition[] = [];
   for (const [parent, devices] of scanDefined(env, {}, { skipActive: true })) {
