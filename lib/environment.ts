@@ -20,6 +20,11 @@ export const PARENT_BASE = "sys/class/mdev_bus";
 export const LOCK_FILE = "run/lock/mdevctl.lock";
 /** The config base, relative to the root (mdevctl.md §1.2). */
 export const CONFIG_BASE = "etc/mdevctl.d";
+/**
+ * Where config writes stage their temporary files, relative to the root:
+ * beside the config base, outside the tree libvirt watches (docs/behaviour.md).
+ */
+export const CONFIG_STAGING = "etc/.mdevctl.d.staging";
 /** Callout script directories relative to the root: primary, then deprecated. */
 export const CALLOUT_DIRS = [
   "usr/lib/mdevctl/scripts.d/callouts",
@@ -39,6 +44,13 @@ export interface EnvironmentOptions {
   calloutTimeout?: string | undefined;
   /** `MDEVCTL_AUTOSTART_WAIT`: seconds start-parent-mdevs waits for types. */
   autostartWait?: string | undefined;
+  /**
+   * `MDEVCTL_SYSFS_VIEW`: the directory sysfs is reached at instead of
+   * `ROOT/sys`. Deno refuses every path under /sys to a program without all
+   * permissions; the sandboxing launcher binds /sys there (docs/sandbox.md).
+   * Messages still name `ROOT/sys` (`shownPath`).
+   */
+  sysfsView?: string | undefined;
   /** Where stdout text goes (default: the process's stdout). */
   stdout?: (text: string) => void;
   /** Where stderr text and bytes go, log lines included (default: the process's stderr). */
@@ -67,6 +79,8 @@ export interface EnvironmentOptions {
 export class Environment {
   /** Replaces `/` in every path. */
   readonly root: string;
+  /** Where `ROOT/sys` is reached: itself, or the sandbox's view of it. */
+  readonly sysfs: string;
   /** Log lines, filtered by `MDEVCTL_LOG`, written to `stderr`. */
   readonly logger: Logger;
   /** The limit on one callout or notifier run in ms; 0 means none (mdevctl.md §0.8). */
@@ -88,6 +102,7 @@ export class Environment {
   /** A context with paths under `root` and the settings given as their variables' text. */
   constructor(root = "/", options: EnvironmentOptions = {}) {
     this.root = root;
+    this.sysfs = options.sysfsView || this.path("sys");
     this.stdout = options.stdout ?? writeStdout;
     this.stderr = options.stderr ?? writeStderr;
     this.logger = new Logger(options.log, this.stderr);
@@ -104,6 +119,8 @@ export class Environment {
       log: optionalVar("MDEVCTL_LOG"),
       calloutTimeout: optionalVar("MDEVCTL_CALLOUT_TIMEOUT"),
       autostartWait: optionalVar("MDEVCTL_AUTOSTART_WAIT"),
+      // A test root has its own sys/: the view is the real /sys.
+      sysfsView: root === undefined ? optionalVar("MDEVCTL_SYSFS_VIEW") : undefined,
     });
   }
 
@@ -118,14 +135,40 @@ export class Environment {
     return this.path(CONFIG_BASE);
   }
 
-  /** Running devices, `sys/bus/mdev/devices` under the root. */
-  get mdevBase(): string {
-    return this.path(MDEV_BASE);
+  /**
+   * Where config writes stage their temporary file: beside the config base,
+   * on the same filesystem, but outside the tree that libvirt watches with
+   * inotify (every directory under the base), so a change costs it one
+   * refresh, as an in-place write would (docs/behaviour.md).
+   */
+  get configStaging(): string {
+    return this.path(CONFIG_STAGING);
   }
 
-  /** Parent devices, `sys/class/mdev_bus` under the root. */
+  /** Running devices, `sys/bus/mdev/devices` under the root (or the view). */
+  get mdevBase(): string {
+    return this.sysPath(MDEV_BASE);
+  }
+
+  /** Parent devices, `sys/class/mdev_bus` under the root (or the view). */
   get parentBase(): string {
-    return this.path(PARENT_BASE);
+    return this.sysPath(PARENT_BASE);
+  }
+
+  /** A root-relative `sys/...` path where this run reaches it. */
+  private sysPath(relative: string): string {
+    return `${this.sysfs}${relative.slice("sys".length)}`;
+  }
+
+  /**
+   * A path as messages show it: one under the sandbox's view of sysfs is
+   * named under `ROOT/sys`, where it is, so messages stay as upstream's.
+   */
+  shownPath(path: string): string {
+    const view = this.sysfs;
+    if (!path.startsWith(view) || view === this.path("sys")) return path;
+    const rest = path.slice(view.length);
+    return rest === "" || rest.startsWith("/") ? this.path("sys") + rest : path;
   }
 
   /** The per-host lock serialising every read-modify-write (mdevctl.md §0.5). */
