@@ -514,6 +514,11 @@ export function vfioGroupInUse(env: Environment, uuid: string): boolean {
   } catch (e) {
     // Deno reports EBUSY from open(2) as a plain Error with code "EBUSY"
     // (checked on Deno 2.9), not as Deno.errors.Busy.
-    return e instanceof Deno.errors.Busy || (e as { code?: unknown }).code === "EBUSY";
+    const busy = e instanceof Deno.errors.Busy || (e as { code?: unknown }).code === "EBUSY";
+    if (e instanceof Deno.errors.NotCapable) {
+      // The permission sandbox: Deno opens device files only with every permission.
+      env.logger.warn(`cannot tell whether ${uuid} is in use: ${describeError(e)}`);
+    } else if (!busy) env.logger.debug(`VFIO group ${group} of ${uuid}: ${describeError(e)}`);
+    return busy;
   }
 }
