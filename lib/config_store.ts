@@ -62,6 +62,8 @@ export interface ScanOptions {
    * `invalid` set, for commands aimed at exactly that device.
    */
   includeInvalid?: boolean;
+  /** Leave every record's `active` false without looking at sysfs (host-file plans). */
+  skipActive?: boolean;
 }
 
 /**
@@ -105,7 +107,7 @@ export function scanDefined(
       p.name,
       filter.uuid,
       options.includeInvalid ?? false,
-      activeChecker(env, p.name),
+      options.skipActive ? () => false : activeChecker(env, p.name),
       types,
       devices,
     );

@@ -516,3 +516,83 @@ export function removeMdev(env: Environment, uuid: string): void {
     throw MdevError.wrap(`Error removing device ${uuid}`, e);
   }
 }
+
+// --- Host-file facts (docs/hostfile.md): read-only, never throwing ---------
+
+function linkBasename(path: string): string | undefined {
+  try {
+    return basename(Deno.readLinkSync(path));
+  } catch {
+    return undefined;
+  }
+}
+
+function readTrimmed(path: string): string | undefined {
+  try {
+    return Deno.readTextFileSync(path).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** What a host file's parent selector looks at (hostfile.md §2 `parents`). */
+export interface ParentFacts {
+  /** Basename of the `driver` link. */
+  driver: string | undefined;
+  /** `vendor` and `device` (PCI parents), trimmed. */
+  vendor: string | undefined;
+  device: string | undefined;
+  /** Basename of the `physfn` link: the PF of an SR-IOV VF. */
+  physfn: string | undefined;
+}
+
+/** The selector facts of a registered parent; absent files are `undefined`. */
+export function parentFacts(env: Environment, parent: string): ParentFacts {
+  const dir = env.parentPath(parent);
+  return {
+    driver: linkBasename(`${dir}/driver`),
+    vendor: readTrimmed(`${dir}/vendor`),
+    device: readTrimmed(`${dir}/device`),
+    physfn: linkBasename(`${dir}/physfn`),
+  };
+}
+
+/** The registered parent names (entries of `sys/class/mdev_bus`); none when it is missing. */
+export function parentNames(env: Environment): string[] {
+  return (readDirEntries(env, env.parentBase) ?? []).map((e) => e.name);
+}
+
+/** The running devices under a parent, uuid -> type, from its directory's children. */
+export function runningOnParent(env: Environment, parent: string): Map<string, string> {
+  const found = new Map<string, string>();
+  for (const name of parentChildNames(env, parent)) {
+    const uuid = parseUuid(name);
+    if (uuid === null) continue;
+    const type = linkBasename(`${env.parentPath(parent)}/${name}/mdev_type`);
+    if (type !== undefined) found.set(uuid, type);
+  }
+  return found;
+}
+
+/**
+ * True when the running device's VFIO group is open elsewhere: opening
+ * `/dev/vfio/<group>` read-write fails with EBUSY (libvirt's check before it
+ * destroys a node device). No group, no VFIO node: not in use.
+ */
+export function vfioGroupInUse(env: Environment, uuid: string): boolean {
+  const group = linkBasename(`${env.devicePath(uuid)}/iommu_group`);
+  if (group === undefined) return false;
+  try {
+    Deno.openSync(env.path(`dev/vfio/${group}`), { read: true, write: true }).close();
+    return false;
+  } catch (e) {
+    // Deno reports EBUSY from open(2) as a plain Error with code "EBUSY"
+    // (checked on Deno 2.9), not as Deno.errors.Busy.
+    const busy = e instanceof Deno.errors.Busy || (e as { code?: unknown }).code === "EBUSY";
+    if (e instanceof Deno.errors.NotCapable) {
+      // The permission sandbox: Deno opens device files only with every permission.
+      env.logger.warn(`cannot tell whether ${uuid} is in use: ${describeError(e)}`);
+    } else if (!busy) env.logger.debug(`VFIO group ${group} of ${uuid}: ${describeError(e)}`);
+    return busy;
+  }
+}
