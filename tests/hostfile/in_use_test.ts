@@ -68,7 +68,7 @@ Deno.test("apply warns when the VFIO group file cannot be opened, and stops the 
     const lines = r.stderr.split("\n").filter((l) => l !== "");
     assertEquals(lines.length, 1, r.stderr);
     assertEquals(
-      lines[0]!.replace(/^\[.*? WARN  mdevctl\] /, ""),
+      lines[0]!.replace(/^\[.*? WARN {2}mdevctl\] /, ""),
       `cannot tell whether ${uuid} is in use: "${
         host.path(`dev/vfio/${GROUP}`)
       }": Is a directory (os error 21)`,
