@@ -65,8 +65,10 @@ install: dist/mdevctl
 uninstall:
 	bash tools/install.sh uninstall
 
-# dist/sysfs may hold the launcher's bind of /sys (docs/sandbox.md): undo it
-# first, and never let rm cross into another file system.
+# dist/sysfs and dist/dev may hold the launcher's binds of /sys and /dev
+# (docs/sandbox.md): undo them first, and never let rm cross into another
+# file system.
 clean:
 	@while umount dist/sysfs 2>/dev/null; do :; done
+	@while umount dist/dev 2>/dev/null; do :; done
 	rm -rf --one-file-system dist

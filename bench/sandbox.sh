@@ -21,7 +21,7 @@ say() { echo "bench/sandbox: $*" >&2; }
 
 # A snapshot of dist/ (make may rebuild it meanwhile), with both launchers.
 snap=$here/hosts/sandbox-dist
-rm -rf "$snap" && mkdir -p "$snap/sysfs"
+rm -rf "$snap" && mkdir -p "$snap/sysfs" "$snap/dev"
 cp "$top/dist/mdevctl.js" "$snap/"
 deno_bin=$("$top/tools/deno_path.sh")
 "$top/tools/write_launcher.sh" bundle "$deno_bin" "$snap/mdevctl.js" "$snap/sysfs" >"$snap/mdevctl"

@@ -36,6 +36,13 @@ export const NOTIFIER_DIRS = [
   "etc/mdevctl.d/scripts.d/notifiers",
 ] as const;
 
+/** `path` with the view directory `view` (when it is not `real` itself) named as `real`. */
+function unview(path: string, view: string, real: string): string {
+  if (!path.startsWith(view) || view === real) return path;
+  const rest = path.slice(view.length);
+  return rest === "" || rest.startsWith("/") ? real + rest : path;
+}
+
 /** The settings of a run, as the environment variables give them (text, unparsed). */
 export interface EnvironmentOptions {
   /** `MDEVCTL_LOG`: the log filter. */
@@ -51,6 +58,14 @@ export interface EnvironmentOptions {
    * Messages still name `ROOT/sys` (`shownPath`).
    */
   sysfsView?: string | undefined;
+  /**
+   * `MDEVCTL_DEV_VIEW`: the directory `/dev` is reached at instead of
+   * `ROOT/dev`. Deno refuses device files under /dev (but a short safe list)
+   * to a program without all permissions; the launcher binds /dev there and
+   * grants only its `vfio` directory (docs/sandbox.md). Messages still name
+   * `ROOT/dev` (`shownPath`).
+   */
+  devView?: string | undefined;
   /** Where stdout text goes (default: the process's stdout). */
   stdout?: (text: string) => void;
   /** Where stderr text and bytes go, log lines included (default: the process's stderr). */
@@ -81,6 +96,8 @@ export class Environment {
   readonly root: string;
   /** Where `ROOT/sys` is reached: itself, or the sandbox's view of it. */
   readonly sysfs: string;
+  /** Where `ROOT/dev` is reached: itself, or the sandbox's view of it. */
+  readonly dev: string;
   /** Log lines, filtered by `MDEVCTL_LOG`, written to `stderr`. */
   readonly logger: Logger;
   /** The limit on one callout or notifier run in ms; 0 means none (mdevctl.md §0.8). */
@@ -103,6 +120,7 @@ export class Environment {
   constructor(root = "/", options: EnvironmentOptions = {}) {
     this.root = root;
     this.sysfs = options.sysfsView || this.path("sys");
+    this.dev = options.devView || this.path("dev");
     this.stdout = options.stdout ?? writeStdout;
     this.stderr = options.stderr ?? writeStderr;
     this.logger = new Logger(options.log, this.stderr);
@@ -121,6 +139,7 @@ export class Environment {
       autostartWait: optionalVar("MDEVCTL_AUTOSTART_WAIT"),
       // A test root has its own sys/: the view is the real /sys.
       sysfsView: root === undefined ? optionalVar("MDEVCTL_SYSFS_VIEW") : undefined,
+      devView: root === undefined ? optionalVar("MDEVCTL_DEV_VIEW") : undefined,
     });
   }
 
@@ -160,15 +179,18 @@ export class Environment {
     return `${this.sysfs}${relative.slice("sys".length)}`;
   }
 
+  /** The VFIO group's device file, `dev/vfio/<group>` under the root (or the view). */
+  vfioGroupPath(group: string): string {
+    return `${this.dev}/vfio/${group}`;
+  }
+
   /**
-   * A path as messages show it: one under the sandbox's view of sysfs is
-   * named under `ROOT/sys`, where it is, so messages stay as upstream's.
+   * A path as messages show it: one under the sandbox's view of sysfs or
+   * /dev is named under `ROOT/sys` or `ROOT/dev`, where it is, so messages
+   * stay as upstream's.
    */
   shownPath(path: string): string {
-    const view = this.sysfs;
-    if (!path.startsWith(view) || view === this.path("sys")) return path;
-    const rest = path.slice(view.length);
-    return rest === "" || rest.startsWith("/") ? this.path("sys") + rest : path;
+    return unview(unview(path, this.sysfs, this.path("sys")), this.dev, this.path("dev"));
   }
 
   /** The per-host lock serialising every read-modify-write (mdevctl.md §0.5). */

@@ -26,3 +26,17 @@ Deno.test("Environment.shownPath: messages name /sys for paths in the sandbox's 
   assertEquals(env.shownPath("/usr/lib/mdevctl/sysfsx/a"), "/usr/lib/mdevctl/sysfsx/a");
   assertEquals(env.shownPath("/etc/mdevctl.d/p/u"), "/etc/mdevctl.d/p/u");
 });
+
+Deno.test("Environment: /dev/vfio under the root unless the sandbox's view of /dev is given", () => {
+  assertEquals(new Environment("/tmp/host").vfioGroupPath("7"), "/tmp/host/dev/vfio/7");
+  assertEquals(new Environment().vfioGroupPath("7"), "/dev/vfio/7");
+  const env = new Environment("/", {
+    sysfsView: "/usr/lib/mdevctl/sysfs",
+    devView: "/usr/lib/mdevctl/dev",
+  });
+  assertEquals(env.vfioGroupPath("7"), "/usr/lib/mdevctl/dev/vfio/7");
+  // Messages name /dev, as they name /sys for the sysfs view.
+  assertEquals(env.shownPath("/usr/lib/mdevctl/dev/vfio/7"), "/dev/vfio/7");
+  assertEquals(env.shownPath("/usr/lib/mdevctl/devx/vfio"), "/usr/lib/mdevctl/devx/vfio");
+  assertEquals(env.shownPath("/usr/lib/mdevctl/sysfs/class"), "/sys/class");
+});

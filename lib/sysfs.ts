@@ -577,22 +577,28 @@ export function runningOnParent(env: Environment, parent: string): Map<string, s
 /**
  * True when the running device's VFIO group is open elsewhere: opening
  * `/dev/vfio/<group>` read-write fails with EBUSY (libvirt's check before it
- * destroys a node device). No group, no VFIO node: not in use.
+ * destroys a node device; hostfile.md §7). No group, or no VFIO node for it:
+ * not in use. Any other failure to open it is warned about (the caller stops
+ * the device anyway, as it would without the check).
  */
 export function vfioGroupInUse(env: Environment, uuid: string): boolean {
   const group = linkBasename(`${env.devicePath(uuid)}/iommu_group`);
   if (group === undefined) return false;
+  const path = env.vfioGroupPath(group);
   try {
-    Deno.openSync(env.path(`dev/vfio/${group}`), { read: true, write: true }).close();
+    Deno.openSync(path, { read: true, write: true }).close();
     return false;
   } catch (e) {
     // Deno reports EBUSY from open(2) as a plain Error with code "EBUSY"
     // (checked on Deno 2.9), not as Deno.errors.Busy.
-    const busy = e instanceof Deno.errors.Busy || (e as { code?: unknown }).code === "EBUSY";
-    if (e instanceof Deno.errors.NotCapable) {
-      // The permission sandbox: Deno opens device files only with every permission.
-      env.logger.warn(`cannot tell whether ${uuid} is in use: ${describeError(e)}`);
-    } else if (!busy) env.logger.debug(`VFIO group ${group} of ${uuid}: ${describeError(e)}`);
-    return busy;
+    if (e instanceof Deno.errors.Busy || (e as { code?: unknown }).code === "EBUSY") return true;
+    if (isNotFound(e)) {
+      env.logger.debug(`VFIO group ${group} of ${uuid}: no ${quoted(env, path)}`);
+    } else {
+      env.logger.warn(
+        `cannot tell whether ${uuid} is in use: ${quoted(env, path)}: ${describeError(e)}`,
+      );
+    }
+    return false;
   }
 }

@@ -6,11 +6,12 @@
 #  - bundled: dist/mdevctl.js, run by the pinned Deno (no network, absolute
 #    paths, any cwd).
 # Either way dist/mdevctl is the sandboxing launcher (tools/write_launcher.sh,
-# docs/sandbox.md) with dist/sysfs as its view of /sys, bound per command in
-# a private namespace (a bind kept in a source tree would be walked by cp -a).
+# docs/sandbox.md) with dist/sysfs and dist/dev as its views of /sys and /dev,
+# bound per command in a private namespace (a bind kept in a source tree
+# would be walked by cp -a).
 # Usage: tools/build.sh [OUTDIR]   (default: dist)
 # LIBDIR (default /usr/lib/mdevctl): where `make install` will put the
-# compiled binary; its sysfs view is baked into the binary's permissions.
+# compiled binary; its views are baked into the binary's permissions.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-$top/dist}
@@ -20,7 +21,7 @@ deno=$("$top/tools/deno_path.sh")
 version=$("$deno" --version | sed -n 's/^deno \([0-9.]*\).*/\1/p')
 mkdir -p "$out"
 rm -f "$out/mdevctl" "$out/lsmdev" "$out/mdevctl.js" "$out/mdevctl.bin" "$out/mdevctl.libdir"
-mkdir -p "$out/sysfs"
+mkdir -p "$out/sysfs" "$out/dev"
 
 denort=${DENORT_BIN:-}
 if [ -z "$denort" ]; then
@@ -39,7 +40,7 @@ if [ -n "$denort" ] && [ -f "$denort" ]; then
   DENORT_BIN=$denort DENO_NO_UPDATE_CHECK=1 "$deno" compile --quiet --no-prompt \
     --v8-flags=--max-semi-space-size=1 --no-config --no-lock \
     --allow-read \
-    --allow-write="$out/sysfs,$libdir/sysfs,/etc/mdevctl.d,/run/lock,/var/lib/mdevctl" \
+    --allow-write="$out/sysfs,$libdir/sysfs,$out/dev/vfio,$libdir/dev/vfio,/etc/mdevctl.d,/run/lock,/var/lib/mdevctl" \
     --allow-run --allow-env='MDEVCTL_*' -o "$out/mdevctl.bin" "$top/cli.ts"
   echo "$libdir" >"$out/mdevctl.libdir"
   "$top/tools/write_launcher.sh" --view-per-run compiled "$out/mdevctl.bin" "$out/sysfs" >"$out/mdevctl"

@@ -328,15 +328,18 @@ export function renderMan(date = ""): string {
       "The installed " + bold("mdevctl") + " and " + bold("lsmdev") + " are a launcher that " +
         "runs the program with Deno permissions scoped to its work, never with all of them. " +
         "It may read and write sysfs, /etc/mdevctl.d, /etc/.mdevctl.d.staging (where config " +
-        "writes stage their temporary files), /run/lock and /var/lib/mdevctl; read " +
+        "writes stage their temporary files), /run/lock, /var/lib/mdevctl and /dev/vfio (the " +
+        "in-use check of apply); read " +
         "the script directories and the files named on its command line; run the callout " +
         "and notifier scripts present when it starts, and " + bold("udevadm") + "; read " +
         "environment variables whose names start with MDEVCTL_. No network, no foreign " +
         "functions, no system information.",
-      "Deno refuses paths under /sys to a program without every permission, so the launcher " +
-        "binds /sys to /usr/lib/mdevctl/sysfs the first time root runs it, and leaves the bind " +
-        "there; the program reaches sysfs through it, and messages still name /sys. The " +
-        "systemd units make that bind with BindPaths=. Scripts see /sys and everything else " +
+      "Deno refuses paths under /sys, and device files under /dev, to a program without every " +
+        "permission, so the launcher binds /sys to /usr/lib/mdevctl/sysfs and /dev to " +
+        "/usr/lib/mdevctl/dev the first time root runs it, and leaves the binds there; the " +
+        "program reaches sysfs and /dev/vfio through them (nothing else of /dev), and messages " +
+        "still name /sys and /dev. The systemd units make those binds with BindPaths=. Scripts " +
+        "see /sys, /dev and everything else " +
         "at their usual places. A user other than root, before root has made the bind, gets " +
         "it in a user namespace for the one command, under the own uid; where none can be " +
         "made, the program runs with every permission, which grants nothing the kernel does " +

@@ -105,7 +105,7 @@ do_install() {
     "$(d "$DATADIR/mdevctl")" "$(d "$SYSTEMDUNITDIR")" "$(d "$MANDIR/man8")" \
     "$(d "$BASHCOMPDIR")" "$(d "$ZSHCOMPDIR")" "$(d "$CONFDIR")" \
     "$(d "$LIBDIR/scripts.d/callouts")" "$(d "$LIBDIR/scripts.d/notifiers")" \
-    "$(d "$LIBDIR/sysfs")"
+    "$(d "$LIBDIR/sysfs")" "$(d "$LIBDIR/dev")"
 
   # The launcher names the final paths, not the staging ones.
   if [ -f "$DIST/mdevctl.bin" ]; then
@@ -155,13 +155,14 @@ do_uninstall() {
   while read -r path; do
     rm -f "$(d "$path")"
   done < <(installed_files)
-  # The launcher's bind of /sys (docs/sandbox.md), if this is the live system.
+  # The launcher's binds of /sys and /dev (docs/sandbox.md), if this is the live system.
   if [ -z "$DESTDIR" ]; then
     while umount "$LIBDIR/sysfs" 2>/dev/null; do :; done
+    while umount "$LIBDIR/dev" 2>/dev/null; do :; done
   fi
   # Directories go only when empty: scripts and configs a user put there stay.
   for path in "$LIBDIR/scripts.d/callouts" "$LIBDIR/scripts.d/notifiers" "$LIBDIR/scripts.d" \
-    "$LIBDIR/sysfs" "$LIBDIR" "$DATADIR/mdevctl" "$CONFDIR"; do
+    "$LIBDIR/sysfs" "$LIBDIR/dev" "$LIBDIR" "$DATADIR/mdevctl" "$CONFDIR"; do
     [ -d "$(d "$path")" ] && rmdir --ignore-fail-on-non-empty "$(d "$path")"
   done
   echo "uninstall: done (DESTDIR='${DESTDIR}' PREFIX=$PREFIX)"

@@ -149,6 +149,7 @@ test("puts every file in place with its mode, links and final paths", async () =
       "/usr/lib/mdevctl/scripts.d/callouts",
       "/usr/lib/mdevctl/scripts.d/notifiers",
       "/usr/lib/mdevctl/sysfs",
+      "/usr/lib/mdevctl/dev",
     ]
   ) {
     const info = await lstat(`${dest}${dir}`);
@@ -172,6 +173,7 @@ test("puts every file in place with its mode, links and final paths", async () =
       ),
       launcher,
     );
+    ok(launcher.includes("\ndevview='/usr/lib/mdevctl/dev'\n"), launcher);
   }
 });
 
@@ -201,8 +203,10 @@ test("rules and units name the installed program, for any SBINDIR", async () => 
   }
   for (const unit of units) {
     ok(unit.includes("\nBindPaths=/sys:/opt/mdev/lib/mdevctl/sysfs:norbind\n"));
+    ok(unit.includes("\nBindPaths=/dev:/opt/mdev/lib/mdevctl/dev:norbind\n"));
   }
   ok((await lstat(`${dest}/opt/mdev/lib/mdevctl/sysfs`))?.isDirectory);
+  ok((await lstat(`${dest}/opt/mdev/lib/mdevctl/dev`))?.isDirectory);
   // Script directories follow PREFIX; the program itself always uses /usr/lib (docs say so).
   ok((await lstat(`${dest}/opt/mdev/lib/mdevctl/scripts.d/callouts`))?.isDirectory);
 });
@@ -719,7 +723,11 @@ test("units are hardened without blocking what mdevctl must do", async () => {
   for (const unit of ["mdev@.service", "mdevctl-autostart@.service"]) {
     const text = await Deno.readTextFile(`${dest}/usr/lib/systemd/system/${unit}`);
     const settings = new Map<string, string>();
-    for (const m of text.matchAll(/^([A-Za-z]+)=(.*)$/gm)) settings.set(m[1]!, m[2]!);
+    for (const m of text.matchAll(/^([A-Za-z]+)=(.*)$/gm)) {
+      // A repeated key adds to the list (BindPaths=), as systemd reads it.
+      const before = settings.get(m[1]!);
+      settings.set(m[1]!, before === undefined ? m[2]! : `${before} ${m[2]!}`);
+    }
     for (
       const [key, value] of Object.entries({
         NoNewPrivileges: "yes",
@@ -734,8 +742,12 @@ test("units are hardened without blocking what mdevctl must do", async () => {
     for (const path of ["/sys", "/etc/mdevctl.d", "/run/lock"]) {
       ok(writable.includes(path), `${unit}: ${path} writable`);
     }
-    // The launcher's view of /sys, made by systemd (RestrictNamespaces= forbids its own).
-    equal(settings.get("BindPaths"), "/sys:/usr/lib/mdevctl/sysfs:norbind", `${unit}: BindPaths`);
+    // The launcher's views of /sys and /dev, made by systemd (RestrictNamespaces= forbids its own).
+    equal(
+      settings.get("BindPaths"),
+      "/sys:/usr/lib/mdevctl/sysfs:norbind /dev:/usr/lib/mdevctl/dev:norbind",
+      `${unit}: BindPaths`,
+    );
     // These would break mdevctl, Deno or callout scripts.
     for (
       const key of [

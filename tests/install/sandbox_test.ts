@@ -22,6 +22,8 @@ const BROKEN = "0000:00:03.0";
 const RUNNING = "11111111-1111-0000-0000-000000000000";
 const DEFINED = "22222222-2222-0000-0000-000000000000";
 const VIEW = "/usr/lib/mdevctl/sysfs";
+/** The launcher's view of /dev; only its vfio directory is granted. */
+const DEV_VIEW = "/usr/lib/mdevctl/dev";
 
 interface Result {
   code: number;
@@ -158,14 +160,16 @@ sandboxTest(
           // Messages name /sys, not the view the program reads it through.
           `/usr/sbin/mdevctl types -p ${BROKEN} 2>&1`,
           "echo ---",
-          // The first run bound /sys at the view; the others found it there.
+          // The first run bound /sys and /dev at the views; the others found them there.
           `awk '$5 == "${VIEW}" { n++ } END { print n + 0 }' /proc/self/mountinfo`,
+          `awk '$5 == "${DEV_VIEW}" { n++ } $5 ~ "^${DEV_VIEW}/" { m++ } END { print n + 0, m + 0 }' /proc/self/mountinfo`,
         ].join("\n"),
       );
       equal(r.stderr, "");
       equal(r.code, 0, r.stdout);
       const [types, defined, active, stopped, errors, views] = r.stdout.split("---\n");
-      equal(views, "1\n");
+      // One bind each; none below the /dev view (pts, shm, mqueue stay out).
+      equal(views, "1\n1 0\n");
       match(types!, new RegExp(`^${P}\\n  ${T}\\n    Available instances: 2\\n`));
       equal(defined, `${DEFINED} ${P} ${T} manual\n`);
       equal(active, `${RUNNING} ${P} ${T} manual\n`);
@@ -198,13 +202,14 @@ sandboxTest(
       }
       equal(
         flag(argv, "--allow-write"),
-        `${VIEW},/etc/mdevctl.d,/etc/.mdevctl.d.staging,/run/lock,/var/lib/mdevctl`,
+        `${VIEW},${DEV_VIEW}/vfio,/etc/mdevctl.d,/etc/.mdevctl.d.staging,/run/lock,/var/lib/mdevctl`,
       );
       equal(flag(argv, "--allow-run"), "udevadm,/usr/lib/mdevctl/scripts.d/notifiers/probe");
       equal(flag(argv, "--allow-env"), "MDEVCTL_*");
       const read = flag(argv, "--allow-read")!.split(",");
-      deepEqual(read.slice(0, 6), [
+      deepEqual(read.slice(0, 7), [
         VIEW,
+        `${DEV_VIEW}/vfio`,
         "/etc/mdevctl.d",
         "/etc/.mdevctl.d.staging",
         "/run/lock",
@@ -212,7 +217,7 @@ sandboxTest(
         "/usr/lib/mdevctl/scripts.d",
       ]);
       // Only the command line's own words follow (files it may name).
-      ok(read.slice(6).every((a) => argv.includes(a)), read.join(" "));
+      ok(read.slice(7).every((a) => argv.includes(a)), read.join(" "));
     } finally {
       await cleanup();
     }
@@ -237,6 +242,10 @@ sandboxTest("Deno itself refuses what the installed program's flags leave out", 
   ["write-outside", () => Deno.writeTextFileSync("${host}/out/escaped", "x")],
   ["write-scripts", () => Deno.writeTextFileSync("/usr/lib/mdevctl/scripts.d/callouts/x", "x")],
   ["write-sys", () => Deno.writeTextFileSync("/sys/class/probe", "x")],
+  ["open-vfio-view", () => Deno.openSync("${DEV_VIEW}/vfio/0", { read: true, write: true })],
+  ["open-dev-view", () => Deno.openSync("${DEV_VIEW}/null", { read: true, write: true })],
+  ["read-dev-view", () => Deno.readDirSync("${DEV_VIEW}")],
+  ["open-dev-vfio", () => Deno.openSync("/dev/vfio/0", { read: true, write: true })],
   ["read-shadow", () => Deno.readTextFileSync("/etc/shadow")],
   ["run-sh", () => new Deno.Command("/bin/sh", { args: ["-c", "true"] }).outputSync()],
   ["env-home", () => Deno.env.get("HOME")],
@@ -252,7 +261,11 @@ for (const [name, fn] of tries) {
 }
 `,
     );
-    r = await inHost(dest, host, `cd /; exec ${flags.map((a) => `'${a}'`).join(" ")} ${probe}`);
+    r = await inHost(
+      dest,
+      host,
+      `mount --bind /dev ${DEV_VIEW}; cd /; exec ${flags.map((a) => `'${a}'`).join(" ")} ${probe}`,
+    );
     equal(r.stderr, "");
     deepEqual(
       Object.fromEntries(r.stdout.trim().split("\n").map((l) => l.split(" "))),
@@ -264,6 +277,11 @@ for (const [name, fn] of tries) {
         "write-outside": "refused-by-deno",
         "write-scripts": "refused-by-deno",
         "write-sys": "refused-by-deno",
+        // Granted: the OS decides (no VFIO group 0 here). The rest of /dev is not.
+        "open-vfio-view": "os-error",
+        "open-dev-view": "refused-by-deno",
+        "read-dev-view": "refused-by-deno",
+        "open-dev-vfio": "refused-by-deno",
         "read-shadow": "refused-by-deno",
         "run-sh": "refused-by-deno",
         "env-home": "refused-by-deno",
@@ -305,28 +323,46 @@ sandboxTest("a non-root user lists through a user namespace, with the same scopi
   }
 });
 
-sandboxTest("a root launcher that cannot bind /sys fails with one line, never -A", async () => {
-  const { dest, host, cleanup } = await makeHost();
-  try {
-    // The view directory gone: mount has nowhere to bind.
-    const r = await inHost(
-      dest,
-      host,
-      `mount -t tmpfs tmpfs /usr/lib/mdevctl\n/usr/sbin/mdevctl list || echo "exit $?"`,
-    );
-    equal(r.code, 0);
-    equal(r.stdout, "exit 1\n");
-    equal(
-      r.stderr,
-      "mdevctl: cannot set up the permission sandbox: /usr/lib/mdevctl/sysfs is missing (reinstall mdevctl)\n",
-    );
-  } finally {
-    await cleanup();
-  }
-});
+sandboxTest(
+  "a root launcher that cannot bind /sys or /dev fails with one line, never -A",
+  async () => {
+    const { dest, host, cleanup } = await makeHost();
+    try {
+      // The view directory gone: mount has nowhere to bind.
+      const r = await inHost(
+        dest,
+        host,
+        `mount -t tmpfs tmpfs /usr/lib/mdevctl\n/usr/sbin/mdevctl list || echo "exit $?"`,
+      );
+      equal(r.code, 0);
+      equal(r.stdout, "exit 1\n");
+      equal(
+        r.stderr,
+        "mdevctl: cannot set up the permission sandbox: /usr/lib/mdevctl/sysfs is missing (reinstall mdevctl)\n",
+      );
+      // Only the view of /dev gone (an install from before it existed).
+      const dev = await inHost(
+        dest,
+        host,
+        [
+          "mount -t tmpfs tmpfs /usr/lib/mdevctl",
+          "mkdir /usr/lib/mdevctl/sysfs",
+          '/usr/sbin/mdevctl list || echo "exit $?"',
+        ].join("\n"),
+      );
+      equal(dev.stdout, "exit 1\n");
+      equal(
+        dev.stderr,
+        "mdevctl: cannot set up the permission sandbox: /usr/lib/mdevctl/dev is missing (reinstall mdevctl)\n",
+      );
+    } finally {
+      await cleanup();
+    }
+  },
+);
 
 sandboxTest(
-  "dist/mdevctl binds /sys per command and leaves no bind in the source tree",
+  "dist/mdevctl binds /sys and /dev per command and leaves no bind in the source tree",
   async () => {
     const { host, cleanup } = await makeHost();
     try {
@@ -341,7 +377,7 @@ sandboxTest(
         [
           `mount --bind ${host}/sys /sys`,
           `${TOP}/dist/lsmdev`,
-          `awk '$5 == "${view}" { n++ } END { print "binds:", n + 0 }' /proc/self/mountinfo`,
+          `awk '$5 == "${view}" || $5 == "${TOP}/dist/dev" { n++ } END { print "binds:", n + 0 }' /proc/self/mountinfo`,
           // A stray stage variable never makes a bind outside a namespace of its own.
           `MDEVCTL_SANDBOX_STAGE=ns ${TOP}/dist/mdevctl list || echo "exit $?"`,
         ].join("\n"),
