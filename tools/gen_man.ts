@@ -34,6 +34,7 @@ function optionHead(option: OptionSpec): string {
     ...(option.short ? [bold(`-${option.short}`)] : []),
     bold(`--${option.long}`),
   ].join(", ");
+  if (option.value && option.optionalValue) return `${names}[=${italic(option.value)}]`;
   return option.value ? `${names} ${italic(option.value)}` : names;
 }
 
@@ -56,7 +57,11 @@ function synopsis(command: CommandSpec, program = `mdevctl ${command.name}`): st
   const parts = [bold(program)];
   for (const option of visibleOptions(command)) {
     const flag = option.short ? `-${option.short}` : `--${option.long}`;
-    const text = option.value ? `${bold(flag)} ${italic(option.value)}` : bold(flag);
+    const text = option.value && option.optionalValue
+      ? `${bold(`--${option.long}`)}[=${italic(option.value)}]`
+      : option.value
+      ? `${bold(flag)} ${italic(option.value)}`
+      : bold(flag);
     parts.push(option.required ? text : `[${text}]`);
   }
   for (const p of command.positionals ?? []) {

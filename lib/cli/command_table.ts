@@ -6,7 +6,18 @@ import type { NameKind } from "../names.ts";
 import type { CommandContext } from "./context.ts";
 
 /** What an option's value is; drives parsing and completion. */
-export type ValueKind = "UUID" | "PARENT" | "TYPE" | "FILE" | "NAME" | "VALUE" | "INDEX";
+export type ValueKind =
+  | "UUID"
+  | "PARENT"
+  | "TYPE"
+  | "FILE"
+  | "NAME"
+  | "VALUE"
+  | "INDEX"
+  | "SECONDS"
+  | "MS"
+  | "N"
+  | "SOURCE";
 
 export interface OptionSpec {
   /** Long name without dashes; also the key of the parsed value. */
@@ -14,6 +25,8 @@ export interface OptionSpec {
   short?: string;
   /** Present when the option takes a value. */
   value?: ValueKind;
+  /** The value is optional and only given as `--long=VALUE`; alone it is a flag. */
+  optionalValue?: boolean;
   help: string;
   required?: boolean;
   /** Long names this option cannot be combined with. */
@@ -192,6 +205,13 @@ export const COMMANDS: readonly CommandSpec[] = [
         conflicts: ["type"],
       }),
       force,
+      {
+        long: "wait",
+        value: "SECONDS",
+        optionalValue: true,
+        help: "Wait up to SECONDS (alone: $MDEVCTL_START_WAIT, else 90) for the parent to offer " +
+          "the type before creating",
+      },
     ],
     anyOf: ["uuid", "parent"],
     load: () => import("../commands/start.ts"),
@@ -228,6 +248,61 @@ export const COMMANDS: readonly CommandSpec[] = [
       { long: "dumpjson", help: "Print JSON" },
     ],
     load: () => import("../commands/types.ts"),
+  },
+  {
+    name: "monitor",
+    summary: "Print changes of definitions, devices and parents as they happen",
+    description:
+      "Follows /etc/mdevctl.d (inotify) and the kernel (udevadm monitor, or polling) and prints " +
+      "one line per change: defined, modified, undefined, started, stopped, parent-registered, " +
+      "parent-unregistered. It takes no lock and writes nothing. SIGINT and SIGTERM end it " +
+      "with status 0.",
+    options: [
+      { long: "dumpjson", help: "Print one JSON object per line" },
+      {
+        long: "source",
+        value: "SOURCE",
+        help: "Kernel events from udevadm, poll, or auto (udevadm when it can run, else poll)",
+      },
+      {
+        long: "poll-interval",
+        value: "MS",
+        help: "Milliseconds between two polls of sysfs (default 1000)",
+      },
+      { long: "snapshot", help: "First print the current state, then a synced event" },
+      uuid("Only events of this device"),
+      parent("Only events of this parent and its devices"),
+      { long: "count", value: "N", help: "Exit after N device or parent events" },
+      { long: "timeout", value: "SECONDS", help: "Exit after SECONDS" },
+    ],
+    load: () => import("../commands/monitor.ts"),
+  },
+  {
+    name: "wait",
+    summary: "Wait until a parent, a type or a device is ready",
+    description:
+      "Exits 0 once the parent is registered (-p), offers the type (-t), has an instance " +
+      "available (--capacity), or once the device runs with its vfio group (-u), or every " +
+      "auto-start device does (--all-auto). On timeout exits 1 with the error start would give.",
+    options: [
+      parent("Wait for this parent to register with mdev", { validate: "parent" }),
+      type("With --parent: wait for this type", { requires: ["parent"] }),
+      {
+        long: "capacity",
+        help: "With --type: wait for an available instance too",
+        requires: ["type"],
+      },
+      uuid("Wait for this device to run"),
+      { long: "all-auto", help: "Wait for every device defined with start mode auto to run" },
+      {
+        long: "start-missing",
+        help: "With --all-auto: start auto devices whose parent offers their type",
+        requires: ["all-auto"],
+      },
+      { long: "timeout", value: "SECONDS", help: "Give up after SECONDS (default 90)" },
+    ],
+    oneOf: ["parent", "uuid", "all-auto"],
+    load: () => import("../commands/wait.ts"),
   },
   {
     name: "start-parent-mdevs",

@@ -96,7 +96,9 @@ export function parseCommand(
       if (option === HELP) helpSeen = true;
       if (option === VERSION_OPT) versionSeen = true;
       let v: string | undefined;
-      if (option.value) {
+      if (option.value && option.optionalValue) {
+        if (eq >= 0) v = arg.slice(eq + 1);
+      } else if (option.value) {
         if (eq >= 0) v = arg.slice(eq + 1);
         else if (i + 1 < argv.length && !looksLikeOption(argv[i + 1]!)) v = argv[++i];
         else {

@@ -7,6 +7,8 @@ import { scanDefined, withLock } from "../config_store.ts";
 import { MdevError } from "../errors.ts";
 import { createDevice, loadJsonConfig } from "../lifecycle.ts";
 import { newUuid } from "../uuid.ts";
+import { startWait } from "../monitor/options.ts";
+import { waitBeforeStart } from "../monitor/start_wait.ts";
 
 export async function run(ctx: CommandContext): Promise<void> {
   const { env, args } = ctx;
@@ -15,6 +17,9 @@ export async function run(ctx: CommandContext): Promise<void> {
   const parent = value(args, "parent");
   const type = value(args, "type");
   const jsonfile = value(args, "jsonfile");
+  const wait = startWait(args);
+  // Outside the lock: waiting must not hold up every other mdevctl.
+  if (wait !== undefined) await waitBeforeStart(env, { uuid: givenUuid, parent, type }, wait);
 
   await withLock(env, async () => {
     let device: MdevDevice | undefined;

@@ -28,7 +28,12 @@ export async function run(ctx: CommandContext): Promise<void> {
   });
 }
 
-async function startOne(env: Environment, device: MdevDevice): Promise<void> {
+/**
+ * Starts one auto-start device through the start bracket unless it already
+ * runs; says which on stderr. Call it holding the lock. Also used by
+ * `wait --all-auto --start-missing`.
+ */
+export async function startOne(env: Environment, device: MdevDevice): Promise<void> {
   const what = `mdev ${device.uuid} (type ${device.type}) on parent ${device.parent}`;
   const running = await loadActive(env, device.uuid).catch(() => null);
   if (running !== null && running.parent === device.parent && running.type === device.type) {

@@ -1,0 +1,79 @@
+/**
+ * `mdevctl wait` (spec monitor.md §3.2): exit 0 once the parent, type,
+ * capacity or device is ready, else 1 with start's top line and the path
+ * waited for.
+ */
+import { flag, value } from "../cli/context.ts";
+import type { CommandContext } from "../cli/context.ts";
+import type { MdevDevice } from "../config.ts";
+import { scanDefined, withLock } from "../config_store.ts";
+import type { Environment } from "../environment.ts";
+import { secondsOption } from "../monitor/options.ts";
+import { checkDevice, checkParent } from "../monitor/readiness.ts";
+import type { Missing, Placement } from "../monitor/readiness.ts";
+import { DEFAULT_WAIT_SECONDS, timeoutError, waitUntil } from "../monitor/waiter.ts";
+import { loadActive } from "../sysfs.ts";
+import { startOne } from "./start_parent_mdevs.ts";
+
+export async function run(ctx: CommandContext): Promise<void> {
+  const { env, args } = ctx;
+  const timeout = secondsOption("wait", args, "timeout", DEFAULT_WAIT_SECONDS)!;
+  const parent = value(args, "parent");
+  const uuid = value(args, "uuid");
+  let check: () => Promise<Missing | null> | Missing | null;
+  if (parent !== undefined) {
+    const type = value(args, "type");
+    const capacity = flag(args, "capacity");
+    check = () => checkParent(env, parent, type, capacity);
+  } else if (uuid !== undefined) {
+    check = async () => checkDevice(env, uuid, await placements(env, uuid));
+  } else {
+    check = allAuto(env, flag(args, "start-missing"));
+  }
+  const missing = await waitUntil(check, timeout.ms);
+  if (missing !== null) throw timeoutError(missing, timeout.text);
+}
+
+/** Where the definitions of `uuid` put it; none when it is not defined. */
+async function placements(env: Environment, uuid: string): Promise<Placement[]> {
+  const groups = await scanDefined(env, { uuid });
+  return [...groups.values()].flat().map((d) => ({ parent: d.parent!, type: d.type! }));
+}
+
+/** Do not try a device that failed to start again sooner than this. */
+const RETRY_MS = 5000;
+
+/**
+ * Every auto-start definition device-active; with `startMissing`, those
+ * whose parent offers their type but that do not run are started first
+ * (idempotently: startOne skips a running device, under the lock).
+ */
+function allAuto(env: Environment, startMissing: boolean): () => Promise<Missing | null> {
+  const tried = new Map<string, number>();
+  return async () => {
+    const auto = [...(await scanDefined(env, {})).values()].flat().filter((d) => d.autostart);
+    if (startMissing) {
+      const now = Date.now();
+      const startable: MdevDevice[] = [];
+      for (const d of auto) {
+        if ((tried.get(d.uuid) ?? -Infinity) + RETRY_MS > now) continue;
+        if (await loadActive(env, d.uuid).catch(() => "half" as const) !== null) continue;
+        if (checkParent(env, d.parent!, d.type!) !== null) continue;
+        startable.push(d);
+      }
+      if (startable.length > 0) {
+        await withLock(env, async () => {
+          for (const d of startable) {
+            tried.set(d.uuid, now);
+            await startOne(env, d);
+          }
+        });
+      }
+    }
+    for (const d of auto) {
+      const missing = checkDevice(env, d.uuid, [{ parent: d.parent!, type: d.type! }]);
+      if (missing !== null) return missing;
+    }
+    return null;
+  };
+}
