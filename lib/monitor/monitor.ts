@@ -173,9 +173,10 @@ class Monitor {
   }
 
   #configChange(change: ConfigChange): void {
-    if (change.all) {
-      this.#mark({ configs: true, reason: change.overflow ? "inotify-overflow" : undefined });
-    } else if (change.parent !== undefined) this.#mark({ parent: change.parent });
+    // Dropped events force a full rescan (§2.4), not only of the configs.
+    if (change.overflow) this.#mark({ all: true, reason: "inotify-overflow" });
+    else if (change.all) this.#mark({ configs: true });
+    else if (change.parent !== undefined) this.#mark({ parent: change.parent });
   }
 
   /** Marks work dirty and wakes the loop. */
