@@ -305,7 +305,12 @@ export function renderMan(date = ""): string {
         "to " + bold("MDEVCTL_AUTOSTART_WAIT") + " seconds for the parent's types to appear.",
       "The template unit " + bold("mdev@") + italic("UUID") + bold(".service") +
         " starts and stops one defined device, so that other units, such as a virtual machine, " +
-        "can depend on it with Requires= and After=.",
+        "can depend on it with Requires= and After=. It waits up to " +
+        bold("MDEVCTL_START_WAIT") + " seconds for the parent to offer the type.",
+      "The opt-in unit " + bold("mdevctl-wait-online.service") + ", installed disabled, runs " +
+        bold("mdevctl wait --all-auto --start-missing") + " before libvirt starts, so that " +
+        "guests find the auto-start devices of parents that register late; order it after " +
+        "the vendor daemon that creates them with a drop-in.",
       "An optional rule, 61-mdevctl-record.rules, installed under /usr/share/mdevctl and not " +
         "active until copied to /etc/udev/rules.d, defines every new mediated device with start " +
         "mode auto, as the original mdevctl did.",
@@ -331,6 +336,11 @@ export function renderMan(date = ""): string {
       bold("MDEVCTL_AUTOSTART_WAIT"),
       "Seconds " + bold("start-parent-mdevs") + " waits for a parent that registers late and " +
         "for its types (default 10).",
+    ),
+    ...item(
+      bold("MDEVCTL_START_WAIT"),
+      "Seconds " + bold("start --wait") + " without a value waits for the parent to offer the " +
+        "type (default 90).",
     ),
     ".SH FILES",
     ...item("/etc/mdevctl.d/" + italic("PARENT") + "/" + italic("UUID"), "Device definitions."),
