@@ -167,7 +167,7 @@ class Monitor {
   #startPolling(): void {
     this.#kernelSource = "poll";
     this.#pollTimer ??= setInterval(
-      () => this.#mark({ active: true, parents: true }),
+      () => this.#mark({ poll: true }),
       this.#opt.pollMs,
     );
   }
@@ -186,6 +186,8 @@ class Monitor {
     parent?: string;
     active?: boolean;
     parents?: boolean;
+    /** A poll tick: parents, and running devices not known yet. */
+    poll?: boolean;
     reason?: ResyncReason | undefined;
   }): void {
     this.#triggers++;
@@ -195,7 +197,15 @@ class Monitor {
     else {
       if (what.configs) d.configs = "all";
       else if (what.parent !== undefined && d.configs !== "all") d.configs.add(what.parent);
-      if (what.active) d.active = true;
+      if (what.active) {
+        d.active = true;
+        d.activeNewOnly = false;
+      }
+      if (what.poll) {
+        if (!d.active) d.activeNewOnly = true;
+        d.active = true;
+        d.parents = true;
+      }
       if (what.parents) d.parents = true;
     }
     if (this.#triggers > TRIGGER_LIMIT && this.#reason !== "queue-limit") {

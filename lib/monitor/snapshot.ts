@@ -18,15 +18,20 @@ export interface Dirty {
   /** Parents whose config directory to rescan, or every one. */
   configs: Set<string> | "all";
   active: boolean;
+  /**
+   * Only look up uuids not known yet (a poll tick, spec §2.1: "readlink new
+   * entries"); known ones keep their parent and type until a full read.
+   */
+  activeNewOnly: boolean;
   parents: boolean;
 }
 
 export function cleanDirty(): Dirty {
-  return { configs: new Set(), active: false, parents: false };
+  return { configs: new Set(), active: false, activeNewOnly: false, parents: false };
 }
 
 export function allDirty(): Dirty {
-  return { configs: "all", active: true, parents: true };
+  return { configs: "all", active: true, activeNewOnly: false, parents: true };
 }
 
 export function isDirty(d: Dirty): boolean {
@@ -58,16 +63,40 @@ export async function readDefined(
   return out;
 }
 
+/** Start mode and defined flag of a running device, from the definitions read. */
+export type DefinitionLookup = (parent: string, uuid: string) => {
+  defined: boolean;
+  autostart: boolean;
+};
+
+/** A lookup in the definitions the monitor already holds: no file read per device. */
+export function lookupIn(defined: Map<string, DefinedEntry>): DefinitionLookup {
+  return (parent, uuid) => {
+    const d = defined.get(definedKey(parent, uuid));
+    return { defined: d !== undefined, autostart: d?.config.autostart ?? false };
+  };
+}
+
 /**
  * Every running device. One whose `mdev_type` link is not there yet (the
- * kernel adds it after the add uevent) is kept with type null.
+ * kernel adds it after the add uevent) is kept with type null. With
+ * `known`, uuids found there with a type are taken from it unread.
  */
-export function readActive(env: Environment): ActiveEntry[] {
+export function readActive(
+  env: Environment,
+  definition: DefinitionLookup = definitionReader(env),
+  known?: Map<string, ActiveEntry>,
+): ActiveEntry[] {
   const out: ActiveEntry[] = [];
-  const definition = definitionReader(env);
   for (const entry of readDirEntries(env.mdevBase) ?? []) {
     const uuid = entryUuid(entry.name);
     if (uuid === null) continue;
+    const old = known?.get(uuid);
+    if (old !== undefined && old.type !== null) {
+      const { defined, autostart } = definition(old.parent, uuid);
+      out.push({ ...old, start: autostart ? "auto" : "manual", defined });
+      continue;
+    }
     let parent: string;
     let type: string | null;
     try {
@@ -136,7 +165,8 @@ export async function rescan(env: Environment, known: HostState, dirty: Dirty): 
     }
   }
   if (dirty.active) {
-    next.active = new Map(readActive(env).map((a) => [a.uuid, a]));
+    const known = dirty.activeNewOnly ? next.active : undefined;
+    next.active = new Map(readActive(env, lookupIn(next.defined), known).map((a) => [a.uuid, a]));
   }
   if (dirty.parents) {
     next.parents = new Map(readParents(env).map((p) => [p.parent, p]));

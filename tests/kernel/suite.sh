@@ -17,6 +17,7 @@ if [ "${KT_GUEST:-}" != 1 ] || [ ! -d /sys/class/mdev_bus/mtty ]; then
 fi
 . "$HERE/lib.sh"
 . "$HERE/scenarios.sh"
+. "$HERE/scenarios_monitor.sh"
 
 # A clean system: no callout or notifier scripts the host may have installed
 # (this only changes the guest's overlay, never the host).
