@@ -5,13 +5,15 @@ const RECORDING = Deno.readTextFileSync(
   new URL("../../tests/monitor/fixtures/udevadm_mtty.txt", import.meta.url),
 );
 
+// Recorded in the kernel suite's guest (tests/kernel/scenarios_monitor.sh,
+// Debian 6.1, mtty): start and stop of an mtty-2 device, rmmod, insmod.
 Deno.test("udevadm parser: a recorded mtty session, fed whole", () => {
   const parser = new UdevadmParser();
   equal(parser.ready, false);
   const events = parser.feed(RECORDING);
   equal(parser.ready, true);
-  equal(events.length, 15);
-  deepEqual(events[3], {
+  equal(events.length, 18);
+  deepEqual(events[16], {
     action: "change",
     devpath: "/devices/virtual/mtty/mtty",
     subsystem: "mtty",
@@ -20,15 +22,13 @@ Deno.test("udevadm parser: a recorded mtty session, fed whole", () => {
       ["DEVPATH", "/devices/virtual/mtty/mtty"],
       ["SUBSYSTEM", "mtty"],
       ["MDEV_STATE", "registered"],
-      ["MAJOR", "240"],
-      ["MINOR", "0"],
-      ["DEVNAME", "mtty"],
-      ["SEQNUM", "2864"],
+      ["SEQNUM", "703"],
     ]),
   });
-  deepEqual(events.map((e) => e.properties.get("SEQNUM")), [
-    ...Array.from({ length: 15 }, (_, i) => String(2861 + i)),
-  ]);
+  deepEqual(
+    events.map((e) => e.properties.get("SEQNUM")),
+    Array.from({ length: 18 }, (_, i) => String(687 + i)),
+  );
 });
 
 Deno.test("udevadm parser: any chunking gives the same events", () => {
@@ -66,20 +66,23 @@ Deno.test("udevadm triggers: mdev events rescan devices, MDEV_STATE rescans pare
   const triggers = new UdevadmParser().feed(RECORDING).map(triggerOf)
     .map((t) => t.active ? "active" : t.parents ? "parents" : "-");
   deepEqual(triggers, [
-    "-", // module
-    "-", // class
-    "-", // mtty device add: no MDEV_STATE yet
-    "parents", // MDEV_STATE=registered
-    "active", // mdev add
-    "-",
-    "-",
+    "active", // mdev add (before mdev_type exists)
+    "-", // vfio
+    "-", // vfio-dev
     "active", // bind
+    "-",
     "-",
     "active", // unbind
     "active", // remove
     "parents", // MDEV_STATE=unregistered
+    "-", // parent device removed
+    "-", // driver
+    "-", // class
+    "-", // module
     "-",
     "-",
-    "-",
+    "-", // parent device added: no MDEV_STATE yet
+    "parents", // MDEV_STATE=registered
+    "-", // module
   ]);
 });

@@ -298,27 +298,31 @@ Deno.test("monitor --source udevadm: recorded uevents drive the rescans, in orde
   withHost(async (host) => {
     const { program, feed } = await fakeUdevadm(host);
     const blocks = await recordedBlocks();
-    const send = (...seqs: number[]) =>
-      Deno.writeTextFile(feed, seqs.map((s) => blocks.get(String(s))!).join(""), { append: true });
+    const send = (from: number, to: number) => {
+      let text = "";
+      for (let seq = from; seq <= to; seq++) text += blocks.get(String(seq))!;
+      return Deno.writeTextFile(feed, text, { append: true });
+    };
+    // The recording (kernel suite, mtty): start and stop of one device, rmmod, insmod.
+    const mtty = "mtty";
+    const U = "11111111-1111-4111-8111-000000000001";
+    await host.addParent(mtty, { "mtty-1": {}, "mtty-2": {} });
     const m = await startMonitor(host, ["--source", "udevadm"], {
       MDEVCTL_MONITOR_TEST_HOOKS: `udevadm=${program},kill-udevadm-on-sigusr2`,
     }, [program]);
     const start = m.events.length;
-    const mtty = "mtty";
-    const U = "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001";
-    // insmod mtty: the kernel creates the types, the class link, then MDEV_STATE.
-    await host.addParent(mtty, { "mtty-2": {} });
-    await send(2861, 2862, 2863, 2864);
-    await m.untilEvent("parent-registered", { parent: mtty });
     await host.addActive(U, mtty, "mtty-2");
-    await send(2865, 2866, 2867, 2868);
+    await send(687, 690);
     await m.untilEvent("started", { uuid: U });
     await Deno.remove(host.path(`sys/bus/mdev/devices/${U}`));
-    await send(2869, 2870, 2871);
+    await send(691, 694);
     await m.untilEvent("stopped", { uuid: U });
     await Deno.remove(host.path(`sys/class/mdev_bus/${mtty}`));
-    await send(2872, 2873, 2874, 2875);
+    await send(695, 699);
     await m.untilEvent("parent-unregistered", { parent: mtty });
+    await host.addParent(mtty, {});
+    await send(700, 704);
+    await m.untilEvent("parent-registered", { parent: mtty });
     // Without a uevent, a change is not seen (until the periodic resync).
     await host.addParent(P1, { typeA: {} });
     await sleep(500);
@@ -329,10 +333,10 @@ Deno.test("monitor --source udevadm: recorded uevents drive the rescans, in orde
     equal(await m.stop(), 0);
     const events = m.events.slice(start);
     deepEqual(events.map(brief), [
-      `parent-registered ${mtty}`,
       `started ${mtty} ${U}`,
       `stopped ${mtty} ${U}`,
       `parent-unregistered ${mtty}`,
+      `parent-registered ${mtty}`,
       "resync",
       `parent-registered ${P1}`,
     ]);
