@@ -154,6 +154,7 @@ class Monitor {
     if (this.#opt.source === "udevadm" || wasRunning) {
       warn(`${message}; falling back to polling`);
       this.#pending.push({ event: "error", source: "udevadm", message });
+      this.#wake();
     }
     if (wasRunning) {
       this.#kernelSource = "poll";
