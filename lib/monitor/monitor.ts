@@ -15,14 +15,7 @@ import { allDirty, cleanDirty, isDirty, readState, rescan } from "./snapshot.ts"
 import type { Dirty } from "./snapshot.ts";
 import { ConfigWatcher, mayRunUdevadm, UdevadmSource } from "./sources.ts";
 import type { ConfigChange } from "./sources.ts";
-import {
-  cloneState,
-  diffStates,
-  emptyState,
-  isChange,
-  matchesFilter,
-  snapshotEvents,
-} from "./state.ts";
+import { diffStates, emptyState, isChange, matchesFilter, snapshotEvents } from "./state.ts";
 import type { EventFilter, EventSource, HostState, MonitorEvent, ResyncReason } from "./state.ts";
 
 export type SourceChoice = "auto" | "udevadm" | "poll";
@@ -47,6 +40,8 @@ export interface MonitorOptions {
 export const DEBOUNCE_MS = 100;
 /** Full rescan whatever the source (spec §2.1). */
 export const PERIODIC_RESYNC_MS = 30_000;
+/** Every how many periodic resyncs the configs are read again too (5 min). */
+export const CONFIG_RESYNC_EVERY = 10;
 /** More pending triggers than this force a full rescan (spec §2.4). */
 export const TRIGGER_LIMIT = 10_000;
 /** Re-checks of a new device without `mdev_type` (spec §2.2 step 4), 100 ms apart. */
@@ -139,10 +134,11 @@ class Monitor {
     }
     if (this.#kernelSource === "poll") this.#startPolling();
     this.#timers.push(
-      setInterval(() => this.#mark({ all: true, reason: "periodic" }), PERIODIC_RESYNC_MS),
+      setInterval(() => this.#periodic(), PERIODIC_RESYNC_MS),
     );
     this.#known = await readState(this.#env, emptyState());
-    this.#emitted = cloneState(this.#known);
+    // States are never changed in place: sharing them is safe.
+    this.#emitted = this.#known;
     if (this.#opt.snapshot) await this.#emit(snapshotEvents(this.#known));
   }
 
@@ -164,6 +160,20 @@ class Monitor {
   }
 
   #pending: MonitorEvent[] = [];
+  #periodicRuns = 0;
+
+  /**
+   * The periodic resync (§2.1): the kernel state in full every time; the
+   * configs, which inotify reports reliably (or flags an overflow), only
+   * every CONFIG_RESYNC_EVERY-th time, as parsing every definition of a
+   * large host is the dearest part of a rescan.
+   */
+  #periodic(): void {
+    this.#periodicRuns++;
+    if (this.#periodicRuns % CONFIG_RESYNC_EVERY === 0) {
+      this.#mark({ all: true, reason: "periodic" });
+    } else this.#mark({ active: true, parents: true, reason: "periodic" });
+  }
 
   #startPolling(): void {
     this.#kernelSource = "poll";
@@ -285,7 +295,7 @@ class Monitor {
       const attempts = (this.#typeAttempts.get(uuid) ?? 0) + 1;
       this.#typeAttempts.set(uuid, attempts);
       if (attempts <= TYPE_RETRIES) {
-        if (target === known) target = cloneState(known);
+        if (target === known) target = { ...known, active: new Map(known.active) };
         target.active.delete(uuid);
         heldBack = true;
       } else {

@@ -10,7 +10,7 @@ import { causeChain } from "../errors.ts";
 import { warn } from "../logger.ts";
 import { basename, dirname } from "../paths.ts";
 import { entryUuid, loadActiveSync, readDirEntries } from "../sysfs.ts";
-import { cloneState, definedKey } from "./state.ts";
+import { definedKey } from "./state.ts";
 import type { ActiveEntry, DefinedEntry, HostState, ParentEntry } from "./state.ts";
 
 /** What to read again. */
@@ -94,7 +94,9 @@ export function readActive(
     const old = known?.get(uuid);
     if (old !== undefined && old.type !== null) {
       const { defined, autostart } = definition(old.parent, uuid);
-      out.push({ ...old, start: autostart ? "auto" : "manual", defined });
+      const start = autostart ? "auto" : "manual";
+      // Unchanged entries stay the same objects: no garbage per tick.
+      out.push(old.defined === defined && old.start === start ? old : { ...old, start, defined });
       continue;
     }
     let parent: string;
@@ -154,9 +156,11 @@ function isDir(path: string): boolean {
 
 /** `known` with the dirty parts read again. */
 export async function rescan(env: Environment, known: HostState, dirty: Dirty): Promise<HostState> {
-  const next = cloneState(known);
+  // Only the parts read again become new Maps (the diff skips the others).
+  const next: HostState = { ...known };
   const { configs } = dirty;
   if (configs === "all" || configs.size > 0) {
+    next.defined = new Map(known.defined);
     for (const [key, d] of next.defined) {
       if (configs === "all" || configs.has(d.parent)) next.defined.delete(key);
     }

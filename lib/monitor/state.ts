@@ -173,12 +173,28 @@ export function diffStates(
   sources: DiffSources,
 ): DiffResult {
   const events: MonitorEvent[] = [];
-  const next = cloneState(after);
+  // States are never changed in place, so a part that is the same Map as
+  // before is unchanged and skipped: a poll tick diffs only what it read.
+  const next: HostState = { ...after };
   let more = false;
 
+  if (before.parents !== after.parents) diffParents(before, after, sources, events);
+  if (before.defined !== after.defined) diffDefined(before, after, sources, events);
+  if (before.active !== after.active) {
+    more = diffActive(before, after, sources, events, next);
+  }
+  return { events: sortBatch(events), next, more };
+}
+
+function diffParents(
+  before: HostState,
+  after: HostState,
+  sources: DiffSources,
+  events: MonitorEvent[],
+): void {
   for (const [name, p] of after.parents) {
     const old = before.parents.get(name);
-    if (old === undefined || !sameTypes(old.types, p.types)) {
+    if (old === undefined || (old !== p && !sameTypes(old.types, p.types))) {
       events.push({
         event: "parent-registered",
         parent: name,
@@ -192,7 +208,14 @@ export function diffStates(
       events.push({ event: "parent-unregistered", parent: name, source: sources.kernel });
     }
   }
+}
 
+function diffDefined(
+  before: HostState,
+  after: HostState,
+  sources: DiffSources,
+  events: MonitorEvent[],
+): void {
   for (const [key, d] of after.defined) {
     const old = before.defined.get(key);
     if (old === undefined) {
@@ -204,7 +227,7 @@ export function diffStates(
         source: sources.config,
         config: d.config,
       });
-    } else if (!sameConfig(old.config, d.config)) {
+    } else if (old !== d && !sameConfig(old.config, d.config)) {
       events.push({
         event: "modified",
         uuid: d.uuid,
@@ -227,7 +250,17 @@ export function diffStates(
       });
     }
   }
+}
 
+/** Running devices; true when a uuid's stop was reported and its new start held back. */
+function diffActive(
+  before: HostState,
+  after: HostState,
+  sources: DiffSources,
+  events: MonitorEvent[],
+  next: HostState,
+): boolean {
+  let more = false;
   const stopped = (a: ActiveEntry, defined: boolean): MonitorEvent => ({
     event: "stopped",
     uuid: a.uuid,
@@ -248,8 +281,9 @@ export function diffStates(
         start: a.start,
         defined: a.defined,
       });
-    } else if (old.parent !== a.parent || old.type !== a.type) {
+    } else if (old !== a && (old.parent !== a.parent || old.type !== a.type)) {
       events.push(stopped(old, a.defined));
+      if (!more) next.active = new Map(after.active);
       next.active.delete(uuid);
       more = true;
     }
@@ -260,7 +294,7 @@ export function diffStates(
       events.push(stopped(a, stillDefined));
     }
   }
-  return { events: sortBatch(events), next, more };
+  return more;
 }
 
 /** The current state as `--snapshot` events (§2.2 step 2), then `synced`. */
