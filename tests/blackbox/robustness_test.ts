@@ -1,11 +1,10 @@
 /**
- * Crash safety and concurrency of config writes (decision §0.5): a SIGKILL at
- * any moment leaves every config whole, and concurrent invocations lose no
- * update.
+ * Concurrency of config writes (decision §0.5): concurrent invocations lose
+ * no update; what killed writers leave behind is skipped and cleared. (Kills
+ * at random moments: tests/hardening/crash_test.ts.)
  */
 import { deepEqual as assertEquals } from "node:assert/strict";
 import { P1, U1, withHost } from "../helpers/fake_host.ts";
-import { seededRandom, testSeed } from "../helpers/random.ts";
 
 Deno.test("concurrency: 6 processes × 8 modify --addattr on one device keep all 48", () =>
   withHost(async (host) => {
@@ -47,54 +46,6 @@ Deno.test("concurrency: define of distinct devices on one parent in parallel los
     assertEquals(results.map((r) => r.code), uuids.map(() => 0));
     assertEquals((await host.run(["list", "-d"])).stdout.split("\n").filter(Boolean).length, 12);
   }));
-
-Deno.test("crash safety: SIGKILL at random moments never leaves a partial config", async () => {
-  const seed = testSeed("crash safety");
-  const random = seededRandom(seed);
-  await withHost(async (host) => {
-    await host.define(P1, U1, { mdev_type: "t", start: "manual", attrs: [] });
-    let added = 0;
-    for (let round = 0; round < 25; round++) {
-      const child = await host.spawn([
-        "modify",
-        "-u",
-        U1,
-        "--addattr",
-        `r${round}`,
-        "--value",
-        "x".repeat(2000),
-      ]);
-      const delay = Math.floor(random() * 120);
-      await new Promise((r) => setTimeout(r, delay));
-      try {
-        child.kill("SIGKILL");
-      } catch {
-        // already exited
-      }
-      const status = await child.output();
-      if (status.code === 0) added++;
-      const dir = await host.snapshot(`etc/mdevctl.d/${P1}`);
-      const text = dir[U1];
-      let parsed: { attrs: unknown[] } | undefined;
-      try {
-        parsed = JSON.parse(text ?? "");
-      } catch {
-        throw new Error(
-          `round ${round} (seed ${seed}, delay ${delay} ms): config not whole: ${text}`,
-        );
-      }
-      // Old or new, never in between.
-      assertEquals(parsed!.attrs.length >= added, true, `seed ${seed}`);
-      await Deno.remove(host.path(".lost"), { recursive: true }).catch(() => {});
-    }
-    const leftovers = Object.keys(await host.snapshot(`etc/mdevctl.d/${P1}`)).filter((n) =>
-      n !== U1
-    );
-    // A killed writer may leave its temporary file; it is never taken for a config.
-    assertEquals(leftovers.every((n) => n.startsWith(".") && n.endsWith(".tmp")), true);
-    assertEquals((await host.run(["list", "-d"])).code, 0);
-  });
-});
 
 Deno.test("leftovers of killed writers are skipped by scans and cleared by the next write", () =>
   withHost(async (host) => {

@@ -4,14 +4,13 @@
  * exact sequences, payloads, files and messages.
  */
 import { deepEqual as assertEquals } from "node:assert/strict";
-import { FakeHost, P1, P2, U1, U2, withHost } from "../helpers/fake_host.ts";
+import { FakeHost, P1, P2, stripLogTimes, U1, U2, withHost } from "../helpers/fake_host.ts";
 import {
   callSequence,
   CAPS_V2,
   CAPS_V3_LIVE,
   GOOD_ATTRS,
   readCalls,
-  script,
   type ScriptSpec,
 } from "../helpers/scripts.ts";
 
@@ -20,7 +19,7 @@ const PROVIDES =
   '{"provides":{"version":2,"actions":["start","stop","define","undefine","modify","attributes","capabilities"],"events":["pre","post","notify","get","live"]}}';
 
 function logOf(host: FakeHost): string {
-  return host.path("calls.log");
+  return host.callLog;
 }
 
 function add(
@@ -29,15 +28,11 @@ function add(
   spec: Omit<ScriptSpec, "log">,
   where: Parameters<FakeHost["addScript"]>[2] = "callouts",
 ): Promise<string> {
-  return host.addScript(name, script({ ...spec, log: logOf(host) }), where);
+  return host.addScript(name, spec, where);
 }
 
 const calls = (host: FakeHost) => callSequence(logOf(host));
-
-/** Log lines with the time stamp dropped: `[WARN  mdevctl::callouts] …`. */
-function stripTimes(stderr: string): string {
-  return stderr.replace(/^\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ /gm, "[");
-}
+const stripTimes = stripLogTimes;
 
 function config(type: string, start: "auto" | "manual", attrs: Record<string, string>[] = []) {
   return JSON.stringify({ mdev_type: type, start, attrs });
@@ -145,6 +140,11 @@ Deno.test("start, stop, undefine: caps → pre → post → notify", () =>
         `rc0.sh pre/${action} none`,
         `rc0.sh post/${action} success`,
         `notify.sh notify/${action} success`,
+      ]);
+      assertEquals((await readCalls(logOf(host))).slice(1).map((c) => c.argv), [
+        `-t ${T} -e pre -a ${action} -s none -u ${U1} -p ${P1}`,
+        `-t ${T} -e post -a ${action} -s success -u ${U1} -p ${P1}`,
+        `-t ${T} -e notify -a ${action} -s success -u ${U1} -p ${P1}`,
       ]);
     }
     await host.addActive(U2, P2, T);
@@ -296,12 +296,13 @@ Deno.test("a killed pre is a failure with status 'unknown' (decision §0.8)", ()
     assertEquals(await host.exists(`etc/mdevctl.d/${P1}/${U1}`), false);
   }));
 
-Deno.test("a pre that hangs past MDEVCTL_CALLOUT_TIMEOUT is killed and vetoes", () =>
+Deno.test("a pre that hangs past MDEVCTL_CALLOUT_TIMEOUT is killed and vetoes; notify(none)", () =>
   withHost(async (host) => {
     const slow = await add(host, "slow.sh", {
       caps: CAPS_V2,
       preamble: '[ "$4" = pre ] && exec sleep 30',
     });
+    await add(host, "notify.sh", {}, "notifiers");
     const started = Date.now();
     const r = await host.run(["define", "-u", U1, "-p", P1, "-t", T], {
       env: { MDEVCTL_CALLOUT_TIMEOUT: "2" },
@@ -313,6 +314,11 @@ Deno.test("a pre that hangs past MDEVCTL_CALLOUT_TIMEOUT is killed and vetoes", 
       stderr: `Error: Script '"${slow}"' timed out after 2 seconds\n\nCaused by:\n` +
         "    The script was killed. MDEVCTL_CALLOUT_TIMEOUT sets the limit in seconds (0: none).\n",
     });
+    // The killed pre never logged its run (the preamble comes first).
+    assertEquals(await calls(host), [
+      "slow.sh get/capabilities none",
+      "notify.sh notify/define none",
+    ]);
     assertEquals(await host.exists(`etc/mdevctl.d/${P1}/${U1}`), false);
   }));
 
@@ -441,35 +447,54 @@ Deno.test("modify --live: caps → get/attributes → live/modify → notify(mod
     assertEquals(JSON.parse(await host.read(`etc/mdevctl.d/${P1}/${U1}`)), JSON.parse(LIVE_JSON));
   }));
 
-Deno.test("modify --live: the messages of §8.7", () =>
+Deno.test("modify --live: the messages of §8.7, and which calls and notifications each makes", () =>
   withHost(async (host) => {
     await host.addParent(P1, { [T]: {} });
     await host.addActive(U1, P1, T);
+    await add(host, "notify.sh", {}, "notifiers");
     const live = ["modify", "-u", U1, "--live", "--jsonfile", "/dev/stdin"];
     const legacy = await add(host, "legacy.sh", {});
     let r = await host.run(live, { stdin: LIVE_JSON });
     assertEquals(
-      r.stderr,
-      "Error: No callout script with version support found that supports live modify\n",
+      [r.code, r.stderr],
+      [1, "Error: No callout script with version support found that supports live modify\n"],
     );
     await Deno.remove(legacy);
 
+    // v2 without the live event: a support error, and no notification.
     const v2 = await add(host, "v2.sh", { caps: CAPS_V2 });
-    r = await host.run(live, { stdin: LIVE_JSON });
-    assertEquals(r.stderr, `Error: Script "${v2}" does not support event 'Live'\n`);
-    await Deno.remove(v2);
-
-    const rc1 = await add(host, "live1.sh", { caps: CAPS_V3_LIVE, exits: { live: 1 } });
-    r = await host.run(live, { stdin: LIVE_JSON });
-    assertEquals(r.stderr, `Error: Script '"${rc1}"' failed with status '1'\n`);
-    await Deno.remove(rc1);
-
-    const rc2 = await add(host, "live2.sh", { caps: CAPS_V3_LIVE, exits: { live: 2 } });
+    await Deno.remove(logOf(host));
     r = await host.run(live, { stdin: LIVE_JSON });
     assertEquals(
       [r.code, r.stderr],
-      [1, `Error: Script "${rc2}" does not support live modify of this device (exit status 2)\n`],
+      [1, `Error: Script "${v2}" does not support event 'Live'\n`],
     );
+    assertEquals(await calls(host), ["v2.sh get/capabilities none", "v2.sh get/attributes none"]);
+    await Deno.remove(v2);
+
+    // Exit 1 fails; exit 2 says "not supported"; both notify(modify, none).
+    for (
+      const [code, message] of [
+        [1, (p: string) => `Script '"${p}"' failed with status '1'`],
+        [
+          2,
+          (p: string) =>
+            `Script "${p}" does not support live modify of this device (exit status 2)`,
+        ],
+      ] as const
+    ) {
+      const path = await add(host, `live${code}.sh`, { caps: CAPS_V3_LIVE, exits: { live: code } });
+      await Deno.remove(logOf(host));
+      r = await host.run(live, { stdin: LIVE_JSON });
+      assertEquals([r.code, r.stderr], [1, `Error: ${message(path)}\n`]);
+      assertEquals(await calls(host), [
+        `live${code}.sh get/capabilities none`,
+        `live${code}.sh get/attributes none`,
+        `live${code}.sh live/modify none`,
+        "notify.sh notify/modify none",
+      ]);
+      await Deno.remove(path);
+    }
   }));
 
 Deno.test("a pre whose background child keeps the pipes open times out too; we still exit", () =>

@@ -1,7 +1,14 @@
 /** `list` of running devices with get/attributes callouts (spec §1.6 step 5, §8.6). */
 import { deepEqual as assertEquals } from "node:assert/strict";
 import { FakeHost, P1, P2, U1, U2, U3, withHost } from "../helpers/fake_host.ts";
-import { callSequence, CAPS_V2, GOOD_ATTRS, script, type ScriptSpec } from "../helpers/scripts.ts";
+import {
+  callSequence,
+  CAPS_V2,
+  GOOD_ATTRS,
+  readCalls,
+  script,
+  type ScriptSpec,
+} from "../helpers/scripts.ts";
 
 const T = "typeA";
 
@@ -35,6 +42,16 @@ for (
     ["versioned bad JSON (ignored)", { caps: CAPS_V2, attrs: "not json" }, false],
     ["exactly [{}]", { attrs: "[{}]" }, false],
     ["get exits 1 (ignored)", { attrs: GOOD_ATTRS, exits: { get: 1 } }, false],
+    [
+      "versioned get exits 2 (ignored)",
+      { caps: CAPS_V2, attrs: GOOD_ATTRS, exits: { get: 2 } },
+      false,
+    ],
+    [
+      "versioned without the attributes action (not asked)",
+      { caps: { actions: ["start"] }, attrs: GOOD_ATTRS },
+      false,
+    ],
     [
       "get killed by a signal (ignored)",
       { caps: CAPS_V2, preamble: '[ "$6" = attributes ] && kill -KILL $$' },
@@ -78,6 +95,24 @@ Deno.test("list: one caps query per parent and type, one get per device", () =>
       "ver.sh get/capabilities none",
       "ver.sh get/attributes none",
     ]);
+  }));
+
+Deno.test("list: legacy scripts are searched afresh per device, caps asked once; empty stdin", () =>
+  withHost(async (host) => {
+    await twoRunning(host);
+    await add(host, "a.sh", { types: ["other"] });
+    await add(host, "b.sh", { attrs: GOOD_ATTRS });
+    assertEquals(await dump(host), [{ [P1]: [WITH_ATTRS(U1), WITH_ATTRS(U2)] }]);
+    assertEquals(await callSequence(host.callLog), [
+      "a.sh get/capabilities none",
+      "b.sh get/capabilities none",
+      "a.sh get/attributes none",
+      "b.sh get/attributes none",
+      "a.sh get/attributes none",
+      "b.sh get/attributes none",
+    ]);
+    const asked = (await readCalls(host.callLog)).filter((c) => c.action === "attributes");
+    assertEquals(asked.map((c) => [c.uuid, c.stdin]), [[U1, ""], [U1, ""], [U2, ""], [U2, ""]]);
   }));
 
 Deno.test("list: notifiers never run, -d runs no callouts", () =>

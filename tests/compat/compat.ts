@@ -19,7 +19,8 @@
 //   COMPAT_SHOW      1: print both sides' transcripts (status, stdout, stderr)
 
 import { DIFF_BY_ID, DIFFERENCES } from "./differences.ts";
-import { buildHost, captureState } from "./host.ts";
+import { buildHost, CALL_LOG } from "../helpers/fake_host.ts";
+import { readTree } from "../helpers/tree.ts";
 import { type Command, type Scenario, SCENARIOS } from "./scenarios.ts";
 
 const here = new URL(".", import.meta.url).pathname.replace(/\/$/, "");
@@ -103,7 +104,18 @@ function hasMapping(s: Scenario): boolean {
 }
 
 async function runSide(s: Scenario, h: string, debianSide: boolean): Promise<SideRun> {
-  await buildHost(h, s.host, debianSide && hasMapping(s) || SELFTEST && hasMapping(s));
+  // The host as ns.sh mounts it: links at the real paths, kernel-like modes,
+  // 1.2.0's script directories; runner directories for lock, inputs, results.
+  await buildHost(h, { deprecatedScriptDirs: true, ...s.host }, {
+    linkBase: "",
+    sysfsModes: true,
+    usrLibScriptsToEtc: (debianSide || SELFTEST) && hasMapping(s),
+  });
+  for (const dir of ["run/lock", "in", "out", "cwd"]) {
+    await Deno.mkdir(`${h}/${dir}`, { recursive: true });
+  }
+  await Deno.writeTextFile(`${h}/${CALL_LOG}`, "");
+  await Deno.chmod(`${h}/${CALL_LOG}`, 0o666);
   const m = debianSide ? DEBIAN : OURS;
   const l = debianSide ? DEBIAN_LSMDEV : OURS_LSMDEV;
   const lines = [
@@ -182,7 +194,41 @@ async function runSide(s: Scenario, h: string, debianSide: boolean): Promise<Sid
       stderr: await rd("stderr"),
     });
   }
-  return { results, state: await captureState(h), log: await Deno.readTextFile(`${h}/calls.log`) };
+  return {
+    results,
+    state: await captureState(h),
+    log: await Deno.readTextFile(`${h}/${CALL_LOG}`),
+  };
+}
+
+/** Final state of the parts of the host the tools may write: every entry
+ * under sys/ and etc/mdevctl.d/ (scripts.d excluded: it only holds inputs),
+ * as sorted "relative-path\tkind mode content" lines.  Symlinks are not
+ * followed (their absolute targets only resolve inside the namespace). */
+async function captureState(h: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const top of ["sys", "etc/mdevctl.d"]) {
+    const st = await Deno.lstat(`${h}/${top}`);
+    out.push(`${top}\td ${((st.mode ?? 0) & 0o7777).toString(8)}`);
+    const entries = await readTree(`${h}/${top}`, {
+      contents: true,
+      prune: (path) => top === "etc/mdevctl.d" && path === "scripts.d/",
+    });
+    for (const e of entries) {
+      const rel = `${top}/${e.path.replace(/\/$/, "")}`;
+      const mode = e.mode.toString(8);
+      out.push(
+        e.kind === "link"
+          ? `${rel}\tl -> ${e.target}`
+          : e.kind === "dir"
+          ? `${rel}\td ${mode}`
+          : `${rel}\tf ${mode} ${
+            JSON.stringify(new TextDecoder().decode(e.bytes ?? new Uint8Array()))
+          }`,
+      );
+    }
+  }
+  return out.sort();
 }
 
 /** Replaces the host path and every uuid that the scenario does not mention

@@ -34,7 +34,6 @@ place "$H/run/lock" /run/lock
 
 cd "$H/cwd" || fail "no cwd"
 umask 022
-export MDEVCTL_COMPAT_LOG="$H/calls.log"
 # shellcheck disable=SC1091
 source "$H/cmds.sh"
 exit 0

@@ -1,5 +1,6 @@
 // Scenarios of the compatibility suite: data only.  Each one is a fake host
-// (host.ts), a sequence of mdevctl/lsmdev commands run in order on a fresh
+// (tests/helpers/fake_host.ts; compat.ts adds 1.2.0's script directories
+// unless the host sets `deprecatedScriptDirs: false`), a sequence of mdevctl/lsmdev commands run in order on a fresh
 // copy of that host, and the ids of the differences (differences.ts) that
 // apply to it.  Every command's exit status and stdout is compared, then the
 // final sysfs/config state and the callout log.
@@ -15,7 +16,7 @@
 //   expectOurs  what ours must do instead of matching Debian (needs an
 //               expect-ours difference)
 
-import type { DefinedSpec, HostSpec, ParentSpec } from "./host.ts";
+import type { DefinedSpec, HostSpec, ParentSpec, ScriptFileSpec } from "../helpers/fake_host.ts";
 
 export interface Command {
   args: string[];
@@ -41,6 +42,53 @@ export interface Scenario {
 
 // ---------------------------------------------------------------- fixtures
 
+/**
+ * A legacy callout (tests/helpers/scripts.ts) as 1.2.0 knows them: it logs
+ * its pre/post runs (argv and stdin) to the call log, answers the
+ * capabilities query with 2, exits 2 unlogged for types not in `types` (when given),
+ * else `pre`/`post` (default 0); get/attributes prints `attrs` (exit 0), any
+ * other get exits 2. In 1.2.0's /etc/mdevctl.d/scripts.d unless `dir` is
+ * "usrlib" (ours' primary directory; see the callout-dirs difference).
+ */
+function callout(
+  name: string,
+  o: { pre?: number; post?: number; types?: string[]; attrs?: string; dir?: "etc" | "usrlib" } = {},
+): ScriptFileSpec {
+  return {
+    name,
+    where: o.dir === "usrlib" ? "callouts" : "deprecated-callouts",
+    body: {
+      logEvents: ["pre", "post"],
+      ...(o.types ? { types: o.types, declineUnlogged: true } : {}),
+      ...(o.attrs !== undefined ? { attrs: o.attrs } : {}),
+      exits: {
+        pre: o.pre ?? 0,
+        post: o.post ?? 0,
+        get: 2,
+        ...(o.attrs !== undefined ? { "get/attributes": 0 } : {}),
+      },
+    },
+  };
+}
+
+/**
+ * A line of the call log (tests/helpers/scripts.ts): the script's name, its
+ * argv (from "event action state type parent uuid") and stdin.
+ */
+function called(script: string, what: string, stdin: string): string {
+  const [event, action, state, type, parent, uuid] = what.split(" ");
+  return `${script}\t-t ${type} -e ${event} -a ${action} -s ${state} -u ${uuid} -p ${parent}\t${stdin}`;
+}
+
+/** A notifier that logs every run, without its stdin (see callout-protocol). */
+function notifier(name: string, dir: "etc" | "usrlib" = "etc"): ScriptFileSpec {
+  return {
+    name,
+    where: dir === "usrlib" ? "notifiers" : "deprecated-notifiers",
+    body: { logStdin: false },
+  };
+}
+
 const A = "11111111-2222-3333-4444-555555555555";
 const B = "22222222-3333-4444-5555-666666666666";
 const C = "33333333-4444-5555-6666-777777777777";
@@ -65,43 +113,43 @@ const V1 = "vfio_ap-passthrough";
 
 const parent1: ParentSpec = {
   name: P1,
-  types: [
-    {
-      name: T1,
+  types: {
+    [T1]: {
       available: "2",
-      label: "GVTg_V5_4",
+      name: "GVTg_V5_4\n",
       description:
-        "low_gm_size: 128MB\nhigh_gm_size: 512MB\nfence: 4\nresolution: 1920x1200\nweight: 4",
+        "low_gm_size: 128MB\nhigh_gm_size: 512MB\nfence: 4\nresolution: 1920x1200\nweight: 4\n",
     },
-    { name: T2, available: "0", label: "GVTg_V5_8", description: "low_gm_size: 64MB\n\nweight: 2" },
-  ],
+    [T2]: { available: "0", name: "GVTg_V5_8\n", description: "low_gm_size: 64MB\n\nweight: 2\n" },
+  },
 };
 const parent2: ParentSpec = {
   name: P2,
-  types: [
-    { name: N1, available: "16", label: "GRID M10-0B", description: "num_heads=2, frl_config=45" },
-    { name: N2, available: "4", label: "GRID M10-2B", description: "" },
-    { name: N3, available: "8", label: "", description: null },
-  ],
+  types: {
+    [N1]: { available: "16", name: "GRID M10-0B\n", description: "num_heads=2, frl_config=45\n" },
+    [N2]: { available: "4", name: "GRID M10-2B\n", description: "\n" },
+    [N3]: { available: "8", name: "\n" },
+  },
 };
 const parent3: ParentSpec = {
   name: P3,
   dev: "css0/0.0.26ab",
-  types: [{ name: V1, available: "65535", api: "vfio-ccw", label: null, description: null }],
+  types: { [V1]: { available: "65535", deviceApi: "vfio-ccw" } },
 };
 const parentInt: ParentSpec = {
   name: PINT,
   dev: "platform/1234",
-  types: [{
-    name: "mtty-2",
-    available: "3",
-    api: "vfio-pci",
-    label: "Dual-port",
-    description: "2 ports",
-  }],
+  types: {
+    "mtty-2": {
+      available: "3",
+      deviceApi: "vfio-pci",
+      name: "Dual-port\n",
+      description: "2 ports\n",
+    },
+  },
 };
 const parentNoSupport: ParentSpec = { name: "0000:00:04.0" };
-const parentUpper: ParentSpec = { name: "0000:2b:00.0", types: [{ name: N1, available: "1" }] };
+const parentUpper: ParentSpec = { name: "0000:2b:00.0", types: { [N1]: { available: "1" } } };
 
 const std = [parent1, parent2, parent3];
 
@@ -112,8 +160,12 @@ function def(
   start = "manual",
   attrs: Record<string, string>[] = [],
 ): DefinedSpec {
-  return { parent, uuid, json: { mdev_type: type, start, attrs } };
+  return { parent, uuid, config: { mdev_type: type, start, attrs } };
 }
+
+/** The configs callout-define-running-attrs defines, as its callouts see them. */
+const jsonA = `{"mdev_type":"${T1}","start":"auto","attrs":[]}`;
+const jsonB = `{"mdev_type":"${N1}","start":"manual","attrs":[]}`;
 
 const sixAttrs = [
   { mdev_param: "one" },
@@ -187,10 +239,10 @@ export const SCENARIOS: Scenario[] = [
     name: "types-integer-parent",
     covers: "§6.5 key order with integer-like parent names; parent with zero types",
     host: {
-      parents: [parentInt, { name: "42", dev: "platform/42", types: [] }, parent1, {
+      parents: [parentInt, { name: "42", dev: "platform/42", types: {} }, parent1, {
         name: "7",
         dev: "platform/7",
-        types: [{ name: "t", available: "1" }],
+        types: { t: { available: "1" } },
       }],
     },
     cmds: [{ args: ["types", "--dumpjson"] }, { args: ["types"], diffs: TXT }],
@@ -342,7 +394,7 @@ export const SCENARIOS: Scenario[] = [
       parents: [parentInt, parent1, {
         name: "99",
         dev: "platform/99",
-        types: [{ name: "mtty-2", available: "3" }],
+        types: { "mtty-2": { available: "3" } },
       }],
       active: [
         { uuid: A, parent: PINT, type: "mtty-2" },
@@ -371,7 +423,7 @@ export const SCENARIOS: Scenario[] = [
       defined: [{
         parent: P1,
         uuid: A,
-        json: {
+        config: {
           mdev_type: T1,
           start: "auto",
           attrs: [{ q: 'say "hi"' }, { tab: "a\tb" }, { path: "a/b\\c" }, { u: "é €" }, {
@@ -785,7 +837,7 @@ export const SCENARIOS: Scenario[] = [
           parent: "pending",
           type: "none",
           noTypeLink: true,
-          attrFiles: ["alpha", "beta"],
+          attributes: { alpha: "", beta: "" },
         },
       ],
     },
@@ -838,7 +890,7 @@ export const SCENARIOS: Scenario[] = [
         parent: "pending",
         type: "none",
         noTypeLink: true,
-        attrFiles: ["assign_adapter", "assign_domain", "nvidia/vgpu_params"],
+        attributes: { assign_adapter: "", assign_domain: "", "nvidia/vgpu_params": "" },
       }],
       inputs: { "a.json": goodJson, "plain.json": `{"mdev_type":"${T1}","start":"manual"}` },
     },
@@ -858,7 +910,13 @@ export const SCENARIOS: Scenario[] = [
     host: {
       parents: std,
       defined: [def(P1, A, T1, "manual", [{ good: "1" }, { missing: "2" }])],
-      active: [{ uuid: A, parent: "pending", type: "none", noTypeLink: true, attrFiles: ["good"] }],
+      active: [{
+        uuid: A,
+        parent: "pending",
+        type: "none",
+        noTypeLink: true,
+        attributes: { good: "" },
+      }],
     },
     cmds: [{ args: ["start", "-u", A], sameError: true }],
   },
@@ -886,7 +944,7 @@ export const SCENARIOS: Scenario[] = [
   {
     name: "callout-define-pass",
     covers: "§8.2–8.4 legacy callout pre/post define (argv, state, stdin), notifier",
-    host: { parents: std, callouts: [{ name: "50-log" }], notifiers: [{ name: "notify-log" }] },
+    host: { parents: std, scripts: [callout("50-log"), notifier("notify-log")] },
     cmds: [
       { args: ["define", "-u", A, "-p", P1, "-t", T1, "-a"] },
       { args: ["define", "-u", B, "-p", P2, "--jsonfile", "/dev/stdin"], stdin: goodJson },
@@ -897,8 +955,7 @@ export const SCENARIOS: Scenario[] = [
     covers: "§8.4 pre callout failure aborts define (nothing written)",
     host: {
       parents: std,
-      callouts: [{ name: "10-veto", pre: 1 }],
-      notifiers: [{ name: "notify-log" }],
+      scripts: [callout("10-veto", { pre: 1 }), notifier("notify-log")],
     },
     cmds: [
       { args: ["define", "-u", A, "-p", P1, "-t", T1] },
@@ -909,7 +966,7 @@ export const SCENARIOS: Scenario[] = [
   {
     name: "callout-type-specific",
     covers: "§8.5 legacy script exits 2 for other types: only its type is vetoed",
-    host: { parents: std, callouts: [{ name: "nvidia-only", pre: 1, types: [N1] }] },
+    host: { parents: std, scripts: [callout("nvidia-only", { pre: 1, types: [N1] })] },
     cmds: [
       { args: ["define", "-u", A, "-p", P1, "-t", T1] },
       { args: ["define", "-u", B, "-p", P2, "-t", N1] },
@@ -925,7 +982,7 @@ export const SCENARIOS: Scenario[] = [
       parents: std,
       active: [{ uuid: B, parent: P2, type: N1 }],
       defined: [def(P1, A, T1, "auto")],
-      callouts: [{ name: "log" }],
+      scripts: [callout("log")],
     },
     cmds: [
       { args: ["start", "-u", A] },
@@ -939,7 +996,7 @@ export const SCENARIOS: Scenario[] = [
       parents: std,
       active: [{ uuid: B, parent: P2, type: N1 }],
       defined: [def(P1, A, T1)],
-      callouts: [{ name: "veto", pre: 1 }],
+      scripts: [callout("veto", { pre: 1 })],
     },
     cmds: [
       { args: ["start", "-u", A] },
@@ -950,7 +1007,7 @@ export const SCENARIOS: Scenario[] = [
   {
     name: "callout-start-failure-post",
     covers: "§8.4 primary step failure: post gets state failure",
-    host: { parents: std, callouts: [{ name: "log" }] },
+    host: { parents: std, scripts: [callout("log")] },
     cmds: [
       { args: ["start", "-u", A, "-p", P1, "-t", T2] },
       { args: ["start", "-u", A, "-p", P1, "-t", "nope"] },
@@ -962,7 +1019,7 @@ export const SCENARIOS: Scenario[] = [
     host: {
       parents: std,
       defined: [def(P1, A, T1, "manual", [{ x: "1" }]), def(P2, B, N1)],
-      callouts: [{ name: "n-veto", pre: 1, types: [N1] }, { name: "z-log", types: [T1] }],
+      scripts: [callout("n-veto", { pre: 1, types: [N1] }), callout("z-log", { types: [T1] })],
     },
     cmds: [
       { args: ["modify", "-u", A, "--addattr", "y", "--value", "2"] },
@@ -977,7 +1034,10 @@ export const SCENARIOS: Scenario[] = [
     host: {
       parents: std,
       defined: [def(P1, A, T1), def(P2, A, N1), def(P2, B, N2)],
-      callouts: [{ name: "veto-n1", pre: 1, types: [N1] }, { name: "zz-log", types: [T1, N2] }],
+      scripts: [
+        callout("veto-n1", { pre: 1, types: [N1] }),
+        callout("zz-log", { types: [T1, N2] }),
+      ],
     },
     diffs: ["undefine-empty-parent"],
     cmds: [
@@ -992,9 +1052,9 @@ export const SCENARIOS: Scenario[] = [
     host: {
       parents: std,
       active: [{ uuid: A, parent: P1, type: T1 }, { uuid: B, parent: P2, type: N1 }],
-      callouts: [
-        { name: "attrs-i915", types: [T1], attrs: '[{"gvt_weight": "4"}, {"low_gm": "128"}]' },
-        { name: "attrs-nvidia", types: [N1], attrs: "not json" },
+      scripts: [
+        callout("attrs-i915", { types: [T1], attrs: '[{"gvt_weight": "4"}, {"low_gm": "128"}]' }),
+        callout("attrs-nvidia", { types: [N1], attrs: "not json" }),
       ],
     },
     cmds: [
@@ -1010,9 +1070,9 @@ export const SCENARIOS: Scenario[] = [
     host: {
       parents: std,
       active: [{ uuid: A, parent: P1, type: T1 }, { uuid: B, parent: P2, type: N1 }],
-      callouts: [
-        { name: "attrs-i915", types: [T1], attrs: '[{"gvt_weight": "4"}]' },
-        { name: "attrs-nvidia", types: [N1], attrs: "not json" },
+      scripts: [
+        callout("attrs-i915", { types: [T1], attrs: '[{"gvt_weight": "4"}]' }),
+        callout("attrs-nvidia", { types: [N1], attrs: "not json" }),
       ],
     },
     cmds: [
@@ -1022,10 +1082,10 @@ export const SCENARIOS: Scenario[] = [
     ],
     diffs: ["define-running-attrs-order"],
     expectOursLog: [
-      `attrs-i915: pre define none ${T1} ${P1} ${A} {"mdev_type":"${T1}","start":"auto","attrs":[]}`,
-      `attrs-i915: post define success ${T1} ${P1} ${A} {"mdev_type":"${T1}","start":"auto","attrs":[]}`,
-      `attrs-nvidia: pre define none ${N1} ${P2} ${B} {"mdev_type":"${N1}","start":"manual","attrs":[]}`,
-      `attrs-nvidia: post define failure ${N1} ${P2} ${B} {"mdev_type":"${N1}","start":"manual","attrs":[]}`,
+      called("attrs-i915", `pre define none ${T1} ${P1} ${A}`, jsonA),
+      called("attrs-i915", `post define success ${T1} ${P1} ${A}`, jsonA),
+      called("attrs-nvidia", `pre define none ${N1} ${P2} ${B}`, jsonB),
+      called("attrs-nvidia", `post define failure ${N1} ${P2} ${B}`, jsonB),
     ],
   },
   {
@@ -1033,12 +1093,12 @@ export const SCENARIOS: Scenario[] = [
     covers: "§8.1/8.5 ours runs /usr/lib/mdevctl/scripts.d callouts first, then the deprecated dir",
     host: {
       parents: std,
-      callouts: [
-        { name: "50-veto-nvidia", dir: "usrlib", pre: 1, types: [N1] },
-        { name: "60-veto-i915", dir: "etc", pre: 1, types: [T1] },
-        { name: "70-log", dir: "usrlib", types: [N2] },
+      scripts: [
+        callout("50-veto-nvidia", { dir: "usrlib", pre: 1, types: [N1] }),
+        callout("60-veto-i915", { dir: "etc", pre: 1, types: [T1] }),
+        callout("70-log", { dir: "usrlib", types: [N2] }),
+        notifier("notify-usrlib", "usrlib"),
       ],
-      notifiers: [{ name: "notify-usrlib", dir: "usrlib" }],
     },
     diffs: ["callout-dirs"],
     cmds: [
@@ -1059,8 +1119,14 @@ export const SCENARIOS: Scenario[] = [
         def(P1, B, T1, "manual"),
         def(P2, C, N1, "auto"),
       ],
-      active: [{ uuid: A, parent: "pending", type: "none", noTypeLink: true, attrFiles: ["a"] }],
-      callouts: [{ name: "log" }],
+      active: [{
+        uuid: A,
+        parent: "pending",
+        type: "none",
+        noTypeLink: true,
+        attributes: { a: "" },
+      }],
+      scripts: [callout("log")],
     },
     cmds: [
       { args: ["start-parent-mdevs", P1] },
@@ -1072,7 +1138,7 @@ export const SCENARIOS: Scenario[] = [
     covers: "§0.6 one corrupt config: 1.2.0 aborts list -d, ours warns and lists the rest",
     host: {
       parents: std,
-      defined: [def(P1, A, T1), { parent: P1, uuid: B, json: "{ truncated" }, def(P2, C, N1)],
+      defined: [def(P1, A, T1), { parent: P1, uuid: B, config: "{ truncated" }, def(P2, C, N1)],
     },
     cmds: [
       {
@@ -1090,7 +1156,7 @@ export const SCENARIOS: Scenario[] = [
     name: "kernel-write-errors",
     covers: "§7 step 6/7, §5.5: create/remove/attribute writes that fail (EISDIR), rollback",
     host: {
-      parents: [{ name: P1, types: [{ name: T1, available: "2", createIsDir: true }] }, parent2],
+      parents: [{ name: P1, types: { [T1]: { available: "2", createIsDir: true } } }, parent2],
       active: [
         { uuid: A, parent: P2, type: N1, removeIsDir: true },
         {
@@ -1098,8 +1164,8 @@ export const SCENARIOS: Scenario[] = [
           parent: "pending",
           type: "none",
           noTypeLink: true,
-          attrFiles: ["ok"],
-          attrDirs: ["bad"],
+          attributes: { ok: "" },
+          attributeDirs: ["bad"],
         },
       ],
       defined: [def(P2, B, N2, "manual", [{ ok: "1" }, { bad: "2" }, { never: "3" }])],
@@ -1115,7 +1181,7 @@ export const SCENARIOS: Scenario[] = [
     covers: "§0.6, §5.7: a parent without mdev_supported_types or a garbled type file",
     host: {
       parents: [
-        { name: P2, types: [{ name: N1, available: "3" }, { name: N2, available: "abc" }] },
+        { name: P2, types: { [N1]: { available: "3" }, [N2]: { available: "abc" } } },
         parentNoSupport,
       ],
     },
@@ -1140,7 +1206,11 @@ export const SCENARIOS: Scenario[] = [
   {
     name: "no-self-check",
     covers: "§0.3: no /etc/mdevctl.d/scripts.d — 1.2.0 refuses everything, ours works",
-    host: { parents: std, active: [{ uuid: A, parent: P1, type: T1 }], noScriptsDir: true },
+    host: {
+      parents: std,
+      active: [{ uuid: A, parent: P1, type: T1 }],
+      deprecatedScriptDirs: false,
+    },
     cmds: [
       {
         args: ["list"],
@@ -1166,7 +1236,7 @@ export const SCENARIOS: Scenario[] = [
   {
     name: "negative-instances",
     covers: "§0.8, §16.7: available_instances -1 is no instances",
-    host: { parents: [{ name: P1, types: [{ name: T1, available: "-1" }] }] },
+    host: { parents: [{ name: P1, types: { [T1]: { available: "-1" } } }] },
     cmds: [
       {
         args: ["start", "-u", A, "-p", P1, "-t", T1],
@@ -1183,7 +1253,7 @@ export const SCENARIOS: Scenario[] = [
     host: {
       parents: std,
       active: [{ uuid: B, parent: P2, type: N1 }],
-      callouts: [{ name: "log" }],
+      scripts: [callout("log")],
     },
     diffs: ["undefine-empty-parent"],
     cmds: [
@@ -1218,7 +1288,7 @@ export const SCENARIOS: Scenario[] = [
       ],
       defined: [
         def(P1, C, T1),
-        { parent: P1, uuid: "README", json: "not a config" },
+        { parent: P1, uuid: "README", config: "not a config" },
         def(P2, D, N2),
       ],
     },
@@ -1237,16 +1307,20 @@ export const SCENARIOS: Scenario[] = [
     host: {
       parents: std,
       defined: [
-        { parent: P1, uuid: A, json: `{"start":"auto","mdev_type":"${T1}","extra":{"x":[1,2]}}\n` },
+        {
+          parent: P1,
+          uuid: A,
+          config: `{"start":"auto","mdev_type":"${T1}","extra":{"x":[1,2]}}\n`,
+        },
         {
           parent: P2,
           uuid: B,
-          json: `{\n\t"mdev_type": "${N1}",\n\t"start": 5,\n\t"attrs": null\n}\n\n`,
+          config: `{\n\t"mdev_type": "${N1}",\n\t"start": 5,\n\t"attrs": null\n}\n\n`,
         },
         {
           parent: P2,
           uuid: C,
-          json:
+          config:
             `{"mdev_type":"${N2}","start":"manual","attrs":[{"k":"v"}],"attrs":[{"dup":"last wins"}]}`,
         },
       ],
@@ -1266,17 +1340,16 @@ export const SCENARIOS: Scenario[] = [
     host: {
       parents: [{
         name: P1,
-        types: [
-          {
-            name: "t-spaces",
+        types: {
+          "t-spaces": {
             available: "  7 ",
-            api: " vfio-pci\t",
-            label: "  Spaced Name  ",
-            description: "\nfirst\n\nlast\n",
+            deviceApi: " vfio-pci\t",
+            name: "  Spaced Name  \n",
+            description: "\nfirst\n\nlast\n\n",
           },
-          { name: "t-empty", available: "0", label: "", description: "" },
-          { name: "T-upper", available: "1", label: "Upper", description: "one line" },
-        ],
+          "t-empty": { available: "0", name: "\n", description: "\n" },
+          "T-upper": { available: "1", name: "Upper\n", description: "one line\n" },
+        },
       }],
     },
     cmds: [{ args: ["types"], diffs: TXT }, { args: ["types", "--dumpjson"] }],

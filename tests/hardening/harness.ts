@@ -1,63 +1,21 @@
 /**
  * Shared checks of the hardening suite: a snapshot of a whole fake host that
- * copes with any file type (FIFOs are never opened, big files are hashed),
- * and the shape of a clean failure.
+ * copes with any file type (tests/helpers/tree.ts) less the lock file, and
+ * the shape of a clean failure.
  */
 import { deepEqual as assertEquals, ok as assert } from "node:assert/strict";
 import type { RunResult } from "../helpers/fake_host.ts";
+import { snapshotTree as snapshotAll } from "../helpers/tree.ts";
 
 /** The one file a command may leave behind without changing anything. */
 const LOCK_PATHS = new Set(["run/", "run/lock/", "run/lock/mdevctl.lock"]);
-
-async function digest(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
-  const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-  return Array.from(hash, (b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 /**
  * Every entry below `root` with its kind, permission bits and content digest
  * (symlinks by target), except the lock file.
  */
-export async function snapshotTree(root: string): Promise<Record<string, string>> {
-  const result: Record<string, string> = {};
-  const walk = async (dir: string, prefix: string) => {
-    const entries = await Array.fromAsync(Deno.readDir(dir));
-    for (const entry of entries) {
-      const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
-      const full = `${dir}/${entry.name}`;
-      const info = await Deno.lstat(full);
-      const mode = ((info.mode ?? 0) & 0o7777).toString(8);
-      if (info.isSymlink) {
-        result[rel] = `link -> ${await Deno.readLink(full)}`;
-      } else if (info.isDirectory) {
-        if (LOCK_PATHS.has(`${rel}/`)) {
-          await walk(full, rel);
-          continue;
-        }
-        result[`${rel}/`] = `dir ${mode}`;
-        await walk(full, rel);
-      } else if (info.isFile) {
-        if (LOCK_PATHS.has(rel)) continue;
-        result[rel] = `file ${mode} ${info.size} ${await digest(await Deno.readFile(full))}`;
-      } else {
-        // FIFOs, sockets, devices: never opened (a FIFO would block).
-        result[rel] = `special ${mode}`;
-      }
-    }
-  };
-  await walk(root, "");
-  return result;
-}
-
-/** The entries that differ between two snapshots, for a readable failure. */
-export function changes(
-  before: Record<string, string>,
-  after: Record<string, string>,
-): string[] {
-  const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
-  return [...keys].sort().filter((k) => before[k] !== after[k]).map((k) =>
-    `${k}: ${before[k] ?? "(absent)"} => ${after[k] ?? "(absent)"}`
-  );
+export function snapshotTree(root: string): Promise<Record<string, string>> {
+  return snapshotAll(root, { omit: (path) => LOCK_PATHS.has(path) });
 }
 
 /** A stack trace or an uncaught exception would show one of these. */
@@ -89,9 +47,4 @@ export function assertUsageError(result: RunResult, context = ""): string {
   assert(result.stderr.startsWith("error: "), `not a usage error${where}`);
   assert(result.stderr.includes("\nUsage: "), `no usage line${where}`);
   return result.stderr.slice("error: ".length, result.stderr.indexOf("\n"));
-}
-
-/** True when this process runs as root (file modes then do not stop reads). */
-export function isRoot(): boolean {
-  return Deno.uid() === 0;
 }

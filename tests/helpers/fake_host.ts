@@ -1,26 +1,308 @@
 /**
- * A fake host for black-box tests: a temporary root holding the sysfs, config
- * and script trees mdevctl reads (spec §1.2), and a way to run the real
+ * The fake host of the black-box and compatibility suites: a temporary root
+ * holding the sysfs, config and script trees mdevctl reads (mdevctl.md §1.2),
+ * described by one declarative `HostSpec` (or built step by step with the
+ * `FakeHost` methods, which use the same builder), and a way to run the real
  * program against it.
+ *
+ * Links point into the root (black-box: the program gets MDEVCTL_ENV_ROOT) or,
+ * with `linkBase: ""`, at the real host's absolute paths (compatibility suite:
+ * the tree is bind-mounted over /sys and /etc/mdevctl.d in a private mount
+ * namespace, so only there do they resolve).
  *
  * The program under test is chosen by MDEVCTL_TEST_TARGET:
  *  - "source" (default): `deno run cli.ts` with permissions scoped to the
  *    root, so any access outside the fake host fails the test;
  *  - "dist": the built dist/mdevctl (or dist/lsmdev) with -A, as installed.
  */
+import { script, type ScriptSpec } from "./scripts.ts";
+import { readTree } from "./tree.ts";
 
 const TOP = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
-const DENO = new TextDecoder().decode(
-  new Deno.Command(`${TOP}/tools/deno_path.sh`).outputSync().stdout,
-).trim();
+let deno: string | undefined;
+/** The pinned Deno binary, looked up on first use. */
+function denoPath(): string {
+  deno ??= new TextDecoder().decode(
+    new Deno.Command(`${TOP}/tools/deno_path.sh`).outputSync().stdout,
+  ).trim();
+  return deno;
+}
 
 export const TARGET = Deno.env.get("MDEVCTL_TEST_TARGET") ?? "source";
 
+/** One supported type: the files of its directory under mdev_supported_types/. */
 export interface TypeSpec {
+  /** available_instances, written with a newline (default 1). */
   available?: number | string;
+  /** device_api, written with a newline (default vfio-pci). */
   deviceApi?: string;
+  /** The `name` file (the type's display name), written verbatim; none when absent. */
   name?: string;
+  /** The `description` file, written verbatim; none when absent. */
   description?: string;
+  /** `create` is a directory, so writing it fails (EISDIR). */
+  createIsDir?: boolean;
+}
+
+/** A parent device registered with mdev. */
+export interface ParentSpec {
+  /** The parent's device name (its sys/class/mdev_bus entry), e.g. 0000:00:02.0. */
+  name: string;
+  /** Its device directory below sys/devices (default `pci0000:00/<name>`). */
+  dev?: string;
+  /**
+   * Type directory name → type. Absent: no mdev_supported_types directory
+   * at all (a device that is not, or no longer, an mdev parent).
+   */
+  types?: Record<string, TypeSpec>;
+}
+
+/** A running device, as the kernel shows it. */
+export interface ActiveSpec {
+  uuid: string;
+  /** The parent's device name (its device directory as in `parents`, else the default). */
+  parent: string;
+  /** Type directory name the `mdev_type` link points at (the type is not created). */
+  type: string;
+  /** Attribute files (name → content); a name may hold `/`. */
+  attributes?: Record<string, string>;
+  /** Attribute names made directories, so writing them fails. */
+  attributeDirs?: string[];
+  /** No mdev_type link (a half-created device). */
+  noTypeLink?: boolean;
+  /** `remove` is a directory, so writing it fails (EISDIR). */
+  removeIsDir?: boolean;
+}
+
+/** A stored definition, etc/mdevctl.d/<parent>/<uuid>. */
+export interface DefinedSpec {
+  parent: string;
+  /** The file name, normally the uuid. */
+  uuid: string;
+  /** An object is written as pretty JSON (no trailing newline); a string verbatim. */
+  config: string | object;
+}
+
+/** Where a script lives: usr/lib/mdevctl/scripts.d/… or the deprecated etc/mdevctl.d/scripts.d/…. */
+export type ScriptDir =
+  | "callouts"
+  | "notifiers"
+  | "deprecated-callouts"
+  | "deprecated-notifiers";
+
+/** An executable script. */
+export interface ScriptFileSpec {
+  /** File name. */
+  name: string;
+  /** Default "callouts". */
+  where?: ScriptDir;
+  /** The script text, or a fixture of scripts.ts that logs to the host's calls.log. */
+  body: string | Omit<ScriptSpec, "log">;
+}
+
+/** A whole fake host. */
+export interface HostSpec {
+  parents?: ParentSpec[];
+  active?: ActiveSpec[];
+  defined?: DefinedSpec[];
+  scripts?: ScriptFileSpec[];
+  /** Files under in/ (command inputs such as --jsonfile), name → content. */
+  inputs?: Record<string, string>;
+  /**
+   * Also create the deprecated etc/mdevctl.d/scripts.d/{callouts,notifiers}
+   * directories (a Debian host has them; 1.2.0's start-up check needs them).
+   */
+  deprecatedScriptDirs?: boolean;
+}
+
+export interface BuildOptions {
+  /**
+   * Prefix of symlink targets: the root itself (default), or "" for links
+   * that resolve only once the tree is mounted at / (compatibility suite).
+   */
+  linkBase?: string;
+  /**
+   * Scripts meant for usr/lib/mdevctl go to etc/mdevctl.d/scripts.d instead
+   * (Debian's 1.2.0 reads only there).
+   */
+  usrLibScriptsToEtc?: boolean;
+  /** Kernel-like modes: 0444 for read-only attributes, 0200 for create/remove. */
+  sysfsModes?: boolean;
+}
+
+const BASE_DIRS = [
+  "sys/bus/mdev/devices",
+  "sys/class/mdev_bus",
+  "sys/devices",
+  "etc/mdevctl.d",
+  "usr/lib/mdevctl/scripts.d/callouts",
+  "usr/lib/mdevctl/scripts.d/notifiers",
+];
+
+/** The call log fixture scripts append to, relative to the root. */
+export const CALL_LOG = "calls.log";
+
+/** Root-relative directory of a parent's device (default `sys/devices/pci0000:00/<name>`). */
+export function parentDevDir(parent: string, dev?: string): string {
+  return `sys/devices/${dev ?? `pci0000:00/${parent}`}`;
+}
+
+function scriptDirOf(where: ScriptDir, options: BuildOptions): string {
+  if (where.startsWith("deprecated-")) {
+    return `etc/mdevctl.d/scripts.d/${where.slice("deprecated-".length)}`;
+  }
+  return options.usrLibScriptsToEtc
+    ? `etc/mdevctl.d/scripts.d/${where}`
+    : `usr/lib/mdevctl/scripts.d/${where}`;
+}
+
+async function writeFile(path: string, content: string, mode?: number): Promise<void> {
+  await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+  await Deno.writeTextFile(path, content, mode === undefined ? {} : { mode });
+  if (mode !== undefined) await Deno.chmod(path, mode);
+}
+
+/**
+ * Builds the parts of a host below `root`, in a fixed order: base layout,
+ * parents and types, running devices, definitions, scripts, inputs. Each
+ * part may be called alone on an existing host (the FakeHost methods do).
+ */
+export class HostBuilder {
+  readonly root: string;
+  readonly options: BuildOptions;
+  /** Device directory of each parent built so far, by name. */
+  readonly devs = new Map<string, string>();
+
+  constructor(root: string, options: BuildOptions = {}) {
+    this.root = root;
+    this.options = options;
+  }
+
+  private abs(relative: string): string {
+    return `${this.root}/${relative}`;
+  }
+
+  private link(relative: string): string {
+    return `${this.options.linkBase ?? this.root}/${relative}`;
+  }
+
+  private mode(kernel: number): number | undefined {
+    return this.options.sysfsModes ? kernel : undefined;
+  }
+
+  /** Root-relative device directory of a parent. */
+  devDir(parent: string): string {
+    return this.devs.get(parent) ?? parentDevDir(parent);
+  }
+
+  async build(spec: HostSpec): Promise<void> {
+    await this.layout(spec.deprecatedScriptDirs ?? false);
+    for (const p of spec.parents ?? []) await this.parent(p);
+    for (const a of spec.active ?? []) await this.active(a);
+    for (const d of spec.defined ?? []) await this.defined(d);
+    for (const s of spec.scripts ?? []) await this.script(s);
+    for (const [name, content] of Object.entries(spec.inputs ?? {})) {
+      await writeFile(this.abs(`in/${name}`), content);
+    }
+  }
+
+  async layout(deprecatedScriptDirs = false): Promise<void> {
+    const dirs = deprecatedScriptDirs
+      ? [...BASE_DIRS, "etc/mdevctl.d/scripts.d/callouts", "etc/mdevctl.d/scripts.d/notifiers"]
+      : BASE_DIRS;
+    for (const dir of dirs) await Deno.mkdir(this.abs(dir), { recursive: true });
+  }
+
+  /**
+   * A parent appears as the kernel registers one: its types first, the
+   * class entry last, so a program waiting for it never sees it half made.
+   */
+  async parent(p: ParentSpec): Promise<void> {
+    const dev = parentDevDir(p.name, p.dev);
+    this.devs.set(p.name, dev);
+    await Deno.mkdir(this.abs(dev), { recursive: true });
+    if (p.types !== undefined) {
+      await Deno.mkdir(this.abs(`${dev}/mdev_supported_types`), { recursive: true });
+      for (const [type, spec] of Object.entries(p.types)) await this.type(p.name, type, spec);
+    }
+    await Deno.symlink(this.link(dev), this.abs(`sys/class/mdev_bus/${p.name}`));
+  }
+
+  /**
+   * A supported type, whole at once: a new type directory is filled aside
+   * and renamed into place (an existing one is filled in place).
+   */
+  async type(parent: string, type: string, spec: TypeSpec = {}): Promise<void> {
+    const final = this.abs(`${this.devDir(parent)}/mdev_supported_types/${type}`);
+    let exists = true;
+    await Deno.lstat(final).catch(() => exists = false);
+    const dir = exists ? final : await Deno.makeTempDir({ dir: this.root, prefix: ".type-" });
+    await this.fillType(dir, spec);
+    if (!exists) {
+      await Deno.chmod(dir, 0o755);
+      await Deno.mkdir(final.slice(0, final.lastIndexOf("/")), { recursive: true });
+      await Deno.rename(dir, final);
+    }
+  }
+
+  private async fillType(dir: string, spec: TypeSpec): Promise<void> {
+    const ro = this.mode(0o444);
+    await writeFile(`${dir}/available_instances`, `${spec.available ?? 1}\n`, ro);
+    await writeFile(`${dir}/device_api`, `${spec.deviceApi ?? "vfio-pci"}\n`, ro);
+    if (spec.name !== undefined) await writeFile(`${dir}/name`, spec.name, ro);
+    if (spec.description !== undefined) await writeFile(`${dir}/description`, spec.description, ro);
+    if (spec.createIsDir) await Deno.mkdir(`${dir}/create`);
+    else await writeFile(`${dir}/create`, "", this.mode(0o200));
+    await Deno.mkdir(`${dir}/devices`, { recursive: true });
+  }
+
+  async active(a: ActiveSpec): Promise<void> {
+    const parentDev = this.devDir(a.parent);
+    const typeDir = `${parentDev}/mdev_supported_types/${a.type}`;
+    const dev = `${parentDev}/${a.uuid}`;
+    await Deno.mkdir(this.abs(dev), { recursive: true });
+    if (!a.noTypeLink) await Deno.symlink(this.link(typeDir), this.abs(`${dev}/mdev_type`));
+    if (a.removeIsDir) await Deno.mkdir(this.abs(`${dev}/remove`));
+    else await writeFile(this.abs(`${dev}/remove`), "", this.mode(0o200));
+    for (const [name, value] of Object.entries(a.attributes ?? {})) {
+      await writeFile(this.abs(`${dev}/${name}`), value);
+    }
+    for (const name of a.attributeDirs ?? []) {
+      await Deno.mkdir(this.abs(`${dev}/${name}`), { recursive: true });
+    }
+    await Deno.symlink(this.link(dev), this.abs(`sys/bus/mdev/devices/${a.uuid}`));
+    if (!a.noTypeLink) {
+      // The kernel lists the device under its type's devices/ too (when the type exists).
+      await Deno.symlink(this.link(dev), this.abs(`${typeDir}/devices/${a.uuid}`)).catch(() => {});
+    }
+  }
+
+  async defined(d: DefinedSpec): Promise<void> {
+    await writeFile(
+      this.abs(`etc/mdevctl.d/${d.parent}/${d.uuid}`),
+      typeof d.config === "string" ? d.config : JSON.stringify(d.config, null, 2),
+    );
+  }
+
+  /** Writes an executable script; returns its absolute path. */
+  async script(s: ScriptFileSpec): Promise<string> {
+    const path = this.abs(`${scriptDirOf(s.where ?? "callouts", this.options)}/${s.name}`);
+    const body = typeof s.body === "string"
+      ? s.body
+      : script({ ...s.body, log: this.abs(CALL_LOG) });
+    await writeFile(path, body, 0o755);
+    return path;
+  }
+}
+
+/** Builds `spec` below `root` (which may not exist yet). */
+export async function buildHost(
+  root: string,
+  spec: HostSpec,
+  options: BuildOptions = {},
+): Promise<void> {
+  await Deno.mkdir(root, { recursive: true });
+  await new HostBuilder(root, options).build(spec);
 }
 
 export interface RunOptions {
@@ -30,6 +312,11 @@ export interface RunOptions {
   env?: Record<string, string>;
   /** Working directory (default: the root). */
   cwd?: string;
+  /**
+   * A command line the program runs under, e.g. `setpriv …` to drop
+   * capabilities; the program and its arguments follow it.
+   */
+  prefix?: string[];
 }
 
 export interface RunResult {
@@ -40,27 +327,24 @@ export interface RunResult {
 
 export class FakeHost {
   readonly root: string;
+  private readonly builder: HostBuilder;
 
   private constructor(root: string) {
     this.root = root;
+    this.builder = new HostBuilder(root);
   }
 
-  static async create(): Promise<FakeHost> {
+  /** A fresh host in a new temporary directory, with `spec` built (default: the bare layout). */
+  static async create(spec: HostSpec = {}): Promise<FakeHost> {
     const root = await Deno.makeTempDir({ prefix: "mdevctl-test-" });
     const host = new FakeHost(root);
-    for (
-      const dir of [
-        "sys/bus/mdev/devices",
-        "sys/class/mdev_bus",
-        "sys/devices",
-        "etc/mdevctl.d",
-        "usr/lib/mdevctl/scripts.d/callouts",
-        "usr/lib/mdevctl/scripts.d/notifiers",
-      ]
-    ) {
-      await Deno.mkdir(host.path(dir), { recursive: true });
-    }
+    await host.builder.build(spec);
     return host;
+  }
+
+  /** Adds the parts of `spec` to this host. */
+  async build(spec: HostSpec): Promise<void> {
+    await this.builder.build(spec);
   }
 
   /** Absolute path of a root-relative path. */
@@ -68,9 +352,14 @@ export class FakeHost {
     return `${this.root}/${relative}`;
   }
 
+  /** The log fixture scripts (scripts.ts) built by this host append to. */
+  get callLog(): string {
+    return this.path(CALL_LOG);
+  }
+
   /** Where a parent's device directory lives (the class entry links to it). */
   parentDir(parent: string): string {
-    return this.path(`sys/devices/pci0000:00/${parent}`);
+    return this.path(this.builder.devDir(parent));
   }
 
   typeDir(parent: string, type: string): string {
@@ -79,28 +368,18 @@ export class FakeHost {
 
   /** A parent registered with mdev, with its supported types. */
   async addParent(parent: string, types: Record<string, TypeSpec> = {}): Promise<void> {
-    const dir = this.parentDir(parent);
-    await Deno.mkdir(`${dir}/mdev_supported_types`, { recursive: true });
-    await Deno.symlink(dir, this.path(`sys/class/mdev_bus/${parent}`));
-    for (const [type, spec] of Object.entries(types)) await this.addType(parent, type, spec);
+    await this.builder.parent({ name: parent, types });
   }
 
   async addType(parent: string, type: string, spec: TypeSpec = {}): Promise<void> {
-    const dir = this.typeDir(parent, type);
-    await Deno.mkdir(dir, { recursive: true });
-    await Deno.writeTextFile(`${dir}/available_instances`, `${spec.available ?? 1}\n`);
-    await Deno.writeTextFile(`${dir}/device_api`, `${spec.deviceApi ?? "vfio-pci"}\n`);
-    if (spec.name !== undefined) await Deno.writeTextFile(`${dir}/name`, spec.name);
-    if (spec.description !== undefined) {
-      await Deno.writeTextFile(`${dir}/description`, spec.description);
-    }
-    await Deno.writeTextFile(`${dir}/create`, "");
+    await this.builder.type(parent, type, spec);
   }
 
   /**
    * A running device, as the kernel shows it: a directory under the parent
    * with an `mdev_type` link and a `remove` file, linked from the mdev bus.
-   * Extra attribute files can be given.
+   * Extra attribute files can be given. The type's directory is created
+   * (empty) when missing, so the link resolves.
    */
   async addActive(
     uuid: string,
@@ -108,41 +387,25 @@ export class FakeHost {
     type: string,
     attributes: Record<string, string> = {},
   ): Promise<void> {
-    const typeDir = this.typeDir(parent, type);
-    await Deno.mkdir(typeDir, { recursive: true });
-    const dir = `${this.parentDir(parent)}/${uuid}`;
-    await Deno.mkdir(dir, { recursive: true });
-    await Deno.symlink(typeDir, `${dir}/mdev_type`);
-    await Deno.writeTextFile(`${dir}/remove`, "");
-    for (const [name, value] of Object.entries(attributes)) {
-      await Deno.writeTextFile(`${dir}/${name}`, value);
-    }
-    await Deno.symlink(dir, this.path(`sys/bus/mdev/devices/${uuid}`));
+    await Deno.mkdir(this.typeDir(parent, type), { recursive: true });
+    await this.builder.active({ uuid, parent, type, attributes });
   }
 
   /** A stored definition; `config` is written verbatim when a string. */
   async define(parent: string, uuid: string, config: string | object): Promise<void> {
-    await Deno.mkdir(this.path(`etc/mdevctl.d/${parent}`), { recursive: true });
-    await Deno.writeTextFile(
-      this.path(`etc/mdevctl.d/${parent}/${uuid}`),
-      typeof config === "string" ? config : JSON.stringify(config, null, 2),
-    );
+    await this.builder.defined({ parent, uuid, config });
   }
 
-  /** An executable script in a callout or notifier directory. */
+  /**
+   * An executable script in a callout or notifier directory: a body, or a
+   * fixture of scripts.ts logging to `callLog`. Returns its path.
+   */
   async addScript(
     name: string,
-    body: string,
-    where: "callouts" | "notifiers" | "deprecated-callouts" | "deprecated-notifiers" = "callouts",
+    body: string | Omit<ScriptSpec, "log">,
+    where: ScriptDir = "callouts",
   ): Promise<string> {
-    const dir = where.startsWith("deprecated-")
-      ? this.path(`etc/mdevctl.d/scripts.d/${where.slice("deprecated-".length)}`)
-      : this.path(`usr/lib/mdevctl/scripts.d/${where}`);
-    await Deno.mkdir(dir, { recursive: true });
-    const path = `${dir}/${name}`;
-    await Deno.writeTextFile(path, body, { mode: 0o755 });
-    await Deno.chmod(path, 0o755);
-    return path;
+    return await this.builder.script({ name, body, where });
   }
 
   async read(relative: string): Promise<string> {
@@ -158,21 +421,23 @@ export class FakeHost {
     }
   }
 
-  /** Every file below `relative` with its content (for "nothing changed" checks). */
+  /**
+   * Every entry below `relative` → its content (for "nothing changed"
+   * checks): directories as `dir/` → "", symlinks as "-> target", other
+   * special files as "(special)".
+   */
   async snapshot(relative = "."): Promise<Record<string, string>> {
     const result: Record<string, string> = {};
-    const walk = async (dir: string, prefix: string) => {
-      for await (const entry of Deno.readDir(dir)) {
-        const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
-        const full = `${dir}/${entry.name}`;
-        if (entry.isSymlink) result[rel] = `-> ${await Deno.readLink(full)}`;
-        else if (entry.isDirectory) {
-          result[rel + "/"] = "";
-          await walk(full, rel);
-        } else result[rel] = await Deno.readTextFile(full);
-      }
-    };
-    await walk(this.path(relative), "");
+    const text = new TextDecoder();
+    for (const e of await readTree(this.path(relative), { contents: true })) {
+      result[e.path] = e.kind === "link"
+        ? `-> ${e.target}`
+        : e.kind === "dir"
+        ? ""
+        : e.kind === "file"
+        ? text.decode(e.bytes)
+        : "(special)";
+    }
     return result;
   }
 
@@ -195,7 +460,7 @@ export class FakeHost {
       const program = `${TOP}/dist/${options.lsmdev ? "lsmdev" : "mdevctl"}`;
       // The launcher passes $0 itself; drop our override so it is exercised.
       delete env.MDEVCTL_ARGV0;
-      command = new Deno.Command(program, { args, ...common });
+      command = prefixed(options.prefix, program, args, common);
     } else {
       const scripts = await this.scripts();
       const perms = [
@@ -204,19 +469,16 @@ export class FakeHost {
         "--allow-env",
         ...(scripts.length > 0 ? [`--allow-run=${scripts.join(",")}`] : []),
       ];
-      command = new Deno.Command(DENO, {
-        args: [
-          "run",
-          "--no-prompt",
-          "--no-config",
-          "--no-lock",
-          "--quiet",
-          ...perms,
-          `${TOP}/cli.ts`,
-          ...args,
-        ],
-        ...common,
-      });
+      command = prefixed(options.prefix, denoPath(), [
+        "run",
+        "--no-prompt",
+        "--no-config",
+        "--no-lock",
+        "--quiet",
+        ...perms,
+        `${TOP}/cli.ts`,
+        ...args,
+      ], common);
     }
     const child = command.spawn();
     if (options.stdin !== undefined) {
@@ -261,6 +523,27 @@ export class FakeHost {
   async cleanup(): Promise<void> {
     await Deno.remove(this.root, { recursive: true });
   }
+}
+
+/** Log lines without their time stamp: `[WARN  mdevctl::callouts] …`. */
+export function stripLogTimes(stderr: string): string {
+  return stderr.replace(/^\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ /gm, "[");
+}
+
+/** `program args`, run under `prefix` when one is given. */
+function prefixed(
+  prefix: string[] | undefined,
+  program: string,
+  args: string[],
+  options: Omit<Deno.CommandOptions, "args">,
+): Deno.Command {
+  if (prefix === undefined || prefix.length === 0) {
+    return new Deno.Command(program, { args, ...options });
+  }
+  return new Deno.Command(prefix[0]!, {
+    args: [...prefix.slice(1), program, ...args],
+    ...options,
+  });
 }
 
 /** Runs `body` with a fresh fake host, removed afterwards. */

@@ -1,6 +1,7 @@
 /**
- * Fixture callout and notifier scripts (bash) for the callout tests, and a
- * reader for the call log they append to.
+ * The one generator of fixture callout and notifier scripts (bash), used by
+ * the black-box and the compatibility suites, and a reader for the call log
+ * they append to.
  *
  * Every script built by `script()` appends one line per run to a log file:
  * `<file name>\t<argv joined by spaces>\t<stdin bytes>` (stdin shown as `-`
@@ -44,6 +45,23 @@ export interface ScriptSpec {
   readStdin?: boolean;
   /** Bash run just before exiting (after logging), e.g. `kill -KILL $$`. */
   epilogue?: string;
+  /**
+   * Only runs with these events are logged (default: every run). The
+   * compatibility suite logs pre/post only, as its peer (1.2.0) asks no
+   * capabilities.
+   */
+  logEvents?: string[];
+  /**
+   * Log the stdin bytes (default true); false still reads stdin but logs
+   * `-` (the compatibility suite: 1.2.0 gives notifiers the config, ours not).
+   */
+  logStdin?: boolean;
+  /**
+   * Runs for types not in `types` exit 2 before they are logged (the
+   * compatibility suite: which scripts are asked in what order differs on
+   * purpose between 1.2.0 and ours).
+   */
+  declineUnlogged?: boolean;
 }
 
 /** Single-quotes a string for bash. */
@@ -56,14 +74,20 @@ export function script(spec: ScriptSpec): string {
   const lines = ["#!/bin/bash", spec.preamble ?? ""];
   lines.push(
     spec.readStdin === false ? "in=-" : "in=$(cat; printf x); in=${in%x}",
-    `printf '%s\\t%s\\t%s\\n' "\${0##*/}" "$*" "$in" >> ${shq(spec.log)}`,
     "type=$2 event=$4 action=$6",
   );
-  if (spec.types) {
-    lines.push(
-      `case "$type" in ${spec.types.map(shq).join("|")}) ;; *) exit 2 ;; esac`,
-    );
-  }
+  const logged = spec.logStdin === false ? "-" : '"$in"';
+  const logLine = `printf '%s\\t%s\\t%s\\n' "\${0##*/}" "$*" ${logged} >> ${shq(spec.log)}`;
+  const decline = spec.types === undefined
+    ? []
+    : [`case "$type" in ${spec.types.map(shq).join("|")}) ;; *) exit 2 ;; esac`];
+  if (spec.declineUnlogged) lines.push(...decline);
+  lines.push(
+    spec.logEvents === undefined
+      ? logLine
+      : `case "$event" in ${spec.logEvents.map(shq).join("|")}) ${logLine} ;; esac`,
+  );
+  if (!spec.declineUnlogged) lines.push(...decline);
   const caps = spec.caps;
   if (caps === undefined) {
     lines.push('[ "$action" = capabilities ] && exit 2');

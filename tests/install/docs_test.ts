@@ -5,6 +5,7 @@
  */
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { COMMANDS } from "../../lib/cli/command_table.ts";
+import { missing, requiring } from "../helpers/requires.ts";
 
 const TOP = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 const RUN_HERE = Deno.env.get("MDEVCTL_TEST_TARGET") !== "source";
@@ -31,9 +32,6 @@ async function run(cmd: string[], env: Record<string, string> = {}, stdin?: stri
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
-const have = async (program: string) =>
-  (await run(["sh", "-c", `command -v ${program}`])).code === 0;
-
 let generated: Promise<string> | undefined;
 /** Man page and completions, generated once into a temporary directory. */
 function outDir(): Promise<string> {
@@ -47,8 +45,17 @@ function outDir(): Promise<string> {
   return generated;
 }
 
-const test = (name: string, fn: () => Promise<void>) =>
-  Deno.test({ name: `docs: ${name}`, ignore: !RUN_HERE, fn });
+/**
+ * These tests do not depend on the target, so `make test` registers them in
+ * one of its two passes only (the dist one, or when no target is set).
+ */
+const test = (name: string, fn: () => Promise<void>, reason?: string) => {
+  if (RUN_HERE) Deno.test(requiring(`docs: ${name}`, reason, fn));
+};
+
+const NO_GROFF = missing({ groff: "groff-base" });
+const NO_MAN = missing({ man: "man-db" });
+const NO_ZSH = missing({ zsh: "zsh" });
 
 /** Every option word of every command, short and long. */
 function optionWords(): string[] {
@@ -61,21 +68,13 @@ function optionWords(): string[] {
 }
 
 test("the man page renders with groff without warnings", async () => {
-  if (!(await have("groff"))) {
-    console.log("SKIPPED: groff missing (apt-get install groff-base)");
-    return;
-  }
   const page = `${await outDir()}/mdevctl.8`;
   const r = await run(["groff", "-man", "-Tutf8", "-ww", "-z", page]);
   equal(r.stderr, "");
   equal(r.code, 0);
-});
+}, NO_GROFF);
 
 test("the man page documents every command, option and variable", async () => {
-  if (!(await have("groff"))) {
-    console.log("SKIPPED: groff missing (apt-get install groff-base)");
-    return;
-  }
   const page = `${await outDir()}/mdevctl.8`;
   // Wide lines and no hyphenation, so words stay whole; typographic dashes as ASCII.
   const r = await run(["groff", "-man", "-Tutf8", "-P-cbou", "-rLL=2000n", "-rHY=0", page]);
@@ -103,20 +102,16 @@ test("the man page documents every command, option and variable", async () => {
   ) ok(new RegExp(`^ {7}${v}$`, "m").test(text), v);
   ok(text.includes("default 30"), "callout timeout default");
   ok(text.includes("(default 10)"), "autostart wait default");
-});
+}, NO_GROFF);
 
 test("man -l shows the page", async () => {
-  if (!(await have("man"))) {
-    console.log("SKIPPED: man missing (apt-get install man-db)");
-    return;
-  }
   const r = await run(["man", "-l", `${await outDir()}/mdevctl.8`], {
     MANPAGER: "cat",
     PAGER: "cat",
   });
   equal(r.code, 0, r.stderr);
   ok(r.stdout.includes("start-parent-mdevs"));
-});
+}, NO_MAN);
 
 /** Completes the line up to its end with the installed function, as bash would. */
 async function complete(line: string, env: Record<string, string> = {}): Promise<string[]> {
@@ -194,14 +189,10 @@ test("bash completion offers uuids, parents, types and files", async () => {
   }
 });
 
-test("the zsh completion parses (when zsh is installed)", async () => {
-  if (!(await have("zsh"))) {
-    console.log("SKIPPED: zsh missing");
-    return;
-  }
+test("the zsh completion parses", async () => {
   const r = await run(["zsh", "-n", `${await outDir()}/_mdevctl`]);
   equal(r.code, 0, r.stderr);
-});
+}, NO_ZSH);
 
 test("gen_man.ts prints the same page to stdout", async () => {
   const r = await run([
