@@ -2,12 +2,7 @@
  * Running `mdevctl monitor` against a fake host and reading its output line
  * by line while the test changes the host.
  */
-import { FakeHost, TARGET } from "../helpers/fake_host.ts";
-
-const TOP = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
-const DENO = new TextDecoder().decode(
-  new Deno.Command(`${TOP}/tools/deno_path.sh`).outputSync().stdout,
-).trim();
+import type { FakeHost } from "../helpers/fake_host.ts";
 
 /** A running monitor whose stdout lines can be awaited one by one. */
 export class MonitorProcess {
@@ -92,44 +87,6 @@ export class MonitorProcess {
   }
 }
 
-/**
- * Starts `mdevctl <args>` against `host`. In the source target the
- * permissions are scoped to the root, plus running `allowRun` programs.
- */
-export function spawnMdevctl(
-  host: FakeHost,
-  args: string[],
-  env: Record<string, string> = {},
-  allowRun: string[] = [],
-): Deno.ChildProcess {
-  const common = {
-    env: { MDEVCTL_ENV_ROOT: host.root, ...env },
-    cwd: host.root,
-    stdin: "null" as const,
-    stdout: "piped" as const,
-    stderr: "piped" as const,
-  };
-  if (TARGET === "dist") {
-    return new Deno.Command(`${TOP}/dist/mdevctl`, { args, ...common }).spawn();
-  }
-  return new Deno.Command(DENO, {
-    args: [
-      "run",
-      "--no-prompt",
-      "--no-config",
-      "--no-lock",
-      "--quiet",
-      `--allow-read=${host.root}`,
-      `--allow-write=${host.root}`,
-      "--allow-env",
-      ...(allowRun.length > 0 ? [`--allow-run=${allowRun.join(",")}`] : []),
-      `${TOP}/cli.ts`,
-      ...args,
-    ],
-    ...common,
-  }).spawn();
-}
-
 /** `monitor --dumpjson --snapshot` with the poll source, started and synced. */
 export async function startMonitor(
   host: FakeHost,
@@ -139,7 +96,7 @@ export async function startMonitor(
 ): Promise<MonitorProcess> {
   const args = ["monitor", "--dumpjson", "--snapshot", ...extra];
   if (!extra.includes("--source")) args.push("--source", "poll", "--poll-interval", "100");
-  const m = new MonitorProcess(spawnMdevctl(host, args, env, allowRun));
+  const m = new MonitorProcess(await host.spawn(args, { env, allowRun }));
   await m.untilEvent("synced");
   return m;
 }

@@ -6,7 +6,7 @@
  */
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { FakeHost, P1, P2, U1, U2, U3, withHost } from "../helpers/fake_host.ts";
-import { MonitorProcess, sleep, spawnMdevctl, startMonitor } from "./helpers.ts";
+import { MonitorProcess, sleep, startMonitor } from "./helpers.ts";
 
 type Ev = Record<string, unknown>;
 const brief = (e: Ev) => [e.event, e.parent, e.uuid].filter((x) => x !== undefined).join(" ");
@@ -146,15 +146,17 @@ Deno.test("monitor: -u and -p filter, --count ends after N events", () =>
   withHost(async (host) => {
     await host.addParent(P1, { typeA: {} });
     await host.addParent(P2, { typeA: {} });
-    const m = new MonitorProcess(spawnMdevctl(host, [
-      "monitor",
-      "--source=poll",
-      "--poll-interval=100",
-      "-p",
-      P1,
-      "--count",
-      "2",
-    ]));
+    const m = new MonitorProcess(
+      await host.spawn([
+        "monitor",
+        "--source=poll",
+        "--poll-interval=100",
+        "-p",
+        P1,
+        "--count",
+        "2",
+      ]),
+    );
     await sleep(1500); // started and watching
     await host.define(P2, U2, { mdev_type: "typeA", start: "manual", attrs: [] });
     await host.define(P1, U1, { mdev_type: "typeA", start: "manual", attrs: [] });
@@ -203,8 +205,8 @@ Deno.test("monitor: a stalled reader keeps memory bounded and ends with the righ
   withHost(async (host) => {
     await host.addParent(P1, { typeA: {} });
     const m = new MonitorProcess(
-      spawnMdevctl(host, ["monitor", "--dumpjson", "--source=poll", "--poll-interval=50"], {
-        MDEVCTL_MONITOR_TEST_HOOKS: "stats",
+      await host.spawn(["monitor", "--dumpjson", "--source=poll", "--poll-interval=50"], {
+        env: { MDEVCTL_MONITOR_TEST_HOOKS: "stats" },
       }),
       false,
     );

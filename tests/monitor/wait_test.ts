@@ -23,21 +23,6 @@ async function timed(host: FakeHost, args: string[], env: Record<string, string>
   return out;
 }
 
-/**
- * A type directory appearing whole, as the kernel's does (its files come
- * with the directory): built in another fake host, then renamed into place.
- */
-async function addTypeAtomically(host: FakeHost, parent: string, type: string) {
-  const aside = await FakeHost.create();
-  try {
-    await aside.addParent(parent, {});
-    await aside.addType(parent, type);
-    await Deno.rename(aside.typeDir(parent, type), host.typeDir(parent, type));
-  } finally {
-    await aside.cleanup();
-  }
-}
-
 /** A device the kernel shows as ready: running, with an IOMMU group and its vfio node. */
 async function addReady(host: FakeHost, uuid: string, parent: string, type: string, group: string) {
   await host.addActive(uuid, parent, type);
@@ -55,7 +40,7 @@ Deno.test("wait -p -t: returns within 1 s of the type appearing 300 ms after it 
     // Deno's start-up is part of "after it started": let it be running first.
     await sleep(1500);
     await sleep(300);
-    await addTypeAtomically(host, P1, "typeA");
+    await host.addType(P1, "typeA"); // filled aside and renamed in, as the kernel's appears whole
     const appeared = Date.now();
     const r = await result;
     deepEqual([r.code, r.stdout, r.stderr], [0, "", ""]);
@@ -199,7 +184,7 @@ Deno.test("start --wait: creates once the type appears; times out with start's t
     await host.define(P1, U1, { mdev_type: "typeA", start: "manual", attrs: [] });
     const result = timed(host, ["start", "-u", U1, "--wait=20"]);
     await sleep(1500);
-    await addTypeAtomically(host, P1, "typeA");
+    await host.addType(P1, "typeA"); // filled aside and renamed in, as the kernel's appears whole
     const r = await result;
     deepEqual([r.code, r.stdout, r.stderr], [0, "", ""]);
     equal(await host.read(`sys/devices/pci0000:00/${P1}/mdev_supported_types/typeA/create`), U1);
