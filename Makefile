@@ -1,5 +1,5 @@
 # mdevctl for Deno. `make` builds dist/, `make test` runs every test,
-# `make check` runs the formatter, linter and type checker.
+# `make check` runs the formatter, linter, type checker and the public API's doc lint.
 SHELL := /bin/bash
 PREFIX ?= /usr
 DENO := $(shell tools/deno_path.sh 2>/dev/null)
@@ -27,6 +27,7 @@ check:
 	$(DENO) fmt --check
 	$(DENO) lint
 	$(DENO) check cli.ts mod.ts $$(find lib tests tools bench -name '*.ts' 2>/dev/null)
+	$(DENO) doc --lint mod.ts
 
 # Unit tests beside their modules, then black-box tests of the source entry
 # (permissions scoped to each test's root) and of the built program.

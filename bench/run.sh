@@ -10,7 +10,11 @@
 #   MDEVCTL_PEER       the reference (default /usr/bin/mdevctl, installed with apt if missing)
 #   MDEVCTL_FLOOR      the bare Deno floor (default: derived from the launcher of ours, the
 #                      same deno binary and flags running bench/empty.ts)
-#   BENCH_HOSTS        which hosts, default "small large"
+#   BENCH_HOSTS        which hosts, default "small large scale" ("scale" is the scaling series)
+#   BENCH_SCALE        parents per host of the scaling series (default "1 4 16 64")
+#   BENCH_SCALE_SHAPE  per-parent shape ACTIVExDEFINED of the series (default 256x512)
+#   BENCH_RUNS_SCALE   timed runs per tool, command and size of the series (default 5)
+#   BENCH_SCALE_COMMANDS  ";"-separated commands of the series (default "list;list -d;types")
 #   BENCH_SMALL, BENCH_LARGE   shapes PARENTSxACTIVExDEFINED, default 2x4x4 and 64x256x512
 #   BENCH_RUNS_SMALL, BENCH_RUNS_LARGE   timed runs per tool and command (default 51 and 7)
 #   BENCH_WARMUP_SMALL, BENCH_WARMUP_LARGE   warm-up runs (default 3 and 1)
@@ -28,7 +32,7 @@ top=$(dirname "$here")
 cd "$top"
 
 DENO=${DENO:-$top/node_modules/.bin/deno}
-hosts=${BENCH_HOSTS:-small large}
+hosts=${BENCH_HOSTS:-small large scale}
 shape_small=${BENCH_SMALL:-2x4x4}
 shape_large=${BENCH_LARGE:-64x256x512}
 mem_runs=${BENCH_MEM_RUNS:-3}
@@ -138,20 +142,36 @@ mkdir -p "$here/hosts"
 
 # --- hosts and measurements ---------------------------------------------------------------
 results=()
+# "scale" stands for the scaling series: one host per size of BENCH_SCALE, each with the
+# same per-parent shape, so the fitted slope is the cost of one more device.
+expanded=()
 for h in $hosts; do
+  if [ "$h" = scale ]; then
+    for n in ${BENCH_SCALE:-1 4 16 64}; do expanded+=("scale-$n"); done
+  else
+    expanded+=("$h")
+  fi
+done
+for h in "${expanded[@]}"; do
+  commands=${BENCH_COMMANDS:-}
+  mem=$mem_runs
   case $h in
     small) shape=$shape_small runs=${BENCH_RUNS_SMALL:-51} warm=${BENCH_WARMUP_SMALL:-3} ;;
     large) shape=$shape_large runs=${BENCH_RUNS_LARGE:-7} warm=${BENCH_WARMUP_LARGE:-1} ;;
-    *) die "unknown host '$h' (small or large)" ;;
+    scale-*)
+      shape=${h#scale-}x${BENCH_SCALE_SHAPE:-256x512} runs=${BENCH_RUNS_SCALE:-5} warm=1 mem=0
+      commands=${BENCH_SCALE_COMMANDS:-list;list -d;types}
+      ;;
+    *) die "unknown host '$h' (small, large or scale)" ;;
   esac
   root=$here/hosts/$h
   "$DENO" run -A --no-config "$here/gen_host.ts" --out "$root" --shape "$shape"
   args=(--label "$h" --host "$root" --out "$here/hosts/results-$h.json"
     --ours "$ours" --peer "$peer" --floor "$floor"
-    --runs "$runs" --warmup "$warm" --mem-runs "$mem_runs" --budget "${BENCH_BUDGET:-90}")
-  if [ -n "${BENCH_COMMANDS:-}" ]; then
+    --runs "$runs" --warmup "$warm" --mem-runs "$mem" --budget "${BENCH_BUDGET:-90}")
+  if [ -n "$commands" ]; then
     parent=$(sed -n 's/.*"firstParent": "\(.*\)".*/\1/p' "$root/.bench-host.json")
-    args+=(--commands "${BENCH_COMMANDS//PARENT/$parent}")
+    args+=(--commands "${commands//PARENT/$parent}")
   fi
   say "host $h ($shape): $runs runs per tool and command"
   nice -n "${BENCH_NICE:-0}" bash "$here/ns.sh" "$root" "$DENO" run -A --no-config "$here/measure.ts" "${args[@]}"

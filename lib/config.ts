@@ -1,25 +1,34 @@
 /**
- * The device record and its config-file form (spec §2, §3).
+ * The device record and its config-file form (mdevctl.md §2, §3).
  */
 import { MdevError } from "./errors.ts";
-import { JsonObject, obj, parseJson, toCompactJson } from "./json.ts";
+import { JsonObject, obj, toCompactJson } from "./json.ts";
+import { parseJson } from "./json_parse.ts";
 
 /** One attribute: name and value, in the order they are applied. */
 export type Attr = readonly [name: string, value: string];
 
 /** What a config file holds. */
 export interface MdevConfig {
+  /** `mdev_type`. */
   type: string;
+  /** `start` is `auto`. */
   autostart: boolean;
+  /** `attrs`, in order. */
   attrs: Attr[];
 }
 
-/** A mediated device as every command sees it (spec §3). */
+/** A mediated device as every command sees it (mdevctl.md §3). */
 export interface MdevDevice {
+  /** Canonical (lower-case, hyphenated) uuid. */
   uuid: string;
+  /** The parent device, when known. */
   parent: string | undefined;
+  /** The mdev type, when known. */
   type: string | undefined;
+  /** Start mode auto. */
   autostart: boolean;
+  /** Attributes, in the order they are applied. */
   attrs: Attr[];
   /** A running device with this uuid, parent and type exists. */
   active: boolean;
@@ -31,6 +40,18 @@ export interface MdevDevice {
   invalid?: string | undefined;
 }
 
+/**
+ * A device record: `fields` over the defaults (not running, not defined, manual, no attributes).
+ *
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { newDevice } from "../mod.ts";
+ *
+ * const device = newDevice("976d8cc2-4bfc-43b9-b9f9-f4af2de91ab9", { parent: "p" });
+ * deepEqual([device.parent, device.type, device.active, device.autostart], ["p", undefined, false, false]);
+ * ```
+ */
 export function newDevice(uuid: string, fields: Partial<MdevDevice> = {}): MdevDevice {
   return {
     uuid,
@@ -56,7 +77,7 @@ function shorten(json: string): string {
   return json.length <= SHOWN ? json : `${json.slice(0, SHOWN)}…`;
 }
 
-/** Attribute list from JSON (spec §2.2 step 5); `null`/missing is empty. */
+/** Attribute list from JSON (mdevctl.md §2.2 step 5); `null`/missing is empty. */
 export function attrsFromJson(value: unknown): Attr[] {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) throw new MdevError("attributes field is not an array");
@@ -81,7 +102,20 @@ export function attrsFromJson(value: unknown): Attr[] {
   });
 }
 
-/** A config from parsed JSON (spec §2.2 steps 2–6). */
+/**
+ * A config from parsed JSON (mdevctl.md §2.2 steps 2–6).
+ *
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { configFromJson } from "../mod.ts";
+ *
+ * deepEqual(
+ *   configFromJson({ mdev_type: "i915-GVTg_V5_4", start: "auto", attrs: [{ x: "1" }] }),
+ *   { type: "i915-GVTg_V5_4", autostart: true, attrs: [["x", "1"]] },
+ * );
+ * ```
+ */
 export function configFromJson(value: unknown): MdevConfig {
   if (!isPlainObject(value)) throw new MdevError("invalid json");
   const type = value["mdev_type"];
@@ -89,12 +123,26 @@ export function configFromJson(value: unknown): MdevConfig {
   if (type === undefined || type === null || start === undefined || start === null) {
     throw new MdevError("invalid json");
   }
-  // Upstream panics on a non-string type; we report it (decision §0.7).
+  // Upstream panics on a non-string type; we report it (mdevctl.md §0.7).
   if (typeof type !== "string") throw new MdevError("invalid json");
   return { type, autostart: start === "auto", attrs: attrsFromJson(value["attrs"]) };
 }
 
-/** Parses JSON text into a config; syntax errors carry serde-style messages. */
+/**
+ * Parses JSON text into a config; syntax errors carry serde-style messages.
+ *
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { parseConfig } from "../mod.ts";
+ *
+ * deepEqual(parseConfig('{"mdev_type": "t", "start": "manual"}'), {
+ *   type: "t",
+ *   autostart: false,
+ *   attrs: [],
+ * });
+ * ```
+ */
 export function parseConfig(text: string): MdevConfig {
   let value: unknown;
   try {
@@ -110,6 +158,18 @@ const LEGACY_RECORD = /^[^\s"{}\[\],:]+\n?$/;
 /**
  * Parses a stored config file. Besides JSON, the original plain-text record
  * (one line holding a type name) is read as an auto-start device.
+ *
+ * @example The original plain-text record
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { parseStoredConfig } from "../mod.ts";
+ *
+ * deepEqual(parseStoredConfig("i915-GVTg_V5_4\n"), {
+ *   type: "i915-GVTg_V5_4",
+ *   autostart: true,
+ *   attrs: [],
+ * });
+ * ```
  */
 export function parseStoredConfig(text: string): MdevConfig {
   try {
@@ -122,11 +182,11 @@ export function parseStoredConfig(text: string): MdevConfig {
   }
 }
 
-export function attrsToJson(attrs: readonly Attr[]): JsonObject[] {
+function attrsToJson(attrs: readonly Attr[]): JsonObject[] {
   return attrs.map(([name, value]) => obj([name, value]));
 }
 
-/** The config form `{mdev_type, start, attrs}` (spec §3). */
+/** The config form `{mdev_type, start, attrs}` (mdevctl.md §3). */
 export function configToJson(config: MdevConfig): JsonObject {
   return obj(
     ["mdev_type", config.type],
@@ -136,10 +196,21 @@ export function configToJson(config: MdevConfig): JsonObject {
 }
 
 /**
- * Config file bytes: pretty JSON without a trailing newline (spec §2.3).
+ * Config file bytes: pretty JSON without a trailing newline (mdevctl.md §2.3).
  * `indent` places it inside a larger document (`list --dumpjson`). Written
  * out directly rather than through a JSON tree: listings print tens of
  * thousands of these. Equal to `toPrettyJson(configToJson(config), indent)`.
+ *
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { serializeConfig } from "../mod.ts";
+ *
+ * deepEqual(
+ *   serializeConfig({ type: "t", autostart: false, attrs: [] }),
+ *   '{\n  "mdev_type": "t",\n  "start": "manual",\n  "attrs": []\n}',
+ * );
+ * ```
  */
 export function serializeConfig(config: MdevConfig, indent = ""): string {
   const i1 = indent + "  ";
@@ -157,12 +228,25 @@ export function serializeConfig(config: MdevConfig, indent = ""): string {
     `${i1}"start": "${config.autostart ? "auto" : "manual"}",\n${i1}"attrs": ${attrs}\n${indent}}`;
 }
 
-/** The compact config JSON callouts receive on stdin (spec §8.3). */
+/**
+ * The compact config JSON callouts receive on stdin (mdevctl.md §8.3).
+ *
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { compactConfig } from "../mod.ts";
+ *
+ * deepEqual(
+ *   compactConfig({ type: "t", autostart: true, attrs: [["x", "1"]] }),
+ *   '{"mdev_type":"t","start":"auto","attrs":[{"x":"1"}]}',
+ * );
+ * ```
+ */
 export function compactConfig(config: MdevConfig): string {
   return toCompactJson(configToJson(config));
 }
 
-/** The config of a device record; it needs a type (spec §3). */
+/** The config of a device record; it needs a type (mdevctl.md §3). */
 export function deviceConfig(device: MdevDevice): MdevConfig {
   if (device.type === undefined) {
     throw new MdevError(`Device ${device.uuid} is missing a mdev_type`);

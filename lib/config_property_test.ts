@@ -14,7 +14,8 @@ import {
   serializeConfig,
 } from "./config.ts";
 import { MdevError } from "./errors.ts";
-import { JsonObject, JsonValue, locateSyntaxError, parseJson, toPrettyJson } from "./json.ts";
+import { JsonObject, JsonValue, toPrettyJson } from "./json.ts";
+import { locateSyntaxError, parseJson } from "./json_parse.ts";
 import { parseUuid } from "./uuid.ts";
 
 const seedText = Deno.env.get("MDEVCTL_TEST_SEED");
@@ -160,7 +161,7 @@ Deno.test("property: every text JSON.parse refuses gets a located syntax error",
   );
 });
 
-/** Upstream's uuid spellings (spec §4.3), written independently of lib/uuid.ts. */
+/** Upstream's uuid spellings (mdevctl.md §4.3), written independently of lib/uuid.ts. */
 const H = "[0-9a-fA-F]";
 const HYPHENATED = `${H}{8}-${H}{4}-${H}{4}-${H}{4}-${H}{12}`;
 const REFERENCE = new RegExp(

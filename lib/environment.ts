@@ -1,19 +1,124 @@
 /**
- * Every path the tool touches, derived from one root (spec §1.1, §1.2).
+ * The run context (mdevctl.md §1.1, §1.2, §10): every path the tool touches,
+ * derived from one root; every setting, parsed once; where output goes; and
+ * what the callout layer caches for the run. Commands receive one and pass it
+ * down; nothing under lib/ keeps state of its own.
  *
  * `MDEVCTL_ENV_ROOT` set to anything (even "") replaces `/`; an empty or
- * relative root gives paths relative to the current directory.
+ * relative root gives paths relative to the current directory. This is the
+ * one module that reads the process environment (`fromProcess`).
+ */
+import { Logger } from "./logger.ts";
+import { writeStderr, writeStdout } from "./output.ts";
+import { parseAutostartWait, parseTimeout } from "./settings.ts";
+
+/** Running devices, relative to the root (mdevctl.md §1.2). */
+export const MDEV_BASE = "sys/bus/mdev/devices";
+/** Parent devices, relative to the root (mdevctl.md §1.2). */
+export const PARENT_BASE = "sys/class/mdev_bus";
+/** The lock file, relative to the root (mdevctl.md §0.5). */
+export const LOCK_FILE = "run/lock/mdevctl.lock";
+/** The config base, relative to the root (mdevctl.md §1.2). */
+export const CONFIG_BASE = "etc/mdevctl.d";
+/** Callout script directories relative to the root: primary, then deprecated. */
+export const CALLOUT_DIRS = [
+  "usr/lib/mdevctl/scripts.d/callouts",
+  "etc/mdevctl.d/scripts.d/callouts",
+] as const;
+/** Notifier script directories relative to the root: primary, then deprecated. */
+export const NOTIFIER_DIRS = [
+  "usr/lib/mdevctl/scripts.d/notifiers",
+  "etc/mdevctl.d/scripts.d/notifiers",
+] as const;
+
+/** The settings of a run, as the environment variables give them (text, unparsed). */
+export interface EnvironmentOptions {
+  /** `MDEVCTL_LOG`: the log filter. */
+  log?: string | undefined;
+  /** `MDEVCTL_CALLOUT_TIMEOUT`: seconds one script may run. */
+  calloutTimeout?: string | undefined;
+  /** `MDEVCTL_AUTOSTART_WAIT`: seconds start-parent-mdevs waits for types. */
+  autostartWait?: string | undefined;
+  /** `MDEVCTL_START_WAIT`: seconds a bare `start --wait` waits (docs/monitor.md). */
+  startWait?: string | undefined;
+  /** `MDEVCTL_MONITOR_TEST_HOOKS`: comma-separated test hooks of `monitor` (docs/monitor.md). */
+  monitorTestHooks?: string | undefined;
+  /** Where stdout text goes (default: the process's stdout). */
+  stdout?: (text: string) => void;
+  /** Where stderr text and bytes go, log lines included (default: the process's stderr). */
+  stderr?: (data: string | Uint8Array) => void;
+}
+
+/**
+ * One run's context: paths under `root`, parsed settings, output and the
+ * callout cache.
+ *
+ * @example A context for a fake host tree, with stderr captured
+ * ```ts
+ * import { Environment } from "../mod.ts";
+ *
+ * const lines: string[] = [];
+ * const env = new Environment("/tmp/host", {
+ *   log: "debug",
+ *   stderr: (data) => lines.push(typeof data === "string" ? data : new TextDecoder().decode(data)),
+ * });
+ * console.assert(env.lockFile === "/tmp/host/run/lock/mdevctl.lock");
+ * console.assert(env.calloutTimeoutMs === 30_000);
+ * env.logger.debug("hello");
+ * console.assert(lines.length === 1 && lines[0]!.endsWith(" DEBUG mdevctl] hello\n"));
+ * ```
  */
 export class Environment {
+  /** Replaces `/` in every path. */
   readonly root: string;
+  /** Log lines, filtered by `MDEVCTL_LOG`, written to `stderr`. */
+  readonly logger: Logger;
+  /** The limit on one callout or notifier run in ms; 0 means none (mdevctl.md §0.8). */
+  readonly calloutTimeoutMs: number;
+  /** Why `MDEVCTL_CALLOUT_TIMEOUT` was ignored; warned once, at the first script run. */
+  readonly calloutTimeoutWarning: string | undefined;
+  /** Seconds start-parent-mdevs waits for a parent's types (mdevctl.md §0.9). */
+  readonly autostartWaitSeconds: number;
+  /** `MDEVCTL_START_WAIT` as given: the wait of a bare `start --wait` (lib/monitor/options.ts parses it). */
+  readonly startWaitText: string | undefined;
+  /** `MDEVCTL_MONITOR_TEST_HOOKS`, split at commas (docs/monitor.md). */
+  readonly monitorTestHooks: ReadonlySet<string>;
+  /** Writes text to stdout in full. */
+  readonly stdout: (text: string) => void;
+  /** Writes text or bytes to stderr in full. */
+  readonly stderr: (data: string | Uint8Array) => void;
+  /**
+   * What the callout layer learned this run: lib/callouts/scripts.ts owns
+   * its shape (this module stays below every layer that uses it).
+   */
+  calloutCache: unknown = undefined;
 
-  constructor(root = "/") {
+  /** A context with paths under `root` and the settings given as their variables' text. */
+  constructor(root = "/", options: EnvironmentOptions = {}) {
     this.root = root;
+    this.stdout = options.stdout ?? writeStdout;
+    this.stderr = options.stderr ?? writeStderr;
+    this.logger = new Logger(options.log, this.stderr);
+    const timeout = parseTimeout(options.calloutTimeout);
+    this.calloutTimeoutMs = timeout.ms;
+    this.calloutTimeoutWarning = timeout.warning;
+    this.autostartWaitSeconds = parseAutostartWait(options.autostartWait);
+    this.startWaitText = options.startWait;
+    this.monitorTestHooks = new Set(
+      (options.monitorTestHooks ?? "").split(",").filter((h) => h !== ""),
+    );
   }
 
+  /** The context of this process: its environment variables, stdout and stderr. */
   static fromProcess(): Environment {
     const root = Deno.env.get("MDEVCTL_ENV_ROOT");
-    return new Environment(root === undefined ? "/" : root);
+    return new Environment(root === undefined ? "/" : root, {
+      log: optionalVar("MDEVCTL_LOG"),
+      calloutTimeout: optionalVar("MDEVCTL_CALLOUT_TIMEOUT"),
+      autostartWait: optionalVar("MDEVCTL_AUTOSTART_WAIT"),
+      startWait: optionalVar("MDEVCTL_START_WAIT"),
+      monitorTestHooks: optionalVar("MDEVCTL_MONITOR_TEST_HOOKS"),
+    });
   }
 
   /** Joins a root-relative path onto the root. */
@@ -22,52 +127,62 @@ export class Environment {
     return this.root.endsWith("/") ? this.root + relative : `${this.root}/${relative}`;
   }
 
+  /** The directory of definitions, `etc/mdevctl.d` under the root. */
   get configBase(): string {
-    return this.path("etc/mdevctl.d");
+    return this.path(CONFIG_BASE);
   }
 
+  /** Running devices, `sys/bus/mdev/devices` under the root. */
   get mdevBase(): string {
-    return this.path("sys/bus/mdev/devices");
+    return this.path(MDEV_BASE);
   }
 
+  /** Parent devices, `sys/class/mdev_bus` under the root. */
   get parentBase(): string {
-    return this.path("sys/class/mdev_bus");
+    return this.path(PARENT_BASE);
   }
 
-  /** The per-host lock serialising every read-modify-write (decision §0.5). */
+  /** The per-host lock serialising every read-modify-write (mdevctl.md §0.5). */
   get lockFile(): string {
-    return this.path("run/lock/mdevctl.lock");
+    return this.path(LOCK_FILE);
   }
 
   /** Callout directories, primary first, then the deprecated one. */
   get calloutDirs(): readonly string[] {
-    return [
-      this.path("usr/lib/mdevctl/scripts.d/callouts"),
-      this.path("etc/mdevctl.d/scripts.d/callouts"),
-    ];
+    return CALLOUT_DIRS.map((dir) => this.path(dir));
   }
 
   /** Notifier directories, primary first, then the deprecated one. */
   get notifierDirs(): readonly string[] {
-    return [
-      this.path("usr/lib/mdevctl/scripts.d/notifiers"),
-      this.path("etc/mdevctl.d/scripts.d/notifiers"),
-    ];
+    return NOTIFIER_DIRS.map((dir) => this.path(dir));
   }
 
+  /** The directory of a parent's definitions. */
   parentConfigDir(parent: string): string {
     return `${this.configBase}/${parent}`;
   }
 
+  /** The definition file of a device under a parent (canonical uuid spelling). */
   configFile(parent: string, uuid: string): string {
     return `${this.configBase}/${parent}/${uuid}`;
   }
 
+  /** A running device's entry under `sys/bus/mdev/devices`. */
   devicePath(uuid: string): string {
     return `${this.mdevBase}/${uuid}`;
   }
 
+  /** A parent's entry under `sys/class/mdev_bus`. */
   parentPath(parent: string): string {
     return `${this.parentBase}/${parent}`;
+  }
+}
+
+/** A setting's text; a process without env permission gets the defaults. */
+function optionalVar(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch {
+    return undefined;
   }
 }

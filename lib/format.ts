@@ -1,13 +1,13 @@
 /**
- * What `list` and `types` print (spec §6), as pure functions of the data.
+ * What `list` and `types` print (mdevctl.md §6), as pure functions of the data.
  * Text: every line ends in a newline, nothing at all when empty; JSON: one
- * final newline (decision §0.1).
+ * final newline (mdevctl.md §0.1).
  */
 import { Attr, MdevConfig, MdevDevice, serializeConfig } from "./config.ts";
 import { JsonObject, JsonValue, obj, toPrettyJson } from "./json.ts";
-import { MdevType } from "./sysfs.ts";
+import type { MdevType } from "./sysfs.ts";
 
-/** The verbose Attrs block (spec §6.2); names and values are printed raw. */
+/** The verbose Attrs block (mdevctl.md §6.2); names and values are printed raw. */
 export function formatAttrs(attrs: readonly Attr[]): string {
   if (attrs.length === 0) return "";
   let out = "  Attrs:\n";
@@ -15,13 +15,15 @@ export function formatAttrs(attrs: readonly Attr[]): string {
   return out;
 }
 
-/** One device line of `list` / `list -d` (spec §6.1, §6.2). */
-export function formatDeviceLine(device: MdevDevice, suffix: string): string {
+/** One device line of `list` / `list -d` (mdevctl.md §6.1, §6.2). */
+function formatDeviceLine(device: MdevDevice, suffix: string): string {
   const mode = device.autostart ? "auto" : "manual";
   return `${device.uuid} ${device.parent} ${device.type} ${mode}${suffix}\n`;
 }
 
+/** A device of a `list` listing with the suffix its line ends in. */
 export interface ListedDevice {
+  /** The device. */
   device: MdevDevice;
   /** ` (defined)`, ` (active)` or "". */
   suffix: string;
@@ -42,6 +44,21 @@ export function* listTextChunks(
   }
 }
 
+/**
+ * `list` text (mdevctl.md §6.1, §6.2) in one piece.
+ *
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { formatListText, newDevice } from "../mod.ts";
+ *
+ * const device = newDevice("976d8cc2-4bfc-43b9-b9f9-f4af2de91ab9", { parent: "p", type: "t" });
+ * deepEqual(
+ *   formatListText(new Map([["p", [{ device, suffix: " (defined)" }]]]), false),
+ *   "976d8cc2-4bfc-43b9-b9f9-f4af2de91ab9 p t manual (defined)\n",
+ * );
+ * ```
+ */
 export function formatListText(groups: Map<string, ListedDevice[]>, verbose: boolean): string {
   return [...listTextChunks(groups, verbose)].join("");
 }
@@ -51,7 +68,7 @@ function listedConfig(device: MdevDevice): MdevConfig {
 }
 
 /**
- * `list --dumpjson` (spec §6.3) in pieces of one parent each: the parent
+ * `list --dumpjson` (mdevctl.md §6.3) in pieces of one parent each: the parent
  * hierarchy, `[]` when empty, or the bare config form when a uuid was asked
  * for and exactly one device matched.
  */
@@ -84,11 +101,43 @@ export function* listJsonChunks(
   yield "  }\n]\n";
 }
 
+/**
+ * `list --dumpjson` (mdevctl.md §6.3) in one piece.
+ *
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { formatListJson } from "../mod.ts";
+ *
+ * deepEqual(formatListJson(new Map(), false), "[]\n");
+ * ```
+ */
 export function formatListJson(groups: Map<string, MdevDevice[]>, uuidGiven: boolean): string {
   return [...listJsonChunks(groups, uuidGiven)].join("");
 }
 
-/** `types` text (spec §6.4). */
+/**
+ * `types` text (mdevctl.md §6.4).
+ *
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { formatTypesText } from "../mod.ts";
+ *
+ * const type = {
+ *   name: "t",
+ *   availableInstances: 1,
+ *   deviceApi: "vfio-pci",
+ *   displayName: undefined,
+ *   description: undefined,
+ *   rawDescription: undefined,
+ * };
+ * deepEqual(
+ *   formatTypesText(new Map([["p", [type]]])),
+ *   "p\n  t\n    Available instances: 1\n    Device API: vfio-pci\n",
+ * );
+ * ```
+ */
 export function formatTypesText(groups: Map<string, MdevType[]>): string {
   const out: string[] = [];
   for (const [parent, types] of groups) {
@@ -104,7 +153,17 @@ export function formatTypesText(groups: Map<string, MdevType[]>): string {
   return out.join("");
 }
 
-/** `types --dumpjson` (spec §6.4). */
+/**
+ * `types --dumpjson` (mdevctl.md §6.4).
+ *
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { formatTypesJson } from "../mod.ts";
+ *
+ * deepEqual(formatTypesJson(new Map()), "[]\n");
+ * ```
+ */
 export function formatTypesJson(groups: Map<string, MdevType[]>): string {
   if (groups.size === 0) return "[]\n";
   const value = new JsonObject(
@@ -122,4 +181,27 @@ export function formatTypesJson(groups: Map<string, MdevType[]>): string {
     ]),
   );
   return toPrettyJson([value]) + "\n";
+}
+
+/** The original `list-all` layout: no Name line, description newlines as spaces. */
+export function formatLegacyTypes(groups: Map<string, MdevType[]>, onlyAvailable: boolean): string {
+  const out: string[] = [];
+  for (const [parent, types] of groups) {
+    out.push(`${parent}\n`);
+    for (const t of types) {
+      if (onlyAvailable && t.availableInstances <= 0) continue;
+      out.push(`  ${t.name}\n`);
+      out.push(`    Available instances: ${t.availableInstances}\n`);
+      out.push(`    Device API: ${t.deviceApi}\n`);
+      if (t.rawDescription !== undefined) {
+        out.push(`    Description: ${t.rawDescription.replaceAll("\n", " ")}\n`);
+      }
+    }
+  }
+  return out.join("");
+}
+
+/** The original `list-mdevs` / `list-saved` layout: `uuid parent type` lines. */
+export function formatDeviceColumns(groups: Map<string, MdevDevice[]>): string {
+  return [...groups.values()].flat().map((d) => `${d.uuid} ${d.parent} ${d.type}\n`).join("");
 }

@@ -1,13 +1,7 @@
 import { deepEqual as assertEquals, throws as assertThrows } from "node:assert/strict";
-import {
-  compareBytes,
-  JsonSyntaxError,
-  locateSyntaxError,
-  obj,
-  parseJson,
-  toCompactJson,
-  toPrettyJson,
-} from "./json.ts";
+import { obj, toCompactJson, toPrettyJson } from "./json.ts";
+import { JsonSyntaxError, locateSyntaxError, parseJson } from "./json_parse.ts";
+import { compareBytes } from "./order.ts";
 
 Deno.test("pretty JSON keeps entry order even for integer-like keys", () => {
   const value = obj(["zeta", []], ["1234", [obj(["a", "b"])]], ["alpha", obj()]);

@@ -1,80 +1,26 @@
 /**
- * Creating and removing running devices (spec §7, §5.5) and looking devices
- * up (§1.7, §1.8): the steps the lifecycle commands share.
+ * The steps the commands share (mdevctl.md §5, §7): looking devices up
+ * (§1.7), starting a device and writing a definition inside their callout
+ * brackets, stopping, undefining.
  */
-import { runBracket } from "./callouts.ts";
-import type { Attr, MdevConfig, MdevDevice } from "./config.ts";
-import { newDevice, parseConfig } from "./config.ts";
-import { definitionReader, removeConfig, scanDefined } from "./config_store.ts";
+import { runBracket } from "./callouts/bracket.ts";
+import type { Attr, MdevDevice } from "./config.ts";
+import { deviceConfig, newDevice } from "./config.ts";
+import { definitionReader, removeConfig, scanDefined, writeConfig } from "./config_store.ts";
 import type { Environment } from "./environment.ts";
-import { causeChain, describeError, MdevError } from "./errors.ts";
-import { checkName } from "./names.ts";
-import { warn } from "./logger.ts";
+import { causeChain, MdevError } from "./errors.ts";
+import { checkAttrNames, checkName } from "./names.ts";
 import { quotePath } from "./paths.ts";
-import { isDirectory, loadActive, parseI32, scanActive, writeSysfs } from "./sysfs.ts";
-import { settle } from "./settle.ts";
+import type { ActiveInfo } from "./sysfs.ts";
+import { createMdev, loadActive, removeMdev, scanActive, writeMdevAttribute } from "./sysfs.ts";
 
-/** Checks every attribute name of a config before anything is written (decision §0.4). */
-export function checkAttrNames(attrs: readonly Attr[]): void {
-  for (const [name] of attrs) checkName("attribute", name);
-}
-
-/** What a `--jsonfile` is read from: a file, or our own stdin. */
-export type JsonSource = { readable: ReadableStream<Uint8Array> };
-
-/**
- * `/dev/stdin` is read from the standard input we already hold (libvirt pipes
- * the config in): no second open, and read exactly once.
- */
-function isStdin(path: string): boolean {
-  return path === "/dev/stdin" || path === "/proc/self/fd/0";
-}
-
-/** Opens a `--jsonfile` (the open check of define/modify, spec §5.1 A.1). */
-export async function openJsonFile(path: string): Promise<JsonSource> {
-  if (isStdin(path)) return Deno.stdin;
-  try {
-    return await Deno.open(path, { read: true });
-  } catch (e) {
-    throw MdevError.wrap(`Unable to read file ${quotePath(path)}`, e);
-  }
-}
-
-/** Reads and validates a `--jsonfile` from an open handle (read exactly once). */
-export async function readJsonConfig(file: JsonSource, path: string): Promise<MdevConfig> {
-  let text: string;
-  try {
-    const bytes = await new Response(file.readable).bytes();
-    // A byte order mark is kept, so it is refused as in stored configs and upstream.
-    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
-  } catch (e) {
-    throw MdevError.wrap(`Unable to read jsonfile ${quotePath(path)}`, e);
-  }
-  const config = parseConfig(text);
-  checkName("type", config.type);
-  checkAttrNames(config.attrs);
-  return config;
-}
-
-/** Opens and reads a `--jsonfile` in one go (start, spec §5.4 A). */
-export async function loadJsonConfig(path: string): Promise<MdevConfig> {
-  if (isStdin(path)) return await readJsonConfig(Deno.stdin, path);
-  let file: Deno.FsFile;
-  try {
-    file = await Deno.open(path, { read: true });
-  } catch (e) {
-    throw MdevError.wrap(`Unable to read jsonfile ${quotePath(path)}`, e);
-  }
-  return await readJsonConfig(file, path);
-}
-
-/** The one definition of a uuid (spec §1.7 "defined lookup"). */
-export async function lookupDefined(
+/** The one definition of a uuid (mdevctl.md §1.7 "defined lookup"). */
+export function lookupDefined(
   env: Environment,
   uuid: string,
   parent: string | undefined,
-): Promise<MdevDevice> {
-  const groups = await scanDefined(env, { uuid, parent }, { includeInvalid: true });
+): MdevDevice {
+  const groups = scanDefined(env, { uuid, parent }, { includeInvalid: true });
   const where = parent === undefined ? uuid : `${parent}/${uuid}`;
   if (groups.size === 0) throw new MdevError(`Mediated device ${where} is not defined`);
   if (groups.size > 1) {
@@ -95,17 +41,13 @@ export async function lookupDefined(
   return device;
 }
 
-/** The one running device of a uuid (spec §1.7 "active lookup"). */
-export async function lookupActive(
+/** The one running device of a uuid (mdevctl.md §1.7 "active lookup"). */
+export function lookupActive(
   env: Environment,
   uuid: string,
   parent: string | undefined,
-): Promise<MdevDevice> {
-  const groups = await scanActive(
-    env,
-    { uuid, parent },
-    definitionReader(env),
-  );
+): MdevDevice {
+  const groups = scanActive(env, { uuid, parent }, definitionReader(env));
   const where = parent === undefined ? uuid : `${parent}/${uuid}`;
   if (groups.size === 0) throw new MdevError(`Mediated device ${where} is not active`);
   if (groups.size > 1) throw new MdevError(`Multiple parents found for ${uuid}. System error?`);
@@ -114,46 +56,11 @@ export async function lookupActive(
   return devices[0]!;
 }
 
-/** The parent's sysfs directory (spec §1.8), with the case hint. */
-export async function resolveParentDir(env: Environment, parent: string): Promise<string> {
-  const path = env.parentPath(parent);
-  if (await isDirectory(path)) return path;
-  let names: string[];
-  try {
-    names = (await Array.fromAsync(Deno.readDir(env.parentBase))).map((e) => e.name);
-  } catch (e) {
-    throw new MdevError(`Unable to find parent device '${parent}'`, [describeError(e)]);
-  }
-  if (names.includes(parent)) {
-    // The entry is there but leads nowhere: say so rather than suggest itself.
-    throw new MdevError(`Unable to find parent device '${parent}'`, [
-      `${quotePath(path)} is not a directory`,
-    ]);
-  }
-  const lower = parent.toLowerCase();
-  const similar = names.find((n) => n.toLowerCase() === lower);
-  if (similar !== undefined) {
-    throw new MdevError(`Unable to find parent device '${parent}'. Did you mean '${similar}'?`);
-  }
-  throw new MdevError(`Unable to find parent device '${parent}'`);
-}
-
-/** Writes `1` to the device's `remove` file (spec §5.5). */
-export function removeDevice(env: Environment, uuid: string): Promise<void> {
-  return settle(() => {
-    try {
-      writeSysfs(`${env.devicePath(uuid)}/remove`, "1");
-    } catch (e) {
-      throw MdevError.wrap(`Error removing device ${uuid}`, e);
-    }
-  });
-}
-
 /**
  * Creates a fully specified device and applies its attributes in order,
- * removing it again when an attribute fails (spec §7).
+ * removing it again when an attribute fails (mdevctl.md §7).
  */
-export async function createDevice(env: Environment, device: MdevDevice): Promise<void> {
+export function createDevice(env: Environment, device: MdevDevice): void {
   const { uuid, parent, type } = device;
   if (parent === undefined) throw new MdevError(`Device ${uuid} is missing a parent`);
   if (type === undefined) throw new MdevError(`Device ${uuid} is missing a mdev_type`);
@@ -162,43 +69,25 @@ export async function createDevice(env: Environment, device: MdevDevice): Promis
   checkName("type", type);
   checkAttrNames(device.attrs);
 
-  const running = await loadActive(env, uuid).catch(() => null);
+  let running: ActiveInfo | null;
+  try {
+    running = loadActive(env, uuid);
+  } catch {
+    running = null;
+  }
   if (running !== null) {
     if (running.parent !== parent) throw new MdevError("Device exists under different parent");
     if (running.type !== type) throw new MdevError("Device exists with different type");
     throw new MdevError("Device already exists");
   }
 
-  const parentDir = await resolveParentDir(env, parent);
-  if (!(await isDirectory(`${parentDir}/mdev_supported_types`))) {
-    throw new MdevError(`Parent ${parent} is not currently registered for mdev support`);
-  }
-  const typeDir = `${parentDir}/mdev_supported_types/${type}`;
-  if (!(await isDirectory(typeDir))) {
-    throw new MdevError(`Parent ${parent} does not support mdev type ${type}`);
-  }
-  let available: number;
-  const instancesPath = `${typeDir}/available_instances`;
-  try {
-    available = parseI32(Deno.readTextFileSync(instancesPath).trim());
-  } catch (e) {
-    // Upstream's top line (the bare I/O or parse error), and which file (spec §16.28).
-    throw new MdevError(describeError(e), [`while reading ${quotePath(instancesPath)}`]);
-  }
-  // Negative counts mean none too (decision §0.8; upstream only refused 0).
-  if (available <= 0) throw new MdevError(`No available instances of ${type} on ${parent}`);
-
-  try {
-    writeSysfs(`${typeDir}/create`, uuid);
-  } catch (e) {
-    throw MdevError.wrap(`Failed to create mdev ${uuid}, type ${type} on ${parent}`, e);
-  }
+  createMdev(env, parent, type, uuid);
 
   try {
     applyAttributes(env, uuid, device.attrs);
   } catch (attrError) {
     try {
-      await removeDevice(env, uuid);
+      removeMdev(env, uuid);
     } catch (removeError) {
       // Both matter: why the start failed and why the device is still there.
       const chain = causeChain(attrError);
@@ -212,35 +101,23 @@ export async function createDevice(env: Environment, device: MdevDevice): Promis
 }
 
 function applyAttributes(env: Environment, uuid: string, attrs: readonly Attr[]): void {
-  for (const [name, value] of attrs) {
-    const path = `${env.devicePath(uuid)}/${name}`;
-    try {
-      Deno.statSync(path);
-    } catch {
-      throw new MdevError(`Invalid attribute '${name}'`);
-    }
-    try {
-      writeSysfs(path, value);
-    } catch (e) {
-      throw MdevError.wrap(`Failed to write ${value} to attribute ${name}`, e);
-    }
-  }
+  for (const [name, value] of attrs) writeMdevAttribute(env, uuid, name, value);
 }
 
 /**
- * Stops a running device through the stop bracket (spec §5.5). `false`, with
+ * Stops a running device through the stop bracket (mdevctl.md §5.5). `false`, with
  * nothing done, when no device with that uuid is running.
  */
 export async function stopActive(env: Environment, uuid: string, force: boolean): Promise<boolean> {
-  const running = await loadActive(env, uuid);
+  const running = loadActive(env, uuid);
   if (running === null) return false;
   const device = newDevice(uuid, { parent: running.parent, type: running.type, active: true });
-  await runBracket(env, device, "stop", force, () => removeDevice(env, uuid));
+  await runBracket(env, device, "stop", force, () => removeMdev(env, uuid));
   return true;
 }
 
 /**
- * Removes one definition through the undefine bracket (spec §5.2). A config
+ * Removes one definition through the undefine bracket (mdevctl.md §5.2). A config
  * that cannot be read has no type to tell callouts about: it is removed
  * directly, with a warning.
  */
@@ -250,9 +127,38 @@ export async function undefineDevice(
   force: boolean,
 ): Promise<void> {
   if (device.invalid !== undefined) {
-    warn(`Removing unreadable config ${device.configPath}: ${device.invalid}`);
-    await removeConfig(env, device);
+    env.logger.warn(`Removing unreadable config ${device.configPath}: ${device.invalid}`);
+    removeConfig(env, device);
     return;
   }
   await runBracket(env, device, "undefine", force, () => removeConfig(env, device));
+}
+
+/**
+ * Starts a fully specified device inside the start bracket (mdevctl.md §5.4, §7):
+ * the one start step of start, start-parent-mdevs, create-mdev and start-mdev.
+ */
+export async function startDevice(env: Environment, device: MdevDevice, force: boolean) {
+  await runBracket(env, device, "start", force, () => createDevice(env, device));
+}
+
+/**
+ * Writes a device's definition inside the `define` or `modify` bracket
+ * (mdevctl.md §5.1, §5.3): the one write step of define, modify and create-mdev.
+ * With `activeAttributes`, a running device's attributes reported by its
+ * callout are added to the definition first (define of a running device).
+ */
+export async function writeDefinition(
+  env: Environment,
+  device: MdevDevice,
+  action: "define" | "modify",
+  force: boolean,
+  options: { activeAttributes?: boolean } = {},
+): Promise<void> {
+  await runBracket(env, device, action, force, async (bracket) => {
+    if (options.activeAttributes && device.active) {
+      device.attrs = [...device.attrs, ...await bracket.getAttributes(device)];
+    }
+    writeConfig(env, device, deviceConfig(device));
+  });
 }

@@ -1,18 +1,35 @@
 /**
- * Log lines on stderr in upstream's shape (spec §10.2):
+ * Log lines on stderr in upstream's shape (mdevctl.md §10.2):
  * `[<UTC time> <LEVEL> <module>] <message>`, filtered by `MDEVCTL_LOG`
  * (env_logger syntax: `warn`, `debug`, `mdevctl::callouts=debug,warn`).
+ * One Logger per Environment (lib/environment.ts builds it).
  */
 
-const LEVELS = ["off", "error", "warn", "info", "debug", "trace"] as const;
-export type Level = Exclude<(typeof LEVELS)[number], "off">;
+/**
+ * The levels of `MDEVCTL_LOG`, quietest first.
+ *
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { Environment, LOG_LEVELS } from "../mod.ts";
+ *
+ * deepEqual(LOG_LEVELS.indexOf("warn") < LOG_LEVELS.indexOf("debug"), true);
+ * const env = new Environment("/", { log: "mdevctl::callouts=debug", stderr: () => {} });
+ * deepEqual([env.logger.enabled("debug", "mdevctl::callouts"), env.logger.enabled("debug")], [true, false]);
+ * ```
+ */
+export const LOG_LEVELS = ["off", "error", "warn", "info", "debug", "trace"] as const;
+/** The level when `MDEVCTL_LOG` names none for a module. */
+export const DEFAULT_LOG_LEVEL = "warn";
+/** A level a log line can have. */
+export type Level = Exclude<(typeof LOG_LEVELS)[number], "off">;
 
 interface Directive {
   module: string | null;
   level: number;
 }
 
-let directives: Directive[] | null = null;
+const DEFAULT_LEVEL = LOG_LEVELS.indexOf(DEFAULT_LOG_LEVEL);
 
 function parseFilter(spec: string | undefined): Directive[] {
   const result: Directive[] = [];
@@ -21,53 +38,59 @@ function parseFilter(spec: string | undefined): Directive[] {
     if (part === "") continue;
     const eq = part.indexOf("=");
     const [module, levelText] = eq < 0
-      ? (LEVELS.includes(part.toLowerCase() as never) ? [null, part] : [part, "trace"])
+      ? (LOG_LEVELS.includes(part.toLowerCase() as never) ? [null, part] : [part, "trace"])
       : [part.slice(0, eq), part.slice(eq + 1)];
-    const level = LEVELS.indexOf(levelText.toLowerCase() as never);
+    const level = LOG_LEVELS.indexOf(levelText.toLowerCase() as never);
     if (level >= 0) result.push({ module, level });
   }
-  if (!result.some((d) => d.module === null)) result.push({ module: null, level: 2 });
+  if (!result.some((d) => d.module === null)) result.push({ module: null, level: DEFAULT_LEVEL });
   return result;
-}
-
-/** Sets the filter explicitly (tests); by default it is read from MDEVCTL_LOG. */
-export function configureLogging(spec: string | undefined): void {
-  directives = parseFilter(spec);
-}
-
-function enabled(level: number, module: string): boolean {
-  directives ??= parseFilter(Deno.env.get("MDEVCTL_LOG"));
-  let best: Directive | undefined;
-  for (const d of directives) {
-    if (d.module === null) {
-      if (best === undefined) best = d;
-    } else if (module === d.module || module.startsWith(d.module + "::")) {
-      if (best === undefined || best.module === null || d.module.length > best.module.length) {
-        best = d;
-      }
-    }
-  }
-  return level <= (best?.level ?? 2);
 }
 
 const encoder = new TextEncoder();
 
-export function log(level: Level, message: string, module = "mdevctl"): void {
-  const n = LEVELS.indexOf(level);
-  if (!enabled(n, module)) return;
-  const time = new Date().toISOString().replace(/\.\d+Z$/, "Z");
-  const line = `[${time} ${level.toUpperCase().padEnd(5)} ${module}] ${message}\n`;
-  Deno.stderr.writeSync(encoder.encode(line));
-}
+/** Writes the log lines a filter lets through. */
+export class Logger {
+  readonly #directives: Directive[];
+  readonly #write: (bytes: Uint8Array) => void;
 
-export function warn(message: string, module?: string): void {
-  log("warn", message, module);
-}
+  /** `filter` is `MDEVCTL_LOG`'s text; `write` takes each whole line. */
+  constructor(filter: string | undefined, write: (bytes: Uint8Array) => void) {
+    this.#directives = parseFilter(filter);
+    this.#write = write;
+  }
 
-export function debug(message: string, module?: string): void {
-  log("debug", message, module);
-}
+  /** Whether a line of `level` from `module` is shown. */
+  enabled(level: Level, module = "mdevctl"): boolean {
+    let best: Directive | undefined;
+    for (const d of this.#directives) {
+      if (d.module === null) {
+        if (best === undefined) best = d;
+      } else if (module === d.module || module.startsWith(d.module + "::")) {
+        if (best === undefined || best.module === null || d.module.length > best.module.length) {
+          best = d;
+        }
+      }
+    }
+    return LOG_LEVELS.indexOf(level) <= (best?.level ?? DEFAULT_LEVEL);
+  }
 
-export function info(message: string, module?: string): void {
-  log("info", message, module);
+  /** Writes `[<time> <LEVEL> <module>] <message>` when the filter lets it through. */
+  log(level: Level, message: string, module = "mdevctl"): void {
+    if (!this.enabled(level, module)) return;
+    const time = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+    this.#write(
+      encoder.encode(`[${time} ${level.toUpperCase().padEnd(5)} ${module}] ${message}\n`),
+    );
+  }
+
+  /** A WARN line. */
+  warn(message: string, module?: string): void {
+    this.log("warn", message, module);
+  }
+
+  /** A DEBUG line. */
+  debug(message: string, module?: string): void {
+    this.log("debug", message, module);
+  }
 }

@@ -1,5 +1,5 @@
 /**
- * Validation of names that become path components (decision §0.4): a parent,
+ * Validation of names that become path components (mdevctl.md §0.4): a parent,
  * type or attribute name never leaves the directory it is joined onto.
  */
 import { MdevError } from "./errors.ts";
@@ -19,6 +19,7 @@ export function isValidAttributeName(name: string): boolean {
   return name.split("/").every(isComponent);
 }
 
+/** What a validated name is: parent and type names are one path component, attributes may be several. */
 export type NameKind = "parent" | "type" | "attribute";
 
 const ESCAPES: Record<string, string> = { "\0": "\\0", "\n": "\\n", "\r": "\\r", "\t": "\\t" };
@@ -37,4 +38,9 @@ export function checkName(kind: NameKind, name: string): string {
   const ok = kind === "attribute" ? isValidAttributeName(name) : isValidDeviceName(name);
   if (!ok) throw new MdevError(`Invalid ${kind} name '${shown(name)}'`);
   return name;
+}
+
+/** Checks every attribute name of a config before anything is written. */
+export function checkAttrNames(attrs: readonly (readonly [string, string])[]): void {
+  for (const [name] of attrs) checkName("attribute", name);
 }

@@ -27,7 +27,7 @@ export function resolvePath(base: string, target: string): string {
 }
 
 /**
- * A path rendered as Rust's Debug formatting renders it (spec conventions):
+ * A path rendered as Rust's Debug formatting renders it (mdevctl.md conventions):
  * quoted, with `"`, `\`, tab, newline, CR and other controls escaped.
  */
 export function quotePath(path: string): string {

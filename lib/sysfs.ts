@@ -1,36 +1,57 @@
 /**
- * Reading the kernel's view of mediated devices (spec §1.4, §1.6, §5.7) and
+ * Reading the kernel's view of mediated devices (mdevctl.md §1.4, §1.6, §5.7) and
  * writing to its control files (§1.2, §7).
  */
-import { MdevDevice, newDevice } from "./config.ts";
-import { Environment } from "./environment.ts";
+import { type MdevDevice, newDevice } from "./config.ts";
+import type { Environment } from "./environment.ts";
 import { describeError, isNotFound, MdevError } from "./errors.ts";
-import { compareBytes } from "./json.ts";
-import { warn } from "./logger.ts";
+import { compareBytes, groupByParent } from "./order.ts";
 import { basename, dirname, quotePath, resolvePath } from "./paths.ts";
 import { parseUuid } from "./uuid.ts";
-import { settle } from "./settle.ts";
+
+/** A parent's directory of the types it supports (mdevctl.md §5.7). */
+export const SUPPORTED_TYPES = "mdev_supported_types";
 
 /** Where a running device lives. */
 export interface ActiveInfo {
+  /** The parent device's name. */
   parent: string;
+  /** The mdev type's name. */
   type: string;
 }
 
+/** What a running device must match to count (unset fields match anything). */
 export interface Expectation {
+  /** The parent it must be a child of. */
   parent?: string | undefined;
+  /** The type it must have. */
   type?: string | undefined;
 }
 
 /**
  * The parent and type of a running device, or `null` when no running device
- * with that uuid matches the expectation (spec §1.4). A device directory
+ * with that uuid matches the expectation (mdevctl.md §1.4). A device directory
  * without a readable `mdev_type` link throws.
  *
- * Synchronous on purpose: scans call it for every device of a large host,
- * and Deno's synchronous filesystem calls cost a fraction of the async ones.
+ * @example A running device in a fake sysfs tree
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { Environment, loadActive } from "../mod.ts";
+ *
+ * const env = new Environment(Deno.makeTempDirSync());
+ * const uuid = "976d8cc2-4bfc-43b9-b9f9-f4af2de91ab9";
+ * const device = env.path(`sys/devices/pci0000:00/0000:00:02.0/${uuid}`);
+ * const type = env.path("sys/devices/pci0000:00/0000:00:02.0/mdev_supported_types/i915-GVTg_V5_4");
+ * Deno.mkdirSync(device, { recursive: true });
+ * Deno.mkdirSync(type, { recursive: true });
+ * Deno.symlinkSync(type, `${device}/mdev_type`);
+ * Deno.mkdirSync(env.mdevBase, { recursive: true });
+ * Deno.symlinkSync(device, env.devicePath(uuid));
+ * deepEqual(loadActive(env, uuid), { parent: "0000:00:02.0", type: "i915-GVTg_V5_4" });
+ * deepEqual(loadActive(env, uuid, { type: "other" }), null);
+ * ```
  */
-export function loadActiveSync(
+export function loadActive(
   env: Environment,
   uuid: string,
   expect: Expectation = {},
@@ -48,7 +69,7 @@ export function loadActiveSync(
       device = Deno.realPathSync(link);
     } catch (e2) {
       if (isNotFound(e2)) return null;
-      // Upstream's bare top line, and which path (spec §16.28).
+      // Upstream's bare top line, and which path (mdevctl.md §16.28).
       throw new MdevError(describeError(e2), [`while resolving ${quotePath(link)}`]);
     }
   }
@@ -75,9 +96,9 @@ export function loadActiveSync(
 
 /**
  * Whether the running device `uuid` is a child of `parent` with type `type`
- * (spec §1.4 with both expected), looked up through the parent's directory:
+ * (mdevctl.md §1.4 with both expected), looked up through the parent's directory:
  * one link read instead of two for each defined device of a listing. A
- * half-created device is a warning (decision §0.6).
+ * half-created device is a warning (mdevctl.md §0.6).
  */
 export function isActiveAs(env: Environment, parent: string, uuid: string, type: string): boolean {
   const device = `${env.parentPath(parent)}/${uuid}`;
@@ -98,31 +119,34 @@ function existsSync(path: string): boolean {
   }
 }
 
-/** loadActiveSync for callers that are asynchronous anyway. */
-export function loadActive(
-  env: Environment,
-  uuid: string,
-  expect: Expectation = {},
-): Promise<ActiveInfo | null> {
-  return settle(() => loadActiveSync(env, uuid, expect));
-}
-
-/** loadActiveSync that turns a half-created device into a warning (decision §0.6). */
+/** loadActive that turns a half-created device into a warning (mdevctl.md §0.6). */
 export function loadActiveOrWarn(
   env: Environment,
   uuid: string,
   expect: Expectation = {},
 ): ActiveInfo | null {
   try {
-    return loadActiveSync(env, uuid, expect);
+    return loadActive(env, uuid, expect);
   } catch (e) {
-    warn(`Ignoring mdev device ${quotePath(env.devicePath(uuid))}: ${describeError(e)}`);
+    env.logger.warn(`Ignoring mdev device ${quotePath(env.devicePath(uuid))}: ${describeError(e)}`);
     return null;
   }
 }
 
+/** Entry names of a parent's sysfs directory; none when it is not there. */
+export function parentChildNames(env: Environment, parent: string): Set<string> {
+  try {
+    return new Set([...Deno.readDirSync(env.parentPath(parent))].map((e) => e.name));
+  } catch {
+    return new Set();
+  }
+}
+
+/** Which devices a scan keeps (unset fields keep all). */
 export interface DeviceFilter {
+  /** Only this uuid (canonical form). */
   uuid?: string | undefined;
+  /** Only devices of this parent. */
   parent?: string | undefined;
 }
 
@@ -130,29 +154,41 @@ export interface DeviceFilter {
  * The entries of a directory that may be absent (no mdev parents or devices):
  * `null` when it is missing; any other failure is a warning, never silence.
  */
-export function readDirEntries(path: string): Deno.DirEntry[] | null {
+function readDirEntries(env: Environment, path: string): Deno.DirEntry[] | null {
   try {
     return [...Deno.readDirSync(path)];
   } catch (e) {
-    if (!isNotFound(e)) warn(`Unable to read directory ${quotePath(path)}: ${describeError(e)}`);
+    if (!isNotFound(e)) {
+      env.logger.warn(`Unable to read directory ${quotePath(path)}: ${describeError(e)}`);
+    }
     return null;
   }
 }
 
 /**
- * Every running device matching the filter (spec §1.6), grouped by parent in
+ * Every running device matching the filter (mdevctl.md §1.6), grouped by parent in
  * byte order, devices in uuid order. Start mode comes from the definition.
+ *
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { Environment, scanActive } from "../mod.ts";
+ *
+ * const env = new Environment(Deno.makeTempDirSync());
+ * const none = () => ({ defined: false, autostart: false });
+ * deepEqual(scanActive(env, {}, none).size, 0);
+ * ```
  */
 export function scanActive(
   env: Environment,
   filter: DeviceFilter,
   readDefinition: (parent: string, uuid: string) => { defined: boolean; autostart: boolean },
-): Promise<Map<string, MdevDevice[]>> {
+): Map<string, MdevDevice[]> {
   const found: MdevDevice[] = [];
-  for (const entry of readDirEntries(env.mdevBase) ?? []) {
+  for (const entry of readDirEntries(env, env.mdevBase) ?? []) {
     const uuid = parseUuid(entry.name);
     if (uuid === null) {
-      warn(`Can't determine uuid for file '${entry.name}'`);
+      env.logger.warn(`Can't determine uuid for file '${entry.name}'`);
       continue;
     }
     if (filter.uuid !== undefined && filter.uuid !== uuid) continue;
@@ -164,31 +200,20 @@ export function scanActive(
       newDevice(uuid, { parent: info.parent, type: info.type, active: true, defined, autostart }),
     );
   }
-  return Promise.resolve(groupByParent(found));
+  return groupByParent(found);
 }
 
-/** Groups devices by parent; parents in byte order, devices by uuid. */
-export function groupByParent(devices: readonly MdevDevice[]): Map<string, MdevDevice[]> {
-  const groups = new Map<string, MdevDevice[]>();
-  for (const d of devices) {
-    const key = d.parent ?? "";
-    const list = groups.get(key);
-    if (list) list.push(d);
-    else groups.set(key, [d]);
-  }
-  const sorted = new Map<string, MdevDevice[]>();
-  for (const parent of [...groups.keys()].sort(compareBytes)) {
-    sorted.set(parent, groups.get(parent)!.sort((a, b) => compareBytes(a.uuid, b.uuid)));
-  }
-  return sorted;
-}
-
-/** One supported type of a parent (spec §5.7). */
+/** One supported type of a parent (mdevctl.md §5.7). */
 export interface MdevType {
+  /** The type's directory name. */
   name: string;
+  /** `available_instances` (may be negative, meaning none). */
   availableInstances: number;
+  /** `device_api`, trimmed. */
   deviceApi: string;
+  /** `name`, trimmed; unset when missing or blank. */
   displayName: string | undefined;
+  /** `description`, trimmed, newlines as `, `; unset when missing or blank. */
   description: string | undefined;
   /** The description file as read, for the original `list-all` layout. */
   rawDescription: string | undefined;
@@ -241,25 +266,39 @@ export function readType(dir: string, name: string): MdevType {
 }
 
 /**
- * Every parent and its supported types (spec §5.7); parents and types in byte
+ * Every parent and its supported types (mdevctl.md §5.7); parents and types in byte
  * order. A parent without `mdev_supported_types` or a garbled type is skipped
- * with a warning (decision §0.6). Synchronous reads, as for the other scans.
+ * with a warning (mdevctl.md §0.6).
+ *
+ * @example A parent with one type
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { Environment, scanTypes } from "../mod.ts";
+ *
+ * const env = new Environment(Deno.makeTempDirSync());
+ * const dir = env.path("sys/class/mdev_bus/0000:00:02.0/mdev_supported_types/i915-GVTg_V5_4");
+ * Deno.mkdirSync(dir, { recursive: true });
+ * Deno.writeTextFileSync(`${dir}/available_instances`, "2\n");
+ * Deno.writeTextFileSync(`${dir}/device_api`, "vfio-pci\n");
+ * const types = scanTypes(env, undefined).get("0000:00:02.0")!;
+ * deepEqual([types[0]!.name, types[0]!.availableInstances], ["i915-GVTg_V5_4", 2]);
+ * ```
  */
 export function scanTypes(
   env: Environment,
   parentFilter: string | undefined,
-): Promise<Map<string, MdevType[]>> {
-  const parents = (readDirEntries(env.parentBase) ?? []).map((e) => e.name)
+): Map<string, MdevType[]> {
+  const parents = (readDirEntries(env, env.parentBase) ?? []).map((e) => e.name)
     .filter((name) => parentFilter === undefined || name === parentFilter)
     .sort(compareBytes);
   const result = new Map<string, MdevType[]>();
   for (const parent of parents) {
-    const typesDir = `${env.parentPath(parent)}/mdev_supported_types`;
+    const typesDir = `${env.parentPath(parent)}/${SUPPORTED_TYPES}`;
     let typeEntries: Deno.DirEntry[];
     try {
       typeEntries = [...Deno.readDirSync(typesDir)];
     } catch (e) {
-      warn(`Skipping parent ${parent}: ${describeError(e)}: ${quotePath(typesDir)}`);
+      env.logger.warn(`Skipping parent ${parent}: ${describeError(e)}: ${quotePath(typesDir)}`);
       continue;
     }
     const types: MdevType[] = [];
@@ -268,26 +307,23 @@ export function scanTypes(
       try {
         types.push(readType(`${typesDir}/${t.name}`, t.name));
       } catch (e) {
-        warn(`Skipping mdev type ${quotePath(`${typesDir}/${t.name}`)}: ${describeError(e)}`);
+        env.logger.warn(
+          `Skipping mdev type ${quotePath(`${typesDir}/${t.name}`)}: ${describeError(e)}`,
+        );
       }
     }
     result.set(parent, types.sort((a, b) => compareBytes(a.name, b.name)));
   }
-  return Promise.resolve(result);
-}
-
-/** The running device's uuid from a directory entry name, if it is one. */
-export function entryUuid(name: string): string | null {
-  return parseUuid(name);
+  return result;
 }
 
 const encoder = new TextEncoder();
 
 /**
  * Writes `value` to an existing sysfs file in one write, without newline
- * (spec §1.2). Never creates the file.
+ * (mdevctl.md §1.2). Never creates the file.
  */
-export function writeSysfs(path: string, value: string): void {
+function writeSysfs(path: string, value: string): void {
   const file = Deno.openSync(path, { write: true, truncate: true });
   try {
     const bytes = encoder.encode(value);
@@ -299,12 +335,96 @@ export function writeSysfs(path: string, value: string): void {
 }
 
 /** True when `path` is a directory, following symlinks. */
-export function isDirectory(path: string): Promise<boolean> {
-  return settle(() => {
-    try {
-      return Deno.statSync(path).isDirectory;
-    } catch {
-      return false;
-    }
-  });
+function isDirectory(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false;
+  }
+}
+
+/** The parent's sysfs directory (mdevctl.md §1.8), with the case hint. */
+export function resolveParentDir(env: Environment, parent: string): string {
+  const path = env.parentPath(parent);
+  if (isDirectory(path)) return path;
+  let names: string[];
+  try {
+    names = [...Deno.readDirSync(env.parentBase)].map((e) => e.name);
+  } catch (e) {
+    throw new MdevError(`Unable to find parent device '${parent}'`, [describeError(e)]);
+  }
+  if (names.includes(parent)) {
+    // The entry is there but leads nowhere: say so rather than suggest itself.
+    throw new MdevError(`Unable to find parent device '${parent}'`, [
+      `${quotePath(path)} is not a directory`,
+    ]);
+  }
+  const lower = parent.toLowerCase();
+  const similar = names.find((n) => n.toLowerCase() === lower);
+  if (similar !== undefined) {
+    throw new MdevError(`Unable to find parent device '${parent}'. Did you mean '${similar}'?`);
+  }
+  throw new MdevError(`Unable to find parent device '${parent}'`);
+}
+
+/** True when the parent lists every one of `types` among its supported types. */
+export function supportsTypes(env: Environment, parent: string, types: Iterable<string>): boolean {
+  const base = `${env.parentPath(parent)}/${SUPPORTED_TYPES}`;
+  return [...types].every((t) => isDirectory(`${base}/${t}`));
+}
+
+/**
+ * Asks the kernel to create device `uuid` of `type` on `parent` (mdevctl.md §7
+ * steps 3–5): the parent must be registered, support the type and have an
+ * instance available; then the uuid is written to the type's `create`.
+ */
+export function createMdev(env: Environment, parent: string, type: string, uuid: string): void {
+  const parentDir = resolveParentDir(env, parent);
+  if (!isDirectory(`${parentDir}/${SUPPORTED_TYPES}`)) {
+    throw new MdevError(`Parent ${parent} is not currently registered for mdev support`);
+  }
+  const typeDir = `${parentDir}/${SUPPORTED_TYPES}/${type}`;
+  if (!isDirectory(typeDir)) {
+    throw new MdevError(`Parent ${parent} does not support mdev type ${type}`);
+  }
+  let available: number;
+  const instancesPath = `${typeDir}/available_instances`;
+  try {
+    available = parseI32(Deno.readTextFileSync(instancesPath).trim());
+  } catch (e) {
+    // Upstream's top line (the bare I/O or parse error), and which file (mdevctl.md §16.28).
+    throw new MdevError(describeError(e), [`while reading ${quotePath(instancesPath)}`]);
+  }
+  // Negative counts mean none too (mdevctl.md §0.8; upstream only refused 0).
+  if (available <= 0) throw new MdevError(`No available instances of ${type} on ${parent}`);
+
+  try {
+    writeSysfs(`${typeDir}/create`, uuid);
+  } catch (e) {
+    throw MdevError.wrap(`Failed to create mdev ${uuid}, type ${type} on ${parent}`, e);
+  }
+}
+
+/** Writes one attribute of a running device (mdevctl.md §7 step 6); it must exist. */
+export function writeMdevAttribute(env: Environment, uuid: string, name: string, value: string) {
+  const path = `${env.devicePath(uuid)}/${name}`;
+  try {
+    Deno.statSync(path);
+  } catch {
+    throw new MdevError(`Invalid attribute '${name}'`);
+  }
+  try {
+    writeSysfs(path, value);
+  } catch (e) {
+    throw MdevError.wrap(`Failed to write ${value} to attribute ${name}`, e);
+  }
+}
+
+/** Writes `1` to the device's `remove` file (mdevctl.md §5.5). */
+export function removeMdev(env: Environment, uuid: string): void {
+  try {
+    writeSysfs(`${env.devicePath(uuid)}/remove`, "1");
+  } catch (e) {
+    throw MdevError.wrap(`Error removing device ${uuid}`, e);
+  }
 }

@@ -16,6 +16,8 @@ import {
   type OptionSpec,
   type ValueKind,
 } from "../lib/cli/command_table.ts";
+import { CONFIG_BASE, MDEV_BASE, PARENT_BASE } from "../lib/environment.ts";
+import { SUPPORTED_TYPES } from "../lib/sysfs.ts";
 
 const visible = (c: CommandSpec): OptionSpec[] => c.options.filter((o) => !o.hidden);
 
@@ -35,7 +37,7 @@ const sq = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 
 const bashHelpers = `_mdevctl_uuids() {
   local path name
-  for path in "\${MDEVCTL_ENV_ROOT-}"/sys/bus/mdev/devices/* "\${MDEVCTL_ENV_ROOT-}"/etc/mdevctl.d/*/*; do
+  for path in "\${MDEVCTL_ENV_ROOT-}"/${MDEV_BASE}/* "\${MDEVCTL_ENV_ROOT-}"/${CONFIG_BASE}/*/*; do
     name=\${path##*/}
     [[ $name =~ ^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$ ]] &&
       printf '%s\\n' "$name"
@@ -44,7 +46,7 @@ const bashHelpers = `_mdevctl_uuids() {
 
 _mdevctl_parents() {
   local path
-  for path in "\${MDEVCTL_ENV_ROOT-}"/sys/class/mdev_bus/*; do
+  for path in "\${MDEVCTL_ENV_ROOT-}"/${PARENT_BASE}/*; do
     [[ -e $path ]] && printf '%s\\n' "\${path##*/}"
   done
 }
@@ -59,7 +61,7 @@ _mdevctl_types() {
     esac
   done
   [[ $parent == */* ]] && return
-  for path in "\${MDEVCTL_ENV_ROOT-}"/sys/class/mdev_bus/\${parent:-*}/mdev_supported_types/*; do
+  for path in "\${MDEVCTL_ENV_ROOT-}"/${PARENT_BASE}/\${parent:-*}/${SUPPORTED_TYPES}/*; do
     [[ -e $path ]] && printf '%s\\n' "\${path##*/}"
   done
 }
@@ -275,7 +277,7 @@ function zshScript(): string {
 _mdevctl_uuids() {
   local p
   local -a uuids expl
-  for p in \${MDEVCTL_ENV_ROOT-}/sys/bus/mdev/devices/*(N) \${MDEVCTL_ENV_ROOT-}/etc/mdevctl.d/*/*(N); do
+  for p in \${MDEVCTL_ENV_ROOT-}/${MDEV_BASE}/*(N) \${MDEVCTL_ENV_ROOT-}/${CONFIG_BASE}/*/*(N); do
     [[ \${p:t} =~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' ]] &&
       uuids+=(\${p:t})
   done
@@ -284,7 +286,7 @@ _mdevctl_uuids() {
 
 _mdevctl_parents() {
   local -a parents expl
-  parents=(\${MDEVCTL_ENV_ROOT-}/sys/class/mdev_bus/*(N:t))
+  parents=(\${MDEVCTL_ENV_ROOT-}/${PARENT_BASE}/*(N:t))
   _wanted parents expl parent compadd -a - parents
 }
 
@@ -292,9 +294,9 @@ _mdevctl_types() {
   local parent=\${opt_args[-p]:-\${opt_args[--parent]:-}}
   local -a types expl
   if [[ -n $parent ]]; then
-    types=(\${MDEVCTL_ENV_ROOT-}/sys/class/mdev_bus/$parent/mdev_supported_types/*(N:t))
+    types=(\${MDEVCTL_ENV_ROOT-}/${PARENT_BASE}/$parent/${SUPPORTED_TYPES}/*(N:t))
   else
-    types=(\${MDEVCTL_ENV_ROOT-}/sys/class/mdev_bus/*/mdev_supported_types/*(N:t))
+    types=(\${MDEVCTL_ENV_ROOT-}/${PARENT_BASE}/*/${SUPPORTED_TYPES}/*(N:t))
   fi
   types=(\${(u)types})
   _wanted types expl type compadd -a - types

@@ -12,7 +12,27 @@ import {
   type OptionSpec,
   PROGRAM_SUMMARY,
 } from "../lib/cli/command_table.ts";
+import { ACTIONS } from "../lib/callouts/protocol.ts";
+import {
+  CALLOUT_DIRS,
+  CONFIG_BASE,
+  LOCK_FILE,
+  MDEV_BASE,
+  NOTIFIER_DIRS,
+  PARENT_BASE,
+} from "../lib/environment.ts";
+import { DEFAULT_LOG_LEVEL, LOG_LEVELS } from "../lib/logger.ts";
+import { DEFAULT_AUTOSTART_WAIT, DEFAULT_TIMEOUT_MS } from "../lib/settings.ts";
 import { VERSION } from "../lib/version.ts";
+
+/** The facts the page states, taken from the code that acts on them. */
+const LOCK = `/${LOCK_FILE}`;
+const CONFIGS = `/${CONFIG_BASE}`;
+const DEVICES = `/${MDEV_BASE}`;
+const PARENTS = `/${PARENT_BASE}`;
+const [CALLOUTS, OLD_CALLOUTS] = CALLOUT_DIRS.map((dir) => `/${dir}`);
+const [NOTIFIERS, OLD_NOTIFIERS] = NOTIFIER_DIRS.map((dir) => `/${dir}`);
+const TIMEOUT_SECONDS = DEFAULT_TIMEOUT_MS / 1000;
 
 /** Escapes text for roff: backslashes, and a leading `.` or `'` (control lines). */
 export function roffText(text: string): string {
@@ -163,14 +183,14 @@ export function renderMan(date = ""): string {
         "request through the kernel's mdev framework, usually to hand them to a virtual machine " +
         "with VFIO.",
       "A device is identified by its UUID. It can be " + italic("running") +
-        " (it exists in sysfs under /sys/bus/mdev/devices) and it can be " + italic("defined") +
+        ` (it exists in sysfs under ${DEVICES}) and it can be ` + italic("defined") +
         " (a configuration file describes it, so it can be started again later, and " +
         "automatically when its parent appears if its start mode is " + bold("auto") + ").",
       `${bold("lsmdev")} is another name for ${bold("mdevctl list")} and takes the same options.`,
       "Options are given in long form (" + bold("--uuid") + " " + italic("UUID") + " or " +
         bold("--uuid=") + italic("UUID") + ") or, where one exists, in short form (" +
         bold("-u") + " " + italic("UUID") + "). Parent names are the kernel's names as shown " +
-        "in /sys/class/mdev_bus and are case sensitive. UUIDs are accepted in any case, with or " +
+        `in ${PARENTS} and are case sensitive. UUIDs are accepted in any case, with or ` +
         "without hyphens and braces, and are always printed in lower case.",
     ),
     ".SH COMMANDS",
@@ -209,7 +229,7 @@ export function renderMan(date = ""): string {
     ),
     ".SH CONFIGURATION FILE FORMAT",
     ...para(
-      "Each defined device is a file /etc/mdevctl.d/" + italic("PARENT") + "/" + italic("UUID") +
+      `Each defined device is a file ${CONFIGS}/` + italic("PARENT") + "/" + italic("UUID") +
         " holding a JSON object. " + bold("mdev_type") + " names the type, " + bold("start") +
         " is " + bold("auto") + " or " + bold("manual") + ", and " + bold("attrs") +
         " is an array of one-member objects, each naming a sysfs attribute of the device and " +
@@ -227,13 +247,13 @@ export function renderMan(date = ""): string {
     ]),
     ...para(
       "Files are written atomically (a temporary file renamed into place) while holding the " +
-        "lock /run/lock/mdevctl.lock. A plain text file holding just a type name (written by the " +
+        `lock ${LOCK}. A plain text file holding just a type name (written by the ` +
         "original mdevctl) is read as a device with that type and start mode auto.",
     ),
     ".SH CALLOUT SCRIPTS",
     ...para(
-      "Executable files in /usr/lib/mdevctl/scripts.d/callouts (and, deprecated, in " +
-        "/etc/mdevctl.d/scripts.d/callouts) are run around every change of a device so that " +
+      `Executable files in ${CALLOUTS} (and, deprecated, in ` +
+        `${OLD_CALLOUTS}) are run around every change of a device so that ` +
         "vendor software can check, prepare or refuse it. They run in file name order, directly " +
         "(not through a shell), with these arguments:",
     ),
@@ -249,9 +269,7 @@ export function renderMan(date = ""): string {
     ),
     ...item(
       bold("-a") + " " + italic("ACTION"),
-      "One of " + ["define", "undefine", "modify", "start", "stop", "attributes", "capabilities"]
-        .map(bold).join(", ") +
-        ".",
+      "One of " + ACTIONS.map(bold).join(", ") + ".",
     ),
     ...item(
       bold("-s") + " " + italic("STATE"),
@@ -284,20 +302,20 @@ export function renderMan(date = ""): string {
     ".SS Timeout",
     ...para(
       "Each script run may take at most " + bold("MDEVCTL_CALLOUT_TIMEOUT") +
-        " seconds (default 30, 0 waits forever); a script that takes longer is killed and counts " +
-        "as failed, as does a script killed by a signal.",
+        ` seconds (default ${TIMEOUT_SECONDS}, 0 waits forever); a script that takes longer ` +
+        "is killed and counts as failed, as does a script killed by a signal.",
     ),
     ".SS Notifiers",
     ...para(
-      "Executable files in /usr/lib/mdevctl/scripts.d/notifiers (and, deprecated, " +
-        "/etc/mdevctl.d/scripts.d/notifiers) are all run with event " + bold("notify") +
+      `Executable files in ${NOTIFIERS} (and, deprecated, ` +
+        `${OLD_NOTIFIERS}) are all run with event ` + bold("notify") +
         " after every action, with the arguments above and nothing on standard input. Their " +
         "exit status and output are ignored.",
     ),
     ".SH AUTOMATIC START",
     ...para(
       "The udev rule 60-mdevctl.rules reacts when a parent device that has a directory " +
-        "/etc/mdevctl.d/" + italic("PARENT") + " registers with the mdev core. On systems " +
+        `${CONFIGS}/` + italic("PARENT") + " registers with the mdev core. On systems " +
         "running systemd it pulls in " + bold("mdevctl-autostart@.service") + " for the parent, " +
         "which runs " + bold("mdevctl start-parent-mdevs") + " " + italic("PARENT") +
         "; elsewhere udev runs that command itself. It starts every device of the parent " +
@@ -324,18 +342,18 @@ export function renderMan(date = ""): string {
     ...item(
       bold("MDEVCTL_LOG"),
       "Log level or filter for messages on standard error: " +
-        ["error", "warn", "info", "debug", "trace"].map(bold).join(", ") +
+        LOG_LEVELS.filter((level) => level !== "off").map(bold).join(", ") +
         ", optionally per module (" + bold("mdevctl::callouts=debug") + "). Default " +
-        bold("warn") + ".",
+        bold(DEFAULT_LOG_LEVEL) + ".",
     ),
     ...item(
       bold("MDEVCTL_CALLOUT_TIMEOUT"),
-      "Seconds a callout or notifier script may run (default 30; 0 means no limit).",
+      `Seconds a callout or notifier script may run (default ${TIMEOUT_SECONDS}; 0 means no limit).`,
     ),
     ...item(
       bold("MDEVCTL_AUTOSTART_WAIT"),
       "Seconds " + bold("start-parent-mdevs") + " waits for a parent that registers late and " +
-        "for its types (default 10).",
+        `for its types (default ${DEFAULT_AUTOSTART_WAIT}).`,
     ),
     ...item(
       bold("MDEVCTL_START_WAIT"),
@@ -343,19 +361,19 @@ export function renderMan(date = ""): string {
         "type (default 90).",
     ),
     ".SH FILES",
-    ...item("/etc/mdevctl.d/" + italic("PARENT") + "/" + italic("UUID"), "Device definitions."),
+    ...item(`${CONFIGS}/` + italic("PARENT") + "/" + italic("UUID"), "Device definitions."),
     ...item(
-      "/usr/lib/mdevctl/scripts.d/callouts, /usr/lib/mdevctl/scripts.d/notifiers",
+      `${CALLOUTS}, ${NOTIFIERS}`,
       "Callout and notifier scripts. mdevctl always looks here, whatever prefix it was " +
         "installed with.",
     ),
     ...item(
-      "/etc/mdevctl.d/scripts.d/callouts, /etc/mdevctl.d/scripts.d/notifiers",
+      `${OLD_CALLOUTS}, ${OLD_NOTIFIERS}`,
       "Deprecated script directories, used after the ones above.",
     ),
-    ...item("/run/lock/mdevctl.lock", "Serialises commands that change definitions or devices."),
+    ...item(LOCK, "Serialises commands that change definitions or devices."),
     ...item(
-      "/sys/bus/mdev/devices, /sys/class/mdev_bus",
+      `${DEVICES}, ${PARENTS}`,
       "Running devices and parent devices, as the kernel shows them.",
     ),
     ...item(

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Runs every test suite of `make test` and ends with one line
 # `N passed, N failed` summing them up.
-#  1. unit tests beside their modules (lib/**/*_test.ts, tools/*_test.ts);
+#  1. unit tests beside their modules (lib/**/*_test.ts, tools/*_test.ts), and
+#     the @example blocks of the public API (mod.ts and the modules it re-exports);
 #  2. black-box tests (tests/**/*_test.ts) against the source entry, with
 #     Deno permissions scoped to each test's temporary root;
 #  3. the same black-box tests against the built dist/mdevctl.
@@ -40,10 +41,13 @@ suite() {
 }
 
 unit=$(find lib tools -name '*_test.ts' 2>/dev/null | sort)
+# The public API: mod.ts and every module it re-exports (their JSDoc examples).
+public=$(sed -nE 's#^export .* from "\./(lib/[^"]+)";#\1#p' mod.ts | sort -u)
 blackbox=$(find tests -name '*_test.ts' -not -path 'tests/compat/*' -not -path 'tests/kernel/*' 2>/dev/null | sort)
 
 # shellcheck disable=SC2086
-suite unit "$deno" test --no-prompt --allow-read --allow-write --allow-env --allow-run $unit
+suite unit "$deno" test --no-prompt --allow-read --allow-write --allow-env --allow-run \
+  --doc $unit mod.ts $public
 # shellcheck disable=SC2086
 MDEVCTL_TEST_TARGET=source suite "black-box (source, scoped permissions)" \
   "$deno" test --no-prompt -A $blackbox

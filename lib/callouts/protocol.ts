@@ -1,22 +1,37 @@
 /**
- * The callout protocol without any I/O (spec §8.2–8.6): argv, payloads,
+ * The callout protocol without any I/O (mdevctl.md §8.2–8.6): argv, payloads,
  * capability parsing, get-attributes output and the exact messages.
  */
 import { type Attr, attrsFromJson } from "../config.ts";
 import { MdevError } from "../errors.ts";
-import { JsonSyntaxError, parseJson } from "../json.ts";
+import { JsonSyntaxError, parseJson } from "../json_parse.ts";
 import { quotePath } from "../paths.ts";
+import { formatSeconds } from "../settings.ts";
 
-export type Event = "pre" | "post" | "get" | "live" | "notify";
-export type ScriptAction =
-  | "define"
-  | "undefine"
-  | "modify"
-  | "start"
-  | "stop"
-  | "attributes"
-  | "capabilities";
-export type State = "none" | "success" | "failure";
+/**
+ * The protocol's words (mdevctl.md §8.2, §8.3), declared once: the types,
+ * the capabilities query (`PROVIDES`) and the checks of a script's answer
+ * are derived from these lists, in the order the query names them.
+ */
+export const ACTIONS = [
+  "start",
+  "stop",
+  "define",
+  "undefine",
+  "modify",
+  "attributes",
+  "capabilities",
+] as const;
+export const EVENTS = ["pre", "post", "notify", "get", "live"] as const;
+export const STATES = ["none", "success", "failure"] as const;
+/** The protocol version this program speaks (the query's `version`). */
+export const PROTOCOL_VERSION = 2;
+
+export type Event = (typeof EVENTS)[number];
+export type ScriptAction = (typeof ACTIONS)[number];
+export type State = (typeof STATES)[number];
+/** The actions a command brackets (mdevctl.md §8.4); the other two are queries. */
+export type Action = Exclude<ScriptAction, "attributes" | "capabilities">;
 
 /** What the script is asked to do; stdin is written as given. */
 export interface Invocation {
@@ -33,21 +48,13 @@ export interface Target {
   type: string | undefined;
 }
 
-/** Literal stdin of the capabilities query (spec §8.3). */
-export const PROVIDES =
-  '{"provides":{"version":2,"actions":["start","stop","define","undefine","modify",' +
-  '"attributes","capabilities"],"events":["pre","post","notify","get","live"]}}';
+/** Literal stdin of the capabilities query (mdevctl.md §8.3). */
+export const PROVIDES = JSON.stringify({
+  provides: { version: PROTOCOL_VERSION, actions: ACTIONS, events: EVENTS },
+});
 
-const KNOWN_ACTIONS: readonly string[] = [
-  "define",
-  "undefine",
-  "modify",
-  "start",
-  "stop",
-  "attributes",
-  "capabilities",
-];
-const KNOWN_EVENTS: readonly string[] = ["pre", "post", "get", "live", "notify"];
+const KNOWN_ACTIONS: readonly string[] = ACTIONS;
+const KNOWN_EVENTS: readonly string[] = EVENTS;
 
 /** The actions and events a script declared it handles. */
 export interface Capabilities {
@@ -55,16 +62,16 @@ export interface Capabilities {
   events: ReadonlySet<string>;
 }
 
-/** What a legacy (unversioned) script is assumed to handle (spec §8.5). */
+/** What a legacy (unversioned) script is assumed to handle (mdevctl.md §8.5). */
 export const LEGACY_CAPABILITIES: Capabilities = {
-  actions: new Set(["start", "stop", "define", "undefine", "modify", "attributes"]),
-  events: new Set(["pre", "post", "notify", "get"]),
+  actions: new Set(ACTIONS.filter((a) => a !== "capabilities")),
+  events: new Set(EVENTS.filter((e) => e !== "live")),
 };
 
 /**
  * `<script> -t <type> -e <event> -a <action> -s <state> -u <uuid> -p <parent>`
  * without the script; null when the device lacks a parent or type (such a
- * run counts as a spawn failure, spec §8.2).
+ * run counts as a spawn failure, mdevctl.md §8.2).
  */
 export function scriptArgs(target: Target, inv: Invocation): string[] | null {
   if (target.parent === undefined || target.type === undefined) return null;
@@ -101,7 +108,7 @@ export function unsupportedEvent(path: string, event: string): string {
   return `Script ${quotePath(path)} does not support event '${capitalise(event)}'`;
 }
 
-/** Live modify exit 2 means "not supported" (decision §0.8, §16.19). */
+/** Live modify exit 2 means "not supported" (mdevctl.md §0.8, §16.19). */
 export function liveNotSupported(path: string): string {
   return `Script ${quotePath(path)} does not support live modify of this device (exit status 2)`;
 }
@@ -114,13 +121,7 @@ export function terminatedBySignal(path: string): string {
   return `callout script ${quotePath(path)} was terminated by a signal`;
 }
 
-/** `30 seconds`, `1 second`, `0.5 seconds`. */
-export function formatSeconds(ms: number): string {
-  const seconds = Math.round(ms) / 1000;
-  return `${seconds} ${seconds === 1 ? "second" : "seconds"}`;
-}
-
-/** The support check of a selected script (spec §8.4 step 2): action first. */
+/** The support check of a selected script (mdevctl.md §8.4 step 2): action first. */
 export function supportError(
   path: string,
   caps: Capabilities,
@@ -153,7 +154,7 @@ function isStringArray(value: unknown): value is string[] {
 }
 
 /**
- * The answer to the capabilities query, or null when it is not one (spec
+ * The answer to the capabilities query, or null when it is not one (mdevctl.md
  * §8.5): strict UTF-8, trailing NULs stripped, an object whose `supports`
  * object has a non-negative integer `version` and string arrays `actions`
  * and `events`. Non-UTF-8 output is simply "not versioned" (upstream panics).
@@ -192,7 +193,7 @@ export function parseCapabilities(path: string, stdout: Uint8Array): ParsedCapab
 const EMPTY_OBJECT_LIST = [0x5b, 0x7b, 0x7d, 0x5d]; // `[{}]`
 
 /**
- * Attributes printed by get/attributes (spec §8.6 step 3): empty output and
+ * Attributes printed by get/attributes (mdevctl.md §8.6 step 3): empty output and
  * exactly `[{}]` are none; otherwise trailing NULs are stripped and the rest
  * must be a JSON attribute array.
  */
@@ -214,27 +215,4 @@ export function parseAttributesOutput(stdout: Uint8Array): Attr[] {
     throw new MdevError("Invalid JSON received from callout script", [cause]);
   }
   return attrsFromJson(value);
-}
-
-/** Default limit on one script run (decision §0.8). */
-export const DEFAULT_TIMEOUT_MS = 30_000;
-
-/**
- * `MDEVCTL_CALLOUT_TIMEOUT`: seconds, decimals allowed; `0` waits forever as
- * upstream does. Anything else unparsable keeps the default, with a warning.
- */
-export function parseTimeout(text: string | undefined): { ms: number; warning?: string } {
-  if (text === undefined || text.trim() === "") return { ms: DEFAULT_TIMEOUT_MS };
-  const trimmed = text.trim();
-  const seconds = /^\d+(\.\d*)?$|^\.\d+$/.test(trimmed) ? Number(trimmed) : NaN;
-  if (!Number.isFinite(seconds)) {
-    return {
-      ms: DEFAULT_TIMEOUT_MS,
-      warning: `Ignoring invalid MDEVCTL_CALLOUT_TIMEOUT '${text}': expected seconds, ` +
-        `using ${formatSeconds(DEFAULT_TIMEOUT_MS)}`,
-    };
-  }
-  // setTimeout holds at most a signed 32-bit number of milliseconds.
-  if (seconds === 0) return { ms: 0 };
-  return { ms: Math.min(Math.max(1, Math.round(seconds * 1000)), 2 ** 31 - 1) };
 }

@@ -1,13 +1,11 @@
 import { deepEqual as assertEquals, throws as assertThrows } from "node:assert/strict";
 import { MdevError } from "../errors.ts";
+import { DEFAULT_TIMEOUT_MS, formatSeconds, parseTimeout } from "../settings.ts";
 import {
-  DEFAULT_TIMEOUT_MS,
   failedStatus,
-  formatSeconds,
   LEGACY_CAPABILITIES,
   parseAttributesOutput,
   parseCapabilities,
-  parseTimeout,
   PROVIDES,
   scriptArgs,
   supportError,

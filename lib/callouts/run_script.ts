@@ -1,5 +1,5 @@
 /**
- * Runs one script with piped stdio (spec §8.2, decision §0.8): stdin is
+ * Runs one script with piped stdio (mdevctl.md §8.2, mdevctl.md §0.8): stdin is
  * written while stdout and stderr are drained, so a script that prints a lot
  * before reading cannot deadlock us; a script that exits without reading its
  * stdin is fine (the broken pipe is ignored); and one run is bounded by a
@@ -71,7 +71,7 @@ export function feed(stream: WritableStream<Uint8Array>, input: Uint8Array): Fee
   return { done, abort: () => void writer.abort().catch(() => {}) };
 }
 
-/** A write to the script's stdin failed other than by a broken pipe (spec §8.2). */
+/** A write to the script's stdin failed other than by a broken pipe (mdevctl.md §8.2). */
 export function stdinError(cause: unknown): MdevError {
   return MdevError.wrap("Failed to write to stdin of command", cause);
 }

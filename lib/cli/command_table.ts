@@ -1,9 +1,10 @@
 /**
  * The one declaration of every command and option. Parsing, validation,
- * `--help`, the man page and the shell completions are all derived from it.
+ * `--help`, the man page, the shell completions and the type of the options
+ * each command receives (`OptionsOf`) are all derived from it. Purely
+ * declarative: which module runs a command is lib/commands/registry.ts.
  */
 import type { NameKind } from "../names.ts";
-import type { CommandContext } from "./context.ts";
 
 /** What an option's value is; drives parsing and completion. */
 export type ValueKind =
@@ -19,44 +20,53 @@ export type ValueKind =
   | "N"
   | "SOURCE";
 
+/** One option of a command. */
 export interface OptionSpec {
   /** Long name without dashes; also the key of the parsed value. */
   long: string;
+  /** One-letter short name without the dash. */
   short?: string;
   /** Present when the option takes a value. */
   value?: ValueKind;
   /** The value is optional and only given as `--long=VALUE`; alone it is a flag. */
   optionalValue?: boolean;
+  /** One line for help, man page and completions. */
   help: string;
+  /** The command cannot run without it. */
   required?: boolean;
   /** Long names this option cannot be combined with. */
   conflicts?: readonly string[];
   /** Long names that must be present with this option. */
   requires?: readonly string[];
-  /** The value becomes a path component: validated (decision §0.4). */
+  /** The value becomes a path component: validated (mdevctl.md §0.4). */
   validate?: NameKind;
   /** Left out of help, man page and completions. */
   hidden?: boolean;
 }
 
+/** One positional argument of a command (start-parent-mdevs, the original commands). */
 export interface PositionalSpec {
+  /** Upper-case name, as help shows it and `ctx.positionals` keys it. */
   name: string;
+  /** One line for help and the man page. */
   help: string;
+  /** The command cannot run without it. */
   required: boolean;
+  /** What it is, for validation and completion. */
   kind?: ValueKind;
 }
 
-export interface CommandModule {
-  run(ctx: CommandContext): Promise<number | void>;
-}
-
+/** One command: its name, texts, options and the rules between them. */
 export interface CommandSpec {
+  /** The subcommand as typed. */
   name: string;
   /** One line for the command list. */
   summary: string;
   /** Paragraphs for `--help` and the man page. */
   description?: string;
+  /** Its options, in help order. */
   options: readonly OptionSpec[];
+  /** Its positional arguments, in order. */
   positionals?: readonly PositionalSpec[];
   /** At least one of these long names must be given. */
   anyOf?: readonly string[];
@@ -68,44 +78,46 @@ export interface CommandSpec {
   hidden?: boolean;
   /** One of the original 2019 commands: positional arguments, exit 1 on misuse. */
   legacy?: boolean;
-  load(): Promise<CommandModule>;
 }
 
-const uuid = (help: string, extra: Partial<OptionSpec> = {}): OptionSpec => ({
-  long: "uuid",
+// The helpers keep their literal types (`const` parameters), so that the
+// options a command receives can be typed from the table.
+type Extra = Partial<OptionSpec>;
+const uuid = <const E extends Extra = Record<never, never>>(help: string, extra?: E) => ({
+  long: "uuid" as const,
   short: "u",
-  value: "UUID",
+  value: "UUID" as const,
   help,
-  ...extra,
+  ...extra as E,
 });
-const parent = (help: string, extra: Partial<OptionSpec> = {}): OptionSpec => ({
-  long: "parent",
+const parent = <const E extends Extra = Record<never, never>>(help: string, extra?: E) => ({
+  long: "parent" as const,
   short: "p",
-  value: "PARENT",
+  value: "PARENT" as const,
   help,
-  ...extra,
+  ...extra as E,
 });
-const type = (help: string, extra: Partial<OptionSpec> = {}): OptionSpec => ({
-  long: "type",
+const type = <const E extends Extra = Record<never, never>>(help: string, extra?: E) => ({
+  long: "type" as const,
   short: "t",
-  value: "TYPE",
+  value: "TYPE" as const,
   help,
-  validate: "type",
-  ...extra,
+  validate: "type" as const,
+  ...extra as E,
 });
-const force: OptionSpec = {
+const force = {
   long: "force",
   short: "f",
   help: "Go on even when a callout script refuses the operation (use with care)",
-};
-const jsonfile = (help: string, extra: Partial<OptionSpec> = {}): OptionSpec => ({
-  long: "jsonfile",
-  value: "FILE",
+} as const;
+const jsonfile = <const E extends Extra = Record<never, never>>(help: string, extra?: E) => ({
+  long: "jsonfile" as const,
+  value: "FILE" as const,
   help,
-  ...extra,
+  ...extra as E,
 });
 
-export const COMMANDS: readonly CommandSpec[] = [
+const TABLE = [
   {
     name: "define",
     summary: "Define a persistent mediated device",
@@ -124,7 +136,6 @@ export const COMMANDS: readonly CommandSpec[] = [
       force,
     ],
     anyOf: ["uuid", "parent"],
-    load: () => import("../commands/define.ts"),
   },
   {
     name: "undefine",
@@ -137,7 +148,6 @@ export const COMMANDS: readonly CommandSpec[] = [
       parent("Only remove the definition under this parent", { validate: "parent" }),
       force,
     ],
-    load: () => import("../commands/undefine.ts"),
   },
   {
     name: "modify",
@@ -189,7 +199,6 @@ export const COMMANDS: readonly CommandSpec[] = [
       force,
     ],
     oneOf: ["auto", "manual", "addattr", "delattr", "jsonfile"],
-    load: () => import("../commands/modify.ts"),
   },
   {
     name: "start",
@@ -214,14 +223,12 @@ export const COMMANDS: readonly CommandSpec[] = [
       },
     ],
     anyOf: ["uuid", "parent"],
-    load: () => import("../commands/start.ts"),
   },
   {
     name: "stop",
     summary: "Stop a running mediated device",
     description: "Removes the running device. Its definition, if any, stays.",
     options: [uuid("UUID of the device", { required: true }), force],
-    load: () => import("../commands/stop.ts"),
   },
   {
     name: "list",
@@ -237,7 +244,6 @@ export const COMMANDS: readonly CommandSpec[] = [
       parent("Only devices of this parent"),
     ],
     version: true,
-    load: () => import("../commands/list.ts"),
   },
   {
     name: "types",
@@ -247,7 +253,6 @@ export const COMMANDS: readonly CommandSpec[] = [
       parent("Only this parent"),
       { long: "dumpjson", help: "Print JSON" },
     ],
-    load: () => import("../commands/types.ts"),
   },
   {
     name: "monitor",
@@ -275,7 +280,6 @@ export const COMMANDS: readonly CommandSpec[] = [
       { long: "count", value: "N", help: "Exit after N device or parent events" },
       { long: "timeout", value: "SECONDS", help: "Exit after SECONDS" },
     ],
-    load: () => import("../commands/monitor.ts"),
   },
   {
     name: "wait",
@@ -302,7 +306,6 @@ export const COMMANDS: readonly CommandSpec[] = [
       { long: "timeout", value: "SECONDS", help: "Give up after SECONDS (default 90)" },
     ],
     oneOf: ["parent", "uuid", "all-auto"],
-    load: () => import("../commands/wait.ts"),
   },
   {
     name: "start-parent-mdevs",
@@ -313,21 +316,18 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: [],
     positionals: [{ name: "PARENT", help: "Parent device name", required: true, kind: "PARENT" }],
     hidden: true,
-    load: () => import("../commands/start_parent_mdevs.ts"),
   },
   {
     name: "list-all",
     summary: "Original command: every parent with every supported type",
     options: [],
     legacy: true,
-    load: () => import("../commands/legacy.ts"),
   },
   {
     name: "list-available",
     summary: "Original command: parents and types that have instances available",
     options: [],
     legacy: true,
-    load: () => import("../commands/legacy.ts"),
   },
   {
     name: "create-mdev",
@@ -339,14 +339,12 @@ export const COMMANDS: readonly CommandSpec[] = [
       { name: "TYPE", help: "Mediated device type", required: true, kind: "TYPE" },
     ],
     legacy: true,
-    load: () => import("../commands/legacy.ts"),
   },
   {
     name: "list-mdevs",
     summary: "Original command: running devices, one `uuid parent type` line each",
     options: [],
     legacy: true,
-    load: () => import("../commands/legacy.ts"),
   },
   {
     name: "stop-mdev",
@@ -354,7 +352,6 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: [],
     positionals: [{ name: "UUID", help: "UUID of the device", required: true, kind: "UUID" }],
     legacy: true,
-    load: () => import("../commands/legacy.ts"),
   },
   {
     name: "start-mdev",
@@ -362,14 +359,12 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: [],
     positionals: [{ name: "UUID", help: "UUID of the device", required: true, kind: "UUID" }],
     legacy: true,
-    load: () => import("../commands/legacy.ts"),
   },
   {
     name: "list-saved",
     summary: "Original command: defined devices, one `uuid parent type` line each",
     options: [],
     legacy: true,
-    load: () => import("../commands/legacy.ts"),
   },
   {
     name: "remove-mdev",
@@ -377,9 +372,49 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: [],
     positionals: [{ name: "UUID", help: "UUID of the device", required: true, kind: "UUID" }],
     legacy: true,
-    load: () => import("../commands/legacy.ts"),
   },
-];
+] as const satisfies readonly CommandSpec[];
+
+/**
+ * Every command, in the order help and the man page list them.
+ *
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { COMMANDS } from "../../mod.ts";
+ *
+ * deepEqual(COMMANDS.find((c) => c.name === "list")?.version, true);
+ * ```
+ */
+export const COMMANDS: readonly CommandSpec[] = TABLE;
+
+/** The name of a command of the table. */
+export type CommandName = (typeof TABLE)[number]["name"];
+
+type SpecOf<N extends CommandName> = Extract<(typeof TABLE)[number], { name: N }>;
+type OptionOf<N extends CommandName> = SpecOf<N>["options"][number];
+
+/**
+ * A flag is a boolean; a value option a string, present when required; an
+ * optional value `true` when given alone.
+ */
+type OptionValue<O> = O extends { value: string }
+  ? O extends { optionalValue: true } ? string | true | undefined
+  : O extends { required: true } ? string
+  : string | undefined
+  : boolean;
+
+/** The parsed options of command `N`, by long name, typed from its table entry. */
+export type OptionsOf<N extends CommandName> = {
+  readonly [O in OptionOf<N> as O["long"]]: OptionValue<O>;
+};
+
+/** The positional arguments of command `N`, by name, typed from its table entry. */
+export type PositionalsOf<N extends CommandName> = SpecOf<N> extends
+  { positionals: readonly (infer P extends PositionalSpec)[] } ? {
+    readonly [Q in P as Q["name"]]: Q extends { required: true } ? string : string | undefined;
+  }
+  : Record<never, never>;
 
 export function findCommand(name: string): CommandSpec | undefined {
   return COMMANDS.find((c) => c.name === name);

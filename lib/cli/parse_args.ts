@@ -1,5 +1,5 @@
 /**
- * Command-line parsing driven by the command table, clap-style (spec §4.2):
+ * Command-line parsing driven by the command table, clap-style (mdevctl.md §4.2):
  * `--name value`, `--name=value`, `-u value`, `-uvalue`, bundled flags
  * (`-dvu<uuid>`), each option at most once, help before any other check.
  *

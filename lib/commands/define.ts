@@ -1,49 +1,42 @@
-/** `mdevctl define` (spec §5.1). */
-import { runBracket } from "../callouts.ts";
-import { flag, value } from "../cli/context.ts";
+/** `mdevctl define` (mdevctl.md §5.1). */
 import type { CommandContext } from "../cli/context.ts";
-import { deviceConfig, MdevDevice, newDevice } from "../config.ts";
-import { isDefined, scanDefined, withLock, writeConfig } from "../config_store.ts";
+import { MdevDevice, newDevice } from "../config.ts";
+import { isDefined, scanDefined } from "../config_store.ts";
 import { MdevError } from "../errors.ts";
-import { openJsonFile, readJsonConfig } from "../lifecycle.ts";
+import { openJsonfile } from "../jsonfile.ts";
+import { writeDefinition } from "../lifecycle.ts";
+import { withLock } from "../lock.ts";
 import { quotePath } from "../paths.ts";
 import { loadActive } from "../sysfs.ts";
 import { newUuid } from "../uuid.ts";
 
-export async function run(ctx: CommandContext): Promise<void> {
-  const { env, args } = ctx;
-  const givenUuid = value(args, "uuid");
+export async function run(ctx: CommandContext<"define">): Promise<void> {
+  const { env } = ctx;
+  const givenUuid = ctx.options.uuid;
   const uuid = givenUuid ?? newUuid();
-  const parent = value(args, "parent");
-  const type = value(args, "type");
-  const jsonfile = value(args, "jsonfile");
+  const parent = ctx.options.parent;
+  const type = ctx.options.type;
+  const jsonfile = ctx.options.jsonfile;
 
   await withLock(env, async () => {
     let device: MdevDevice;
     if (jsonfile !== undefined) {
-      const file = await openJsonFile(jsonfile);
+      const file = await openJsonfile(jsonfile);
       try {
         if (parent === undefined) {
           throw new MdevError(`Parent device required to define device via ${quotePath(jsonfile)}`);
         }
-        if (await alreadyDefined(ctx, parent, uuid)) {
+        if (alreadyDefined(ctx, parent, uuid)) {
           throw new MdevError(
             `Cowardly refusing to overwrite existing config for ${parent}/${uuid}`,
           );
         }
-        const config = await readJsonConfig(file, jsonfile);
-        device = newDevice(uuid, { parent, ...config });
+        device = newDevice(uuid, { parent, ...await file.read() });
       } finally {
-        if (file instanceof Deno.FsFile) {
-          try {
-            file.close();
-          } catch {
-            // already closed by reading it to the end
-          }
-        }
+        file.close();
       }
     } else {
-      const running = givenUuid === undefined ? null : await loadActive(env, uuid);
+      const running = givenUuid === undefined ? null : loadActive(env, uuid);
       if (parent === undefined && (running === null || type !== undefined)) {
         throw new MdevError("No parent specified");
       }
@@ -51,31 +44,25 @@ export async function run(ctx: CommandContext): Promise<void> {
       const t = type ?? running?.type;
       if (p === undefined) throw new MdevError("No parent specified");
       if (t === undefined) throw new MdevError("No type specified");
-      if (await alreadyDefined(ctx, p, uuid)) {
+      if (alreadyDefined(ctx, p, uuid)) {
         throw new MdevError(`Device ${uuid} on ${p} already defined`);
       }
       device = newDevice(uuid, {
         parent: p,
         type: t,
-        autostart: flag(args, "auto"),
+        autostart: ctx.options.auto,
         // Attributes are taken from the running device only when it is this one.
         active: running !== null && running.parent === p && running.type === t,
       });
     }
-    const defined = device;
-    await runBracket(env, defined, "define", flag(args, "force"), async (bracket) => {
-      if (defined.active) {
-        defined.attrs = [...defined.attrs, ...await bracket.getAttributes(defined)];
-      }
-      await writeConfig(env, defined, deviceConfig(defined));
-    });
+    await writeDefinition(env, device, "define", ctx.options.force, { activeAttributes: true });
   });
   if (givenUuid === undefined) ctx.stdout(`${uuid}\n`);
 }
 
 /** A definition exists under the canonical name or any other spelling. */
-async function alreadyDefined(ctx: CommandContext, parent: string, uuid: string): Promise<boolean> {
-  if (await isDefined(ctx.env, parent, uuid)) return true;
-  const groups = await scanDefined(ctx.env, { uuid, parent }, { includeInvalid: true });
+function alreadyDefined(ctx: CommandContext<"define">, parent: string, uuid: string): boolean {
+  if (isDefined(ctx.env, parent, uuid)) return true;
+  const groups = scanDefined(ctx.env, { uuid, parent }, { includeInvalid: true });
   return groups.size > 0;
 }

@@ -1,20 +1,19 @@
-/** `mdevctl list` and `lsmdev` (spec §5.6, §6.1–6.3). */
-import { listAttributes } from "../callouts.ts";
-import { flag, value } from "../cli/context.ts";
+/** `mdevctl list` and `lsmdev` (mdevctl.md §5.6, §6.1–6.3). */
+import { listAttributes } from "../callouts/attributes.ts";
 import type { CommandContext } from "../cli/context.ts";
 import { definitionReader, scanDefined } from "../config_store.ts";
 import { ListedDevice, listJsonChunks, listTextChunks } from "../format.ts";
 import { scanActive } from "../sysfs.ts";
 
-export async function run(ctx: CommandContext): Promise<void> {
-  const { env, args } = ctx;
-  const filter = { uuid: value(args, "uuid"), parent: value(args, "parent") };
-  const defined = flag(args, "defined");
+export async function run(ctx: CommandContext<"list">): Promise<void> {
+  const { env } = ctx;
+  const filter = { uuid: ctx.options.uuid, parent: ctx.options.parent };
+  const defined = ctx.options.defined;
   const groups = defined
-    ? await scanDefined(env, filter)
-    : await scanActive(env, filter, definitionReader(env));
+    ? scanDefined(env, filter)
+    : scanActive(env, filter, definitionReader(env));
   if (!defined) await listAttributes(env, [...groups.values()].flat());
-  if (flag(args, "dumpjson")) {
+  if (ctx.options.dumpjson) {
     for (const chunk of listJsonChunks(groups, filter.uuid !== undefined)) ctx.stdout(chunk);
     return;
   }
@@ -28,5 +27,5 @@ export async function run(ctx: CommandContext): Promise<void> {
       })),
     );
   }
-  for (const chunk of listTextChunks(listed, flag(args, "verbose"))) ctx.stdout(chunk);
+  for (const chunk of listTextChunks(listed, ctx.options.verbose)) ctx.stdout(chunk);
 }

@@ -1,27 +1,24 @@
-/** `mdevctl modify` (spec §5.3): stored definitions, and running devices with --live. */
-import { activeAttributes, runBracket, runLive } from "../callouts.ts";
-import { flag, value } from "../cli/context.ts";
+/** `mdevctl modify` (mdevctl.md §5.3): stored definitions, and running devices with --live. */
+import { activeAttributes } from "../callouts/attributes.ts";
+import { runLive } from "../callouts/live.ts";
 import type { CommandContext } from "../cli/context.ts";
-import { Attr, MdevConfig, MdevDevice, newDevice } from "../config.ts";
-import { scanDefined, withLock, writeConfig } from "../config_store.ts";
+import { Attr, MdevDevice, newDevice } from "../config.ts";
+import { scanDefined } from "../config_store.ts";
 import { MdevError } from "../errors.ts";
 import { formatAttrs } from "../format.ts";
-import { lookupActive, lookupDefined, openJsonFile, readJsonConfig } from "../lifecycle.ts";
+import { readJsonfile } from "../jsonfile.ts";
+import { lookupActive, lookupDefined, writeDefinition } from "../lifecycle.ts";
+import { withLock } from "../lock.ts";
 
-export async function run(ctx: CommandContext): Promise<void> {
-  await withLock(ctx.env, () => flag(ctx.args, "live") ? modifyLive(ctx) : modifyDefined(ctx));
+export async function run(ctx: CommandContext<"modify">): Promise<void> {
+  await withLock(ctx.env, () => ctx.options.live ? modifyLive(ctx) : modifyDefined(ctx));
 }
 
-async function readJsonfile(path: string): Promise<MdevConfig> {
-  const file = await openJsonFile(path);
-  return await readJsonConfig(file, path);
-}
-
-async function modifyDefined(ctx: CommandContext): Promise<void> {
-  const { env, args } = ctx;
-  const uuid = value(args, "uuid")!;
-  const parent = value(args, "parent");
-  const jsonfile = value(args, "jsonfile");
+async function modifyDefined(ctx: CommandContext<"modify">): Promise<void> {
+  const { env } = ctx;
+  const uuid = ctx.options.uuid;
+  const parent = ctx.options.parent;
+  const jsonfile = ctx.options.jsonfile;
   let device: MdevDevice;
   if (jsonfile !== undefined) {
     if (parent === undefined) {
@@ -30,31 +27,27 @@ async function modifyDefined(ctx: CommandContext): Promise<void> {
     const config = await readJsonfile(jsonfile);
     // Upstream creates the definition when there is none; keep a
     // differently spelled existing file in place rather than adding a twin.
-    const existing = (await scanDefined(env, { uuid, parent }, { includeInvalid: true }))
+    const existing = (scanDefined(env, { uuid, parent }, { includeInvalid: true }))
       .get(parent)?.[0];
     device = newDevice(uuid, { parent, ...config, configPath: existing?.configPath });
   } else {
-    device = await lookupDefined(env, uuid, parent);
+    device = lookupDefined(env, uuid, parent);
     device = { ...device, attrs: [...device.attrs] };
-    const type = value(args, "type");
+    const type = ctx.options.type;
     if (type !== undefined) device.type = type;
-    if (flag(args, "auto")) device.autostart = true;
-    if (flag(args, "manual")) device.autostart = false;
-    const indexText = value(args, "index");
+    if (ctx.options.auto) device.autostart = true;
+    if (ctx.options.manual) device.autostart = false;
+    const indexText = ctx.options.index;
     const index = indexText === undefined ? undefined : Number(indexText);
-    const name = value(args, "addattr");
+    const name = ctx.options.addattr;
     if (name !== undefined) {
-      device.attrs = addAttr(device, name, value(args, "value")!, index);
-    } else if (flag(args, "delattr")) {
+      // The table makes --addattr require --value.
+      device.attrs = addAttr(device, name, ctx.options.value!, index);
+    } else if (ctx.options.delattr) {
       device.attrs = deleteAttr(device, index);
     }
   }
-  await runBracket(env, device, "modify", flag(args, "force"), () =>
-    writeConfig(env, device, {
-      type: device.type!,
-      autostart: device.autostart,
-      attrs: device.attrs,
-    }));
+  await writeDefinition(env, device, "modify", ctx.options.force);
 }
 
 function invalidIndex(device: MdevDevice, index: number): MdevError {
@@ -64,7 +57,7 @@ function invalidIndex(device: MdevDevice, index: number): MdevError {
   return new MdevError(`Attribute index ${index} is invalid\n${hint}`);
 }
 
-/** Inserts at `index` (0..count) or appends (spec §5.3 A.2). */
+/** Inserts at `index` (0..count) or appends (mdevctl.md §5.3 A.2). */
 export function addAttr(
   device: MdevDevice,
   name: string,
@@ -78,7 +71,7 @@ export function addAttr(
   return attrs;
 }
 
-/** Removes element `index` (0..count-1) or the last one (spec §5.3 A.2). */
+/** Removes element `index` (0..count-1) or the last one (mdevctl.md §5.3 A.2). */
 export function deleteAttr(device: MdevDevice, index: number | undefined): Attr[] {
   const attrs = [...device.attrs];
   if (index === undefined) attrs.pop();
@@ -87,17 +80,18 @@ export function deleteAttr(device: MdevDevice, index: number | undefined): Attr[
   return attrs;
 }
 
-async function modifyLive(ctx: CommandContext): Promise<void> {
-  const { env, args } = ctx;
-  const uuid = value(args, "uuid")!;
-  const jsonfile = value(args, "jsonfile")!;
-  const active = await lookupActive(env, uuid, value(args, "parent"));
+async function modifyLive(ctx: CommandContext<"modify">): Promise<void> {
+  const { env } = ctx;
+  const uuid = ctx.options.uuid;
+  // The table makes --live require --jsonfile.
+  const jsonfile = ctx.options.jsonfile!;
+  const active = lookupActive(env, uuid, ctx.options.parent);
   active.attrs = await activeAttributes(env, active);
   const config = await readJsonfile(jsonfile);
   if (config.type !== active.type) throw new MdevError("'type' cannot be changed on active mdev");
   let defined: MdevDevice | undefined;
-  if (flag(args, "defined")) {
-    defined = await lookupDefined(env, uuid, active.parent);
+  if (ctx.options.defined) {
+    defined = lookupDefined(env, uuid, active.parent);
     if (defined.type !== active.type) {
       throw new MdevError("'type' of active and defined mdev does not match");
     }
@@ -110,12 +104,6 @@ async function modifyLive(ctx: CommandContext): Promise<void> {
       ...config,
       configPath: defined.configPath,
     });
-    await runBracket(
-      env,
-      stored,
-      "modify",
-      flag(args, "force"),
-      () => writeConfig(env, stored, config),
-    );
+    await writeDefinition(env, stored, "modify", ctx.options.force);
   }
 }

@@ -1,5 +1,4 @@
 /** `mdevctl monitor` (spec monitor.md §2): the shell around lib/monitor. */
-import { flag, value } from "../cli/context.ts";
 import type { CommandContext } from "../cli/context.ts";
 import { runMonitor } from "../monitor/monitor.ts";
 import type { SourceChoice } from "../monitor/monitor.ts";
@@ -14,28 +13,24 @@ async function writeAsync(text: string): Promise<void> {
   while (written < bytes.length) written += await Deno.stdout.write(bytes.subarray(written));
 }
 
-export async function run(ctx: CommandContext): Promise<number> {
-  const { env, args } = ctx;
+export async function run(ctx: CommandContext<"monitor">): Promise<number> {
+  const { env, options } = ctx;
   const source = choiceOption<SourceChoice>(
     "monitor",
-    args,
     "source",
+    options.source,
     ["auto", "udevadm", "poll"],
     "auto",
   );
-  const pollMs = countOption("monitor", args, "poll-interval") ?? 1000;
-  const hooks = new Set(
-    (Deno.env.get("MDEVCTL_MONITOR_TEST_HOOKS") ?? "").split(",").filter((h) => h !== ""),
-  );
   return await runMonitor(env, {
-    json: flag(args, "dumpjson"),
+    json: options.dumpjson,
     source,
-    pollMs,
-    snapshot: flag(args, "snapshot"),
-    filter: { uuid: value(args, "uuid"), parent: value(args, "parent") },
-    count: countOption("monitor", args, "count"),
-    timeoutMs: secondsOption("monitor", args, "timeout", undefined)?.ms,
-    hooks,
+    pollMs: countOption("monitor", "poll-interval", options["poll-interval"]) ?? 1000,
+    snapshot: options.snapshot,
+    filter: { uuid: options.uuid, parent: options.parent },
+    count: countOption("monitor", "count", options.count),
+    timeoutMs: secondsOption("monitor", "timeout", options.timeout, undefined)?.ms,
+    hooks: env.monitorTestHooks,
     write: writeAsync,
   });
 }

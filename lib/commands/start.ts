@@ -1,37 +1,37 @@
-/** `mdevctl start` (spec §5.4). */
-import { runBracket } from "../callouts.ts";
-import { flag, value } from "../cli/context.ts";
+/** `mdevctl start` (mdevctl.md §5.4). */
 import type { CommandContext } from "../cli/context.ts";
 import { MdevDevice, newDevice } from "../config.ts";
-import { scanDefined, withLock } from "../config_store.ts";
+import { scanDefined } from "../config_store.ts";
 import { MdevError } from "../errors.ts";
-import { createDevice, loadJsonConfig } from "../lifecycle.ts";
+import { readJsonfile } from "../jsonfile.ts";
+import { startDevice } from "../lifecycle.ts";
+import { withLock } from "../lock.ts";
 import { newUuid } from "../uuid.ts";
 import { startWait } from "../monitor/options.ts";
 import { waitBeforeStart } from "../monitor/start_wait.ts";
 
-export async function run(ctx: CommandContext): Promise<void> {
-  const { env, args } = ctx;
-  const givenUuid = value(args, "uuid");
+export async function run(ctx: CommandContext<"start">): Promise<void> {
+  const { env } = ctx;
+  const givenUuid = ctx.options.uuid;
   const uuid = givenUuid ?? newUuid();
-  const parent = value(args, "parent");
-  const type = value(args, "type");
-  const jsonfile = value(args, "jsonfile");
-  const wait = startWait(args);
+  const parent = ctx.options.parent;
+  const type = ctx.options.type;
+  const jsonfile = ctx.options.jsonfile;
+  const wait = startWait(env, ctx.options.wait);
   // Outside the lock: waiting must not hold up every other mdevctl.
   if (wait !== undefined) await waitBeforeStart(env, { uuid: givenUuid, parent, type }, wait);
 
   await withLock(env, async () => {
     let device: MdevDevice | undefined;
     if (jsonfile !== undefined) {
-      const config = await loadJsonConfig(jsonfile);
+      const config = await readJsonfile(jsonfile, "Unable to read jsonfile");
       if (parent === undefined) {
         throw new MdevError("Parent device required to start device via json file");
       }
       device = newDevice(uuid, { parent, ...config });
     } else {
       if (givenUuid !== undefined) {
-        const groups = await scanDefined(env, { uuid, parent });
+        const groups = scanDefined(env, { uuid, parent });
         const matches = [...groups.values()].flat();
         if (matches.length > 1) {
           throw new MdevError(
@@ -56,14 +56,7 @@ export async function run(ctx: CommandContext): Promise<void> {
         throw new MdevError("Device is insufficiently specified");
       }
     }
-    const starting = device;
-    await runBracket(
-      env,
-      starting,
-      "start",
-      flag(args, "force"),
-      () => createDevice(env, starting),
-    );
+    await startDevice(env, device, ctx.options.force);
   });
   if (givenUuid === undefined) ctx.stdout(`${uuid}\n`);
 }

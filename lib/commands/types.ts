@@ -1,10 +1,9 @@
-/** `mdevctl types` (spec §5.7, §6.4). */
-import { flag, value } from "../cli/context.ts";
+/** `mdevctl types` (mdevctl.md §5.7, §6.4). */
 import type { CommandContext } from "../cli/context.ts";
 import { formatTypesJson, formatTypesText } from "../format.ts";
 import { scanTypes } from "../sysfs.ts";
 
-export async function run(ctx: CommandContext): Promise<void> {
-  const groups = await scanTypes(ctx.env, value(ctx.args, "parent"));
-  ctx.stdout(flag(ctx.args, "dumpjson") ? formatTypesJson(groups) : formatTypesText(groups));
+export function run(ctx: CommandContext<"types">): void {
+  const groups = scanTypes(ctx.env, ctx.options.parent);
+  ctx.stdout(ctx.options.dumpjson ? formatTypesJson(groups) : formatTypesText(groups));
 }

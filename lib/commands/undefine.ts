@@ -1,16 +1,15 @@
-/** `mdevctl undefine` (spec §5.2). */
-import { flag, value } from "../cli/context.ts";
+/** `mdevctl undefine` (mdevctl.md §5.2). */
 import type { CommandContext } from "../cli/context.ts";
-import { scanDefined, withLock } from "../config_store.ts";
+import { scanDefined } from "../config_store.ts";
 import { causeChain, MdevError } from "../errors.ts";
 import { undefineDevice } from "../lifecycle.ts";
-import { warn } from "../logger.ts";
+import { withLock } from "../lock.ts";
 
-export async function run(ctx: CommandContext): Promise<void> {
-  const { env, args } = ctx;
-  const uuid = value(args, "uuid")!;
+export async function run(ctx: CommandContext<"undefine">): Promise<void> {
+  const { env } = ctx;
+  const uuid = ctx.options.uuid;
   await withLock(env, async () => {
-    const groups = await scanDefined(env, { uuid, parent: value(args, "parent") }, {
+    const groups = scanDefined(env, { uuid, parent: ctx.options.parent }, {
       includeInvalid: true,
     });
     if (groups.size === 0) throw new MdevError("No devices match the specified uuid");
@@ -18,11 +17,13 @@ export async function run(ctx: CommandContext): Promise<void> {
     for (const [parent, devices] of groups) {
       for (const device of devices) {
         try {
-          await undefineDevice(env, device, flag(args, "force"));
+          await undefineDevice(env, device, ctx.options.force);
         } catch (e) {
           failed = true;
           for (const message of causeChain(e)) {
-            warn(`Undefine of ${uuid} on parent ${parent} failed with error: ${message}`);
+            env.logger.warn(
+              `Undefine of ${uuid} on parent ${parent} failed with error: ${message}`,
+            );
           }
         }
       }

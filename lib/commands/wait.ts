@@ -3,11 +3,11 @@
  * capacity or device is ready, else 1 with start's top line and the path
  * waited for.
  */
-import { flag, value } from "../cli/context.ts";
 import type { CommandContext } from "../cli/context.ts";
 import type { MdevDevice } from "../config.ts";
-import { scanDefined, withLock } from "../config_store.ts";
+import { scanDefined } from "../config_store.ts";
 import type { Environment } from "../environment.ts";
+import { withLock } from "../lock.ts";
 import { secondsOption } from "../monitor/options.ts";
 import { checkDevice, checkParent } from "../monitor/readiness.ts";
 import type { Missing, Placement } from "../monitor/readiness.ts";
@@ -15,29 +15,36 @@ import { DEFAULT_WAIT_SECONDS, timeoutError, waitUntil } from "../monitor/waiter
 import { loadActive } from "../sysfs.ts";
 import { startOne } from "./start_parent_mdevs.ts";
 
-export async function run(ctx: CommandContext): Promise<void> {
-  const { env, args } = ctx;
-  const timeout = secondsOption("wait", args, "timeout", DEFAULT_WAIT_SECONDS)!;
-  const parent = value(args, "parent");
-  const uuid = value(args, "uuid");
+export async function run(ctx: CommandContext<"wait">): Promise<void> {
+  const { env, options } = ctx;
+  const timeout = secondsOption("wait", "timeout", options.timeout, DEFAULT_WAIT_SECONDS)!;
+  const { parent, uuid } = options;
   let check: () => Promise<Missing | null> | Missing | null;
   if (parent !== undefined) {
-    const type = value(args, "type");
-    const capacity = flag(args, "capacity");
+    const { type, capacity } = options;
     check = () => checkParent(env, parent, type, capacity);
   } else if (uuid !== undefined) {
-    check = async () => checkDevice(env, uuid, await placements(env, uuid));
+    check = () => checkDevice(env, uuid, placements(env, uuid));
   } else {
-    check = allAuto(env, flag(args, "start-missing"));
+    check = allAuto(env, options["start-missing"]);
   }
   const missing = await waitUntil(check, timeout.ms);
   if (missing !== null) throw timeoutError(missing, timeout.text);
 }
 
 /** Where the definitions of `uuid` put it; none when it is not defined. */
-async function placements(env: Environment, uuid: string): Promise<Placement[]> {
-  const groups = await scanDefined(env, { uuid });
+function placements(env: Environment, uuid: string): Placement[] {
+  const groups = scanDefined(env, { uuid });
   return [...groups.values()].flat().map((d) => ({ parent: d.parent!, type: d.type! }));
+}
+
+/** A device that runs, or half-runs (created, `mdev_type` not there yet). */
+function isRunning(env: Environment, uuid: string): boolean {
+  try {
+    return loadActive(env, uuid) !== null;
+  } catch {
+    return true;
+  }
 }
 
 /** Do not try a device that failed to start again sooner than this. */
@@ -51,13 +58,13 @@ const RETRY_MS = 5000;
 function allAuto(env: Environment, startMissing: boolean): () => Promise<Missing | null> {
   const tried = new Map<string, number>();
   return async () => {
-    const auto = [...(await scanDefined(env, {})).values()].flat().filter((d) => d.autostart);
+    const auto = [...scanDefined(env, {}).values()].flat().filter((d) => d.autostart);
     if (startMissing) {
       const now = Date.now();
       const startable: MdevDevice[] = [];
       for (const d of auto) {
         if ((tried.get(d.uuid) ?? -Infinity) + RETRY_MS > now) continue;
-        if (await loadActive(env, d.uuid).catch(() => "half" as const) !== null) continue;
+        if (isRunning(env, d.uuid)) continue;
         if (checkParent(env, d.parent!, d.type!) !== null) continue;
         startable.push(d);
       }

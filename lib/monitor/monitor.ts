@@ -9,7 +9,6 @@
  * number of devices, not of events.
  */
 import type { Environment } from "../environment.ts";
-import { warn } from "../logger.ts";
 import { eventJson, eventText } from "./format.ts";
 import { allDirty, cleanDirty, isDirty, readState, rescan } from "./snapshot.ts";
 import type { Dirty } from "./snapshot.ts";
@@ -136,7 +135,7 @@ class Monitor {
     this.#timers.push(
       setInterval(() => this.#periodic(), PERIODIC_RESYNC_MS),
     );
-    this.#known = await readState(this.#env, emptyState());
+    this.#known = readState(this.#env, emptyState());
     // States are never changed in place: sharing them is safe.
     this.#emitted = this.#known;
     if (this.#opt.snapshot) await this.#emit(snapshotEvents(this.#known));
@@ -148,7 +147,7 @@ class Monitor {
     this.#udevadm?.close();
     this.#udevadm = null;
     if (this.#opt.source === "udevadm" || wasRunning) {
-      warn(`${message}; falling back to polling`);
+      this.#env.logger.warn(`${message}; falling back to polling`);
       this.#pending.push({ event: "error", source: "udevadm", message });
       this.#wake();
     }
@@ -260,7 +259,7 @@ class Monitor {
     this.#reason = null;
     this.#triggers = 0;
     this.#stats.flushes++;
-    this.#known = await rescan(this.#env, this.#known, dirty);
+    this.#known = rescan(this.#env, this.#known, dirty);
     const { target, heldBack } = this.#holdBack(this.#known);
     const { events, next, more } = diffStates(this.#emitted, target, {
       config: "config",
@@ -299,7 +298,7 @@ class Monitor {
         target.active.delete(uuid);
         heldBack = true;
       } else {
-        warn(`mdev ${uuid} has no mdev_type link after ${TYPE_RETRIES * 100} ms`);
+        this.#env.logger.warn(`mdev ${uuid} has no mdev_type link after ${TYPE_RETRIES * 100} ms`);
       }
     }
     return { target, heldBack };

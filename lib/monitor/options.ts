@@ -1,7 +1,7 @@
 /** Checking the values of the monitor, wait and start --wait options. */
-import type { ParsedArgs } from "../cli/context.ts";
 import { findCommand } from "../cli/command_table.ts";
 import { commandUsage, optionLabel } from "../cli/help.ts";
+import type { Environment } from "../environment.ts";
 import { UsageError } from "../errors.ts";
 import { DEFAULT_WAIT_SECONDS, parseSeconds } from "./waiter.ts";
 
@@ -20,64 +20,60 @@ export interface Seconds {
   ms: number;
 }
 
-/** `--<long> SECONDS`, or the default. */
+/** The value of `--<long> SECONDS` of `command`, or the default. */
 export function secondsOption(
   command: string,
-  args: ParsedArgs,
   long: string,
+  given: string | undefined,
   fallback: number | undefined,
 ): Seconds | undefined {
-  const v = args.options.get(long);
-  if (typeof v !== "string") {
+  if (given === undefined) {
     return fallback === undefined ? undefined : { text: String(fallback), ms: fallback * 1000 };
   }
-  const n = parseSeconds(v);
-  if (n === null) invalid(command, long, v, "not a number of seconds");
-  return { text: v, ms: n * 1000 };
+  const n = parseSeconds(given);
+  if (n === null) invalid(command, long, given, "not a number of seconds");
+  return { text: given, ms: n * 1000 };
 }
 
-/** `--<long> N`: a positive integer. */
+/** The value of `--<long> N`: a positive integer. */
 export function countOption(
   command: string,
-  args: ParsedArgs,
   long: string,
+  given: string | undefined,
 ): number | undefined {
-  const v = args.options.get(long);
-  if (typeof v !== "string") return undefined;
-  if (!/^\d+$/.test(v) || Number(v) < 1 || !Number.isSafeInteger(Number(v))) {
-    invalid(command, long, v, "not a positive integer");
+  if (given === undefined) return undefined;
+  if (!/^\d+$/.test(given) || Number(given) < 1 || !Number.isSafeInteger(Number(given))) {
+    invalid(command, long, given, "not a positive integer");
   }
-  return Number(v);
+  return Number(given);
 }
 
-/** One of `choices`. */
+/** The value of `--<long>`: one of `choices`. */
 export function choiceOption<T extends string>(
   command: string,
-  args: ParsedArgs,
   long: string,
+  given: string | undefined,
   choices: readonly T[],
   fallback: T,
 ): T {
-  const v = args.options.get(long);
-  if (typeof v !== "string") return fallback;
-  if (!(choices as readonly string[]).includes(v)) {
-    invalid(command, long, v, `one of ${choices.join(", ")}`);
+  if (given === undefined) return fallback;
+  if (!(choices as readonly string[]).includes(given)) {
+    invalid(command, long, given, `one of ${choices.join(", ")}`);
   }
-  return v as T;
+  return given as T;
 }
 
 /**
- * `start --wait[=S]` (spec §3.2): undefined without the option (no wait, as
- * in 1.x); alone or empty, MDEVCTL_START_WAIT, else 90 seconds.
+ * `start --wait[=S]` (spec monitor.md §3.2): undefined without the option
+ * (no wait, as in 1.x); alone or empty, MDEVCTL_START_WAIT, else 90 seconds.
  */
-export function startWait(args: ParsedArgs): Seconds | undefined {
-  const v = args.options.get("wait");
-  if (v === undefined) return undefined;
-  if (v === true || v === "") {
-    const env = Deno.env.get("MDEVCTL_START_WAIT");
-    const n = env === undefined ? null : parseSeconds(env.trim());
+export function startWait(env: Environment, given: string | true | undefined): Seconds | undefined {
+  if (given === undefined) return undefined;
+  if (given === true || given === "") {
+    const text = env.startWaitText;
+    const n = text === undefined ? null : parseSeconds(text.trim());
     const seconds = n ?? DEFAULT_WAIT_SECONDS;
     return { text: String(seconds), ms: seconds * 1000 };
   }
-  return secondsOption("start", args, "wait", undefined);
+  return secondsOption("start", "wait", given, undefined);
 }

@@ -5,7 +5,7 @@
  */
 import type { Environment } from "../environment.ts";
 import { basename } from "../paths.ts";
-import { loadActiveSync, parseI32 } from "../sysfs.ts";
+import { loadActive, parseI32, SUPPORTED_TYPES } from "../sysfs.ts";
 
 /** What keeps a level from being reached. */
 export interface Missing {
@@ -44,7 +44,7 @@ export function checkParent(
 ): Missing | null {
   const link = env.parentPath(parent);
   if (!isDir(link)) return { top: `Unable to find parent device '${parent}'`, path: link };
-  const types = `${link}/mdev_supported_types`;
+  const types = `${link}/${SUPPORTED_TYPES}`;
   if (!isDir(types)) {
     return { top: `Parent ${parent} is not currently registered for mdev support`, path: types };
   }
@@ -85,7 +85,7 @@ export function checkDevice(
   const dev = env.devicePath(uuid);
   let info;
   try {
-    info = loadActiveSync(env, uuid);
+    info = loadActive(env, uuid);
   } catch {
     // Created, but its mdev_type link is not there yet (it lags the add uevent).
     return { top: `Mediated device ${uuid} is not active`, path: `${dev}/mdev_type` };

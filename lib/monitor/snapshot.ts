@@ -6,10 +6,11 @@
 import { deviceConfig } from "../config.ts";
 import { definitionReader, scanDefined } from "../config_store.ts";
 import type { Environment } from "../environment.ts";
-import { causeChain } from "../errors.ts";
-import { warn } from "../logger.ts";
+import { causeChain, describeError, isNotFound } from "../errors.ts";
 import { basename, dirname } from "../paths.ts";
-import { entryUuid, loadActiveSync, readDirEntries } from "../sysfs.ts";
+import { loadActive, SUPPORTED_TYPES } from "../sysfs.ts";
+import { parseUuid } from "../uuid.ts";
+import { quotePath } from "../paths.ts";
 import { definedKey } from "./state.ts";
 import type { ActiveEntry, DefinedEntry, HostState, ParentEntry } from "./state.ts";
 
@@ -39,18 +40,18 @@ export function isDirty(d: Dirty): boolean {
 }
 
 /** The definitions under the given parents (every parent for "all"). */
-export async function readDefined(
+export function readDefined(
   env: Environment,
   parents: Set<string> | "all",
-): Promise<DefinedEntry[]> {
+): DefinedEntry[] {
   const out: DefinedEntry[] = [];
   const filters = parents === "all" ? [undefined] : [...parents];
   for (const parent of filters) {
     let groups;
     try {
-      groups = await scanDefined(env, { parent });
+      groups = scanDefined(env, { parent });
     } catch (e) {
-      warn(causeChain(e).join(": "));
+      env.logger.warn(causeChain(e).join(": "));
       continue;
     }
     for (const devices of groups.values()) {
@@ -61,6 +62,21 @@ export async function readDefined(
     }
   }
   return out;
+}
+
+/**
+ * The entry names of a sysfs directory that may be absent (no parents or
+ * devices yet): none when missing; any other failure is a warning.
+ */
+function listDir(env: Environment, path: string): string[] {
+  try {
+    return [...Deno.readDirSync(path)].map((e) => e.name);
+  } catch (e) {
+    if (!isNotFound(e)) {
+      env.logger.warn(`Unable to read directory ${quotePath(path)}: ${describeError(e)}`);
+    }
+    return [];
+  }
 }
 
 /** Start mode and defined flag of a running device, from the definitions read. */
@@ -88,8 +104,8 @@ export function readActive(
   known?: Map<string, ActiveEntry>,
 ): ActiveEntry[] {
   const out: ActiveEntry[] = [];
-  for (const entry of readDirEntries(env.mdevBase) ?? []) {
-    const uuid = entryUuid(entry.name);
+  for (const name of listDir(env, env.mdevBase)) {
+    const uuid = parseUuid(name);
     if (uuid === null) continue;
     const old = known?.get(uuid);
     if (old !== undefined && old.type !== null) {
@@ -102,12 +118,12 @@ export function readActive(
     let parent: string;
     let type: string | null;
     try {
-      const info = loadActiveSync(env, entry.name);
+      const info = loadActive(env, name);
       if (info === null) continue;
       ({ parent, type } = info);
     } catch {
       try {
-        parent = basename(dirname(Deno.realPathSync(env.devicePath(entry.name))));
+        parent = basename(dirname(Deno.realPathSync(env.devicePath(name))));
       } catch {
         continue; // gone meanwhile
       }
@@ -125,16 +141,16 @@ export function readActive(
  */
 export function readParents(env: Environment): ParentEntry[] {
   const out: ParentEntry[] = [];
-  for (const entry of readDirEntries(env.parentBase) ?? []) {
-    const types = readTypeIds(env, entry.name);
-    if (types !== null) out.push({ parent: entry.name, types });
+  for (const name of listDir(env, env.parentBase)) {
+    const types = readTypeIds(env, name);
+    if (types !== null) out.push({ parent: name, types });
   }
   return out;
 }
 
 /** The type ids of a registered parent (sorted), or null when it is not registered. */
 export function readTypeIds(env: Environment, parent: string): string[] | null {
-  const dir = `${env.parentPath(parent)}/mdev_supported_types`;
+  const dir = `${env.parentPath(parent)}/${SUPPORTED_TYPES}`;
   try {
     const ids: string[] = [];
     for (const t of Deno.readDirSync(dir)) {
@@ -155,7 +171,7 @@ function isDir(path: string): boolean {
 }
 
 /** `known` with the dirty parts read again. */
-export async function rescan(env: Environment, known: HostState, dirty: Dirty): Promise<HostState> {
+export function rescan(env: Environment, known: HostState, dirty: Dirty): HostState {
   // Only the parts read again become new Maps (the diff skips the others).
   const next: HostState = { ...known };
   const { configs } = dirty;
@@ -164,7 +180,7 @@ export async function rescan(env: Environment, known: HostState, dirty: Dirty): 
     for (const [key, d] of next.defined) {
       if (configs === "all" || configs.has(d.parent)) next.defined.delete(key);
     }
-    for (const d of await readDefined(env, configs)) {
+    for (const d of readDefined(env, configs)) {
       next.defined.set(definedKey(d.parent, d.uuid), d);
     }
   }
@@ -179,6 +195,6 @@ export async function rescan(env: Environment, known: HostState, dirty: Dirty): 
 }
 
 /** The whole state, read once. */
-export function readState(env: Environment, known: HostState): Promise<HostState> {
+export function readState(env: Environment, known: HostState): HostState {
   return rescan(env, known, allDirty());
 }

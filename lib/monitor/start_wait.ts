@@ -25,7 +25,7 @@ export async function waitBeforeStart(
   if (type === undefined && target.uuid !== undefined) {
     // A defined device: where its (one) definition puts it. Several or none
     // are left to start to report, as it does without --wait.
-    const found = [...(await scanDefined(env, { uuid: target.uuid, parent })).values()].flat();
+    const found = [...scanDefined(env, { uuid: target.uuid, parent }).values()].flat();
     if (found.length === 1) ({ parent, type } = found[0]!);
   }
   if (parent === undefined) return;

@@ -5,7 +5,7 @@
  */
 import type { MdevConfig } from "../config.ts";
 import { compactConfig } from "../config.ts";
-import { compareBytes } from "../json.ts";
+import { compareBytes } from "../order.ts";
 
 /** One stored definition. */
 export interface DefinedEntry {

@@ -9,7 +9,7 @@
  * of calls and the exact payloads.
  */
 
-export type Event = "pre" | "post" | "get" | "live" | "notify";
+export type { Event } from "../../lib/callouts/protocol.ts";
 
 /** Capabilities a versioned script prints, or raw stdout for the query. */
 export interface Caps {

@@ -1,0 +1,38 @@
+/**
+ * The order of every listing: upstream sorts parents, types, uuids and
+ * script names by their bytes, so byte order is the one comparison here.
+ */
+import type { MdevDevice } from "./config.ts";
+
+/**
+ * Orders strings by their UTF-8 bytes (equivalently by code point), as
+ * upstream sorts parents, types and uuids.
+ */
+export function compareBytes(a: string, b: string): number {
+  if (!HAS_SURROGATE.test(a) && !HAS_SURROGATE.test(b)) return a < b ? -1 : a > b ? 1 : 0;
+  const x = [...a];
+  const y = [...b];
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const d = x[i]!.codePointAt(0)! - y[i]!.codePointAt(0)!;
+    if (d !== 0) return d;
+  }
+  return x.length - y.length;
+}
+
+const HAS_SURROGATE = /[\ud800-\udfff]/;
+
+/** Groups devices by parent; parents in byte order, devices by uuid. */
+export function groupByParent(devices: readonly MdevDevice[]): Map<string, MdevDevice[]> {
+  const groups = new Map<string, MdevDevice[]>();
+  for (const d of devices) {
+    const key = d.parent ?? "";
+    const list = groups.get(key);
+    if (list) list.push(d);
+    else groups.set(key, [d]);
+  }
+  const sorted = new Map<string, MdevDevice[]>();
+  for (const parent of [...groups.keys()].sort(compareBytes)) {
+    sorted.set(parent, groups.get(parent)!.sort((a, b) => compareBytes(a.uuid, b.uuid)));
+  }
+  return sorted;
+}
