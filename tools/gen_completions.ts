@@ -13,6 +13,7 @@
 import {
   COMMANDS,
   type CommandSpec,
+  MONITOR_SOURCES,
   type OptionSpec,
   type ValueKind,
 } from "../lib/cli/command_table.ts";
@@ -233,7 +234,7 @@ const zshAction: Record<ValueKind, string> = {
   SECONDS: " ",
   MS: " ",
   N: " ",
-  SOURCE: "(auto udevadm poll)",
+  SOURCE: `(${MONITOR_SOURCES.join(" ")})`,
 };
 
 /** Help text inside the brackets of an _arguments spec, single-quoted. */

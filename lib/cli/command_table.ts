@@ -20,6 +20,9 @@ export type ValueKind =
   | "N"
   | "SOURCE";
 
+/** Where `monitor --source` takes kernel events from (monitor.md §2.1). */
+export const MONITOR_SOURCES = ["auto", "udevadm", "poll"] as const;
+
 /** One option of a command. */
 export interface OptionSpec {
   /** Long name without dashes; also the key of the parsed value. */

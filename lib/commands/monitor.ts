@@ -2,7 +2,7 @@
 import type { CommandContext } from "../cli/context.ts";
 import { runMonitor } from "../monitor/monitor.ts";
 import type { SourceChoice } from "../monitor/monitor.ts";
-import { choiceOption, countOption, secondsOption } from "../monitor/options.ts";
+import { seconds } from "../monitor/options.ts";
 
 const encoder = new TextEncoder();
 
@@ -15,21 +15,15 @@ async function writeAsync(text: string): Promise<void> {
 
 export async function run(ctx: CommandContext<"monitor">): Promise<number> {
   const { env, options } = ctx;
-  const source = choiceOption<SourceChoice>(
-    "monitor",
-    "source",
-    options.source,
-    ["auto", "udevadm", "poll"],
-    "auto",
-  );
+  const count = options.count;
   return await runMonitor(env, {
     json: options.dumpjson,
-    source,
-    pollMs: countOption("monitor", "poll-interval", options["poll-interval"]) ?? 1000,
+    source: (options.source ?? "auto") as SourceChoice,
+    pollMs: Number(options["poll-interval"] ?? 1000),
     snapshot: options.snapshot,
     filter: { uuid: options.uuid, parent: options.parent },
-    count: countOption("monitor", "count", options.count),
-    timeoutMs: secondsOption("monitor", "timeout", options.timeout, undefined)?.ms,
+    count: count === undefined ? undefined : Number(count),
+    timeoutMs: seconds(options.timeout)?.ms,
     hooks: env.monitorTestHooks,
     write: writeAsync,
   });

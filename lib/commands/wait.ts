@@ -8,7 +8,7 @@ import type { MdevDevice } from "../config.ts";
 import { scanDefined } from "../config_store.ts";
 import type { Environment } from "../environment.ts";
 import { withLock } from "../lock.ts";
-import { secondsOption } from "../monitor/options.ts";
+import { seconds } from "../monitor/options.ts";
 import { checkDevice, checkParent } from "../monitor/readiness.ts";
 import type { Missing, Placement } from "../monitor/readiness.ts";
 import { DEFAULT_WAIT_SECONDS, timeoutError, waitUntil } from "../monitor/waiter.ts";
@@ -17,7 +17,7 @@ import { startOne } from "./start_parent_mdevs.ts";
 
 export async function run(ctx: CommandContext<"wait">): Promise<void> {
   const { env, options } = ctx;
-  const timeout = secondsOption("wait", "timeout", options.timeout, DEFAULT_WAIT_SECONDS)!;
+  const timeout = seconds(options.timeout, DEFAULT_WAIT_SECONDS);
   const { parent, uuid } = options;
   let check: () => Promise<Missing | null> | Missing | null;
   if (parent !== undefined) {

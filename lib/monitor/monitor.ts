@@ -17,6 +17,7 @@ import type { ConfigChange } from "./sources.ts";
 import { diffStates, emptyState, isChange, matchesFilter, snapshotEvents } from "./state.ts";
 import type { EventFilter, EventSource, HostState, MonitorEvent, ResyncReason } from "./state.ts";
 
+/** What `--source` asks for (lib/cli/command_table.ts MONITOR_SOURCES). */
 export type SourceChoice = "auto" | "udevadm" | "poll";
 
 export interface MonitorOptions {
