@@ -5,7 +5,7 @@ PREFIX ?= /usr
 DENO := $(shell tools/deno_path.sh 2>/dev/null)
 SOURCES := cli.ts mod.ts $(shell find lib -name '*.ts' ! -name '*_test.ts' 2>/dev/null)
 
-.PHONY: all build docs check test test-all test-compat test-kernel bench demo \
+.PHONY: all build docs check test test-all test-compat test-kernel bench bench-sandbox demo \
 	install uninstall clean
 
 # The man page and shell completions, generated from the command table.
@@ -50,11 +50,18 @@ test-kernel: dist/mdevctl
 bench: dist/mdevctl
 	bash bench/run.sh
 
+# What the permission sandbox costs (docs/sandbox.md).
+bench-sandbox: dist/mdevctl
+	bash bench/sandbox.sh
+
 install: dist/mdevctl
 	bash tools/install.sh install
 
 uninstall:
 	bash tools/install.sh uninstall
 
+# dist/sysfs may hold the launcher's bind of /sys (docs/sandbox.md): undo it
+# first, and never let rm cross into another file system.
 clean:
-	rm -rf dist
+	@while umount dist/sysfs 2>/dev/null; do :; done
+	rm -rf --one-file-system dist

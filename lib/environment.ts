@@ -43,6 +43,13 @@ export interface EnvironmentOptions {
   startWait?: string | undefined;
   /** `MDEVCTL_MONITOR_TEST_HOOKS`: comma-separated test hooks of `monitor` (docs/monitor.md). */
   monitorTestHooks?: string | undefined;
+  /**
+   * `MDEVCTL_SYSFS_VIEW`: the directory sysfs is reached at instead of
+   * `ROOT/sys`. Deno refuses every path under /sys to a program without all
+   * permissions; the sandboxing launcher binds /sys there (docs/sandbox.md).
+   * Messages still name `ROOT/sys` (`shownPath`).
+   */
+  sysfsView?: string | undefined;
   /** Where stdout text goes (default: the process's stdout). */
   stdout?: (text: string) => void;
   /** Where stderr text and bytes go, log lines included (default: the process's stderr). */
@@ -71,6 +78,8 @@ export interface EnvironmentOptions {
 export class Environment {
   /** Replaces `/` in every path. */
   readonly root: string;
+  /** Where `ROOT/sys` is reached: itself, or the sandbox's view of it. */
+  readonly sysfs: string;
   /** Log lines, filtered by `MDEVCTL_LOG`, written to `stderr`. */
   readonly logger: Logger;
   /** The limit on one callout or notifier run in ms; 0 means none (mdevctl.md §0.8). */
@@ -96,6 +105,7 @@ export class Environment {
   /** A context with paths under `root` and the settings given as their variables' text. */
   constructor(root = "/", options: EnvironmentOptions = {}) {
     this.root = root;
+    this.sysfs = options.sysfsView || this.path("sys");
     this.stdout = options.stdout ?? writeStdout;
     this.stderr = options.stderr ?? writeStderr;
     this.logger = new Logger(options.log, this.stderr);
@@ -118,6 +128,8 @@ export class Environment {
       autostartWait: optionalVar("MDEVCTL_AUTOSTART_WAIT"),
       startWait: optionalVar("MDEVCTL_START_WAIT"),
       monitorTestHooks: optionalVar("MDEVCTL_MONITOR_TEST_HOOKS"),
+      // A test root has its own sys/: the view is the real /sys.
+      sysfsView: root === undefined ? optionalVar("MDEVCTL_SYSFS_VIEW") : undefined,
     });
   }
 
@@ -132,14 +144,30 @@ export class Environment {
     return this.path(CONFIG_BASE);
   }
 
-  /** Running devices, `sys/bus/mdev/devices` under the root. */
+  /** Running devices, `sys/bus/mdev/devices` under the root (or the view). */
   get mdevBase(): string {
-    return this.path(MDEV_BASE);
+    return this.sysPath(MDEV_BASE);
   }
 
-  /** Parent devices, `sys/class/mdev_bus` under the root. */
+  /** Parent devices, `sys/class/mdev_bus` under the root (or the view). */
   get parentBase(): string {
-    return this.path(PARENT_BASE);
+    return this.sysPath(PARENT_BASE);
+  }
+
+  /** A root-relative `sys/...` path where this run reaches it. */
+  private sysPath(relative: string): string {
+    return `${this.sysfs}${relative.slice("sys".length)}`;
+  }
+
+  /**
+   * A path as messages show it: one under the sandbox's view of sysfs is
+   * named under `ROOT/sys`, where it is, so messages stay as upstream's.
+   */
+  shownPath(path: string): string {
+    const view = this.sysfs;
+    if (!path.startsWith(view) || view === this.path("sys")) return path;
+    const rest = path.slice(view.length);
+    return rest === "" || rest.startsWith("/") ? this.path("sys") + rest : path;
   }
 
   /** The per-host lock serialising every read-modify-write (mdevctl.md §0.5). */

@@ -9,6 +9,11 @@ import { compareBytes, groupByParent } from "./order.ts";
 import { basename, dirname, quotePath, resolvePath } from "./paths.ts";
 import { parseUuid } from "./uuid.ts";
 
+/** A sysfs path quoted for a message, where it is (not the sandbox's view of it). */
+function quoted(env: Environment, path: string): string {
+  return quotePath(env.shownPath(path));
+}
+
 /** A parent's directory of the types it supports (mdevctl.md §5.7). */
 export const SUPPORTED_TYPES = "mdev_supported_types";
 
@@ -70,7 +75,7 @@ export function loadActive(
     } catch (e2) {
       if (isNotFound(e2)) return null;
       // Upstream's bare top line, and which path (mdevctl.md §16.28).
-      throw new MdevError(describeError(e2), [`while resolving ${quotePath(link)}`]);
+      throw new MdevError(describeError(e2), [`while resolving ${quoted(env, link)}`]);
     }
   }
   const parent = basename(dirname(device));
@@ -86,7 +91,7 @@ export function loadActive(
       type = basename(Deno.realPathSync(`${device}/mdev_type`));
     } catch (e2) {
       throw new MdevError(describeError(e2), [
-        `while resolving ${quotePath(`${device}/mdev_type`)}`,
+        `while resolving ${quoted(env, `${device}/mdev_type`)}`,
       ]);
     }
   }
@@ -128,7 +133,9 @@ export function loadActiveOrWarn(
   try {
     return loadActive(env, uuid, expect);
   } catch (e) {
-    env.logger.warn(`Ignoring mdev device ${quotePath(env.devicePath(uuid))}: ${describeError(e)}`);
+    env.logger.warn(
+      `Ignoring mdev device ${quoted(env, env.devicePath(uuid))}: ${describeError(e)}`,
+    );
     return null;
   }
 }
@@ -159,7 +166,7 @@ function readDirEntries(env: Environment, path: string): Deno.DirEntry[] | null 
     return [...Deno.readDirSync(path)];
   } catch (e) {
     if (!isNotFound(e)) {
-      env.logger.warn(`Unable to read directory ${quotePath(path)}: ${describeError(e)}`);
+      env.logger.warn(`Unable to read directory ${quoted(env, path)}: ${describeError(e)}`);
     }
     return null;
   }
@@ -240,13 +247,20 @@ function readOptional(path: string): string | undefined {
   }
 }
 
-/** Reads one type directory; throws on a missing or garbled required file. */
-export function readType(dir: string, name: string): MdevType {
+/**
+ * Reads one type directory; throws on a missing or garbled required file.
+ * `shown` names a path for messages (the sandbox's view as /sys).
+ */
+export function readType(
+  dir: string,
+  name: string,
+  shown: (path: string) => string = (path) => path,
+): MdevType {
   const read = (file: string) => {
     try {
       return Deno.readTextFileSync(`${dir}/${file}`);
     } catch (e) {
-      throw new MdevError(`${describeError(e)}: ${quotePath(`${dir}/${file}`)}`);
+      throw new MdevError(`${describeError(e)}: ${quotePath(shown(`${dir}/${file}`))}`);
     }
   };
   const instances = read("available_instances");
@@ -298,17 +312,17 @@ export function scanTypes(
     try {
       typeEntries = [...Deno.readDirSync(typesDir)];
     } catch (e) {
-      env.logger.warn(`Skipping parent ${parent}: ${describeError(e)}: ${quotePath(typesDir)}`);
+      env.logger.warn(`Skipping parent ${parent}: ${describeError(e)}: ${quoted(env, typesDir)}`);
       continue;
     }
     const types: MdevType[] = [];
     for (const t of typeEntries) {
       if (!t.isDirectory) continue;
       try {
-        types.push(readType(`${typesDir}/${t.name}`, t.name));
+        types.push(readType(`${typesDir}/${t.name}`, t.name, (path) => env.shownPath(path)));
       } catch (e) {
         env.logger.warn(
-          `Skipping mdev type ${quotePath(`${typesDir}/${t.name}`)}: ${describeError(e)}`,
+          `Skipping mdev type ${quoted(env, `${typesDir}/${t.name}`)}: ${describeError(e)}`,
         );
       }
     }
@@ -356,7 +370,7 @@ export function resolveParentDir(env: Environment, parent: string): string {
   if (names.includes(parent)) {
     // The entry is there but leads nowhere: say so rather than suggest itself.
     throw new MdevError(`Unable to find parent device '${parent}'`, [
-      `${quotePath(path)} is not a directory`,
+      `${quoted(env, path)} is not a directory`,
     ]);
   }
   const lower = parent.toLowerCase();
@@ -393,7 +407,7 @@ export function createMdev(env: Environment, parent: string, type: string, uuid:
     available = parseI32(Deno.readTextFileSync(instancesPath).trim());
   } catch (e) {
     // Upstream's top line (the bare I/O or parse error), and which file (mdevctl.md §16.28).
-    throw new MdevError(describeError(e), [`while reading ${quotePath(instancesPath)}`]);
+    throw new MdevError(describeError(e), [`while reading ${quoted(env, instancesPath)}`]);
   }
   // Negative counts mean none too (mdevctl.md §0.8; upstream only refused 0).
   if (available <= 0) throw new MdevError(`No available instances of ${type} on ${parent}`);

@@ -333,6 +333,25 @@ export function renderMan(date = ""): string {
         "active until copied to /etc/udev/rules.d, defines every new mediated device with start " +
         "mode auto, as the original mdevctl did.",
     ),
+    ".SH SANDBOX",
+    ...para(
+      "The installed " + bold("mdevctl") + " and " + bold("lsmdev") + " are a launcher that " +
+        "runs the program with Deno permissions scoped to its work, never with all of them. " +
+        "It may read and write sysfs, /etc/mdevctl.d, /run/lock and /var/lib/mdevctl; read " +
+        "the script directories and the files named on its command line; run the callout " +
+        "and notifier scripts present when it starts, and " + bold("udevadm") + "; read " +
+        "environment variables whose names start with MDEVCTL_. No network, no foreign " +
+        "functions, no system information.",
+      "Deno refuses paths under /sys to a program without every permission, so the launcher " +
+        "binds /sys to /usr/lib/mdevctl/sysfs the first time root runs it, and leaves the bind " +
+        "there; the program reaches sysfs through it, and messages still name /sys. The " +
+        "systemd units make that bind with BindPaths=. Scripts see /sys and everything else " +
+        "at their usual places. A user other than root, before root has made the bind, gets " +
+        "it in a user namespace for the one command, under the own uid; where none can be " +
+        "made, the program runs with every permission, which grants nothing the kernel does " +
+        "not refuse that user anyway. When root's sandbox cannot be set up, the command fails " +
+        "with one line saying why.",
+    ),
     ".SH ENVIRONMENT",
     ...item(
       bold("MDEVCTL_ENV_ROOT"),

@@ -6,7 +6,9 @@
 #   DESTDIR         staging root prepended to every path (default: none)
 #   PREFIX          /usr
 #   SBINDIR         $PREFIX/sbin         mdevctl and lsmdev
-#   LIBDIR          $PREFIX/lib/mdevctl  bundle, Deno and scripts.d
+#   LIBDIR          $PREFIX/lib/mdevctl  bundle and Deno (or the compiled binary),
+#                                        scripts.d, and sysfs/, the launcher's
+#                                        view of /sys (docs/sandbox.md)
 #   DATADIR         $PREFIX/share
 #   MANDIR          $DATADIR/man
 #   UDEVDIR         pkg-config udev's udevdir, else /usr/lib/udev
@@ -68,8 +70,6 @@ substitute() { # SRC DEST
   mv "$2.tmp" "$2"
 }
 
-is_elf() { [ "$(head -c 4 "$1" | od -An -c | tr -d ' ')" = '177ELF' ]; }
-
 generate() { # OUTDIR: man pages and completions from the command table
   local out=$1 deno
   deno=$("$top/tools/deno_path.sh")
@@ -87,6 +87,7 @@ installed_files() {
   echo "$SBINDIR/lsmdev"
   echo "$LIBDIR/mdevctl.js"
   echo "$LIBDIR/deno"
+  echo "$LIBDIR/mdevctl.bin"
   echo "$UDEVDIR/rules.d/60-mdevctl.rules"
   echo "$DATADIR/mdevctl/61-mdevctl-record.rules"
   echo "$SYSTEMDUNITDIR/mdev@.service"
@@ -104,11 +105,18 @@ do_install() {
   install -d -m 755 "$(d "$SBINDIR")" "$(d "$LIBDIR")" "$(d "$UDEVDIR/rules.d")" \
     "$(d "$DATADIR/mdevctl")" "$(d "$SYSTEMDUNITDIR")" "$(d "$MANDIR/man8")" \
     "$(d "$BASHCOMPDIR")" "$(d "$ZSHCOMPDIR")" "$(d "$CONFDIR")" \
-    "$(d "$LIBDIR/scripts.d/callouts")" "$(d "$LIBDIR/scripts.d/notifiers")"
+    "$(d "$LIBDIR/scripts.d/callouts")" "$(d "$LIBDIR/scripts.d/notifiers")" \
+    "$(d "$LIBDIR/sysfs")"
 
-  if is_elf "$DIST/mdevctl"; then
-    echo "install: compiled mdevctl -> $SBINDIR/mdevctl"
-    install -m 755 "$DIST/mdevctl" "$(d "$SBINDIR/mdevctl")"
+  # The launcher names the final paths, not the staging ones.
+  if [ -f "$DIST/mdevctl.bin" ]; then
+    built_for=$(cat "$DIST/mdevctl.libdir" 2>/dev/null || echo "?")
+    [ "$built_for" = "$LIBDIR" ] ||
+      die "the compiled $DIST/mdevctl.bin may only write $built_for/sysfs: rebuild with LIBDIR=$LIBDIR"
+    echo "install: compiled binary -> $LIBDIR/mdevctl.bin, launcher -> $SBINDIR/mdevctl"
+    install -m 755 "$DIST/mdevctl.bin" "$(d "$LIBDIR/mdevctl.bin")"
+    "$top/tools/write_launcher.sh" compiled "$LIBDIR/mdevctl.bin" "$LIBDIR/sysfs" \
+      >"$(d "$SBINDIR/mdevctl.tmp")"
     # A bundled form installed before would be left unused.
     rm -f "$(d "$LIBDIR/mdevctl.js")" "$(d "$LIBDIR/deno")"
   else
@@ -116,11 +124,12 @@ do_install() {
     echo "install: bundle and Deno -> $LIBDIR, launcher -> $SBINDIR/mdevctl"
     install -m 644 "$DIST/mdevctl.js" "$(d "$LIBDIR/mdevctl.js")"
     install -m 755 "${DENO_BIN:-$("$top/tools/deno_path.sh")}" "$(d "$LIBDIR/deno")"
-    # The launcher names the final paths, not the staging ones.
-    "$top/tools/write_launcher.sh" "$LIBDIR/deno" "$LIBDIR/mdevctl.js" >"$(d "$SBINDIR/mdevctl.tmp")"
-    chmod 755 "$(d "$SBINDIR/mdevctl.tmp")"
-    mv "$(d "$SBINDIR/mdevctl.tmp")" "$(d "$SBINDIR/mdevctl")"
+    "$top/tools/write_launcher.sh" bundle "$LIBDIR/deno" "$LIBDIR/mdevctl.js" "$LIBDIR/sysfs" \
+      >"$(d "$SBINDIR/mdevctl.tmp")"
+    rm -f "$(d "$LIBDIR/mdevctl.bin")"
   fi
+  chmod 755 "$(d "$SBINDIR/mdevctl.tmp")"
+  mv "$(d "$SBINDIR/mdevctl.tmp")" "$(d "$SBINDIR/mdevctl")"
   ln -sfn mdevctl "$(d "$SBINDIR/lsmdev")"
 
   substitute "$top/udev/60-mdevctl.rules.in" "$(d "$UDEVDIR/rules.d/60-mdevctl.rules")"
@@ -150,9 +159,13 @@ do_uninstall() {
   while read -r path; do
     rm -f "$(d "$path")"
   done < <(installed_files)
+  # The launcher's bind of /sys (docs/sandbox.md), if this is the live system.
+  if [ -z "$DESTDIR" ]; then
+    while umount "$LIBDIR/sysfs" 2>/dev/null; do :; done
+  fi
   # Directories go only when empty: scripts and configs a user put there stay.
   for path in "$LIBDIR/scripts.d/callouts" "$LIBDIR/scripts.d/notifiers" "$LIBDIR/scripts.d" \
-    "$LIBDIR" "$DATADIR/mdevctl" "$CONFDIR"; do
+    "$LIBDIR/sysfs" "$LIBDIR" "$DATADIR/mdevctl" "$CONFDIR"; do
     [ -d "$(d "$path")" ] && rmdir --ignore-fail-on-non-empty "$(d "$path")"
   done
   echo "uninstall: done (DESTDIR='${DESTDIR}' PREFIX=$PREFIX)"

@@ -29,7 +29,7 @@ export async function run(ctx: CommandContext<"wait">): Promise<void> {
     check = allAuto(env, options["start-missing"]);
   }
   const missing = await waitUntil(check, timeout.ms);
-  if (missing !== null) throw timeoutError(missing, timeout.text);
+  if (missing !== null) throw timeoutError(env, missing, timeout.text);
 }
 
 /** Where the definitions of `uuid` put it; none when it is not defined. */

@@ -73,7 +73,9 @@ function listDir(env: Environment, path: string): string[] {
     return [...Deno.readDirSync(path)].map((e) => e.name);
   } catch (e) {
     if (!isNotFound(e)) {
-      env.logger.warn(`Unable to read directory ${quotePath(path)}: ${describeError(e)}`);
+      env.logger.warn(
+        `Unable to read directory ${quotePath(env.shownPath(path))}: ${describeError(e)}`,
+      );
     }
     return [];
   }

@@ -16,6 +16,9 @@ export interface ConfigChange {
   overflow?: boolean;
 }
 
+/** How often a config directory that cannot be watched for is looked for. */
+const APPEAR_POLL_MS = 1000;
+
 /** The directory holding callout and notifier scripts, never a parent. */
 const SCRIPTS_DIR = "scripts.d";
 
@@ -48,6 +51,7 @@ export class ConfigWatcher {
   #watched = "";
   #onBase = false;
   #closed = false;
+  #appearTimer: ReturnType<typeof setInterval> | undefined;
   /** Test hook: drop ordinary events, as an overflowing queue would. */
   dropEvents = false;
 
@@ -67,7 +71,20 @@ export class ConfigWatcher {
     }
     this.#onBase = target === base;
     this.#watched = realPath(target);
-    const watcher = Deno.watchFs(target, { recursive: this.#onBase });
+    let watcher: Deno.FsWatcher;
+    try {
+      watcher = Deno.watchFs(target, { recursive: this.#onBase });
+    } catch (e) {
+      if (this.#onBase) throw e;
+      // The permission sandbox grants the config directory, not its
+      // ancestors: look for the directory every second instead.
+      this.#appearTimer = setInterval(() => {
+        if (!exists(base)) return;
+        clearInterval(this.#appearTimer);
+        this.#reopen();
+      }, APPEAR_POLL_MS);
+      return;
+    }
     this.#watcher = watcher;
     (async () => {
       try {
@@ -83,6 +100,7 @@ export class ConfigWatcher {
 
   close(): void {
     this.#closed = true;
+    clearInterval(this.#appearTimer);
     this.#watcher?.close();
     this.#watcher = null;
   }

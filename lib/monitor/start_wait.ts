@@ -31,5 +31,5 @@ export async function waitBeforeStart(
   if (parent === undefined) return;
   const where = parent;
   const missing = await waitUntil(() => checkParent(env, where, type), wait.ms);
-  if (missing !== null) throw timeoutError(missing, wait.text);
+  if (missing !== null) throw timeoutError(env, missing, wait.text);
 }

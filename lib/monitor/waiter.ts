@@ -4,6 +4,7 @@
  * one, every second otherwise, for config changes), else every 100 ms, as
  * autostart polls.
  */
+import type { Environment } from "../environment.ts";
 import { MdevError } from "../errors.ts";
 import { quotePath } from "../paths.ts";
 import type { Missing } from "./readiness.ts";
@@ -23,10 +24,17 @@ export function parseSeconds(text: string): number | null {
   return /^\d+(\.\d+)?$/.test(text) ? Number(text) : null;
 }
 
-/** The error for a wait that ran out: the top line, and the path as cause. */
-export function timeoutError(missing: Missing, seconds: string | number): MdevError {
+/**
+ * The error for a wait that ran out: the top line, and the path as cause
+ * (named under /sys even when reached through the sandbox's view).
+ */
+export function timeoutError(
+  env: Environment,
+  missing: Missing,
+  seconds: string | number,
+): MdevError {
   return new MdevError(missing.top, [
-    `timed out after ${seconds} s waiting for ${quotePath(missing.path)}`,
+    `timed out after ${seconds} s waiting for ${quotePath(env.shownPath(missing.path))}`,
   ]);
 }
 

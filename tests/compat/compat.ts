@@ -104,10 +104,10 @@ function hasMapping(s: Scenario): boolean {
 }
 
 async function runSide(s: Scenario, h: string, debianSide: boolean): Promise<SideRun> {
-  // The host as ns.sh mounts it: links at the real paths, kernel-like modes,
+  // The host as ns.sh mounts it: relative links as the kernel's, kernel-like modes,
   // 1.2.0's script directories; runner directories for lock, inputs, results.
   await buildHost(h, { deprecatedScriptDirs: true, ...s.host }, {
-    linkBase: "",
+    relativeLinks: true,
     sysfsModes: true,
     usrLibScriptsToEtc: (debianSide || SELFTEST) && hasMapping(s),
   });

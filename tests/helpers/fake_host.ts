@@ -5,15 +5,18 @@
  * `FakeHost` methods, which use the same builder), and a way to run the real
  * program against it.
  *
- * Links point into the root (black-box: the program gets MDEVCTL_ENV_ROOT) or,
- * with `linkBase: ""`, at the real host's absolute paths (compatibility suite:
- * the tree is bind-mounted over /sys and /etc/mdevctl.d in a private mount
- * namespace, so only there do they resolve).
+ * Links point into the root (black-box: the program gets MDEVCTL_ENV_ROOT)
+ * or, with `relativeLinks`, are relative as the kernel makes them
+ * (compatibility suite: the tree is bind-mounted over /sys and /etc/mdevctl.d
+ * in a private mount namespace, and the sandboxed program reaches /sys through
+ * a bind of it elsewhere, docs/sandbox.md, where a link to /sys/... would lead
+ * back to /sys, which Deno refuses).
  *
  * The program under test is chosen by MDEVCTL_TEST_TARGET:
  *  - "source" (default): `deno run cli.ts` with permissions scoped to the
  *    root, so any access outside the fake host fails the test;
- *  - "dist": the built dist/mdevctl (or dist/lsmdev) with -A, as installed.
+ *  - "dist": the built dist/mdevctl (or dist/lsmdev), through its sandboxing
+ *    launcher (docs/sandbox.md), which scopes permissions to the root.
  */
 import { script, type ScriptSpec } from "./scripts.ts";
 import { readTree } from "./tree.ts";
@@ -121,6 +124,8 @@ export interface BuildOptions {
    * that resolve only once the tree is mounted at / (compatibility suite).
    */
   linkBase?: string;
+  /** Links relative to their own directory (`../../devices/...`), as the kernel's. */
+  relativeLinks?: boolean;
   /**
    * Scripts meant for usr/lib/mdevctl go to etc/mdevctl.d/scripts.d instead
    * (Debian's 1.2.0 reads only there).
@@ -182,8 +187,14 @@ export class HostBuilder {
     return `${this.root}/${relative}`;
   }
 
-  private link(relative: string): string {
-    return `${this.options.linkBase ?? this.root}/${relative}`;
+  /** The text of a link at `at` to `target` (both relative to the root). */
+  private link(target: string, at: string): string {
+    if (!this.options.relativeLinks) return `${this.options.linkBase ?? this.root}/${target}`;
+    const from = at.split("/").slice(0, -1);
+    const to = target.split("/");
+    let common = 0;
+    while (common < from.length && from[common] === to[common]) common++;
+    return "../".repeat(from.length - common) + to.slice(common).join("/");
   }
 
   private mode(kernel: number): number | undefined {
@@ -225,7 +236,10 @@ export class HostBuilder {
       await Deno.mkdir(this.abs(`${dev}/mdev_supported_types`), { recursive: true });
       for (const [type, spec] of Object.entries(p.types)) await this.type(p.name, type, spec);
     }
-    await Deno.symlink(this.link(dev), this.abs(`sys/class/mdev_bus/${p.name}`));
+    await Deno.symlink(
+      this.link(dev, `sys/class/mdev_bus/${p.name}`),
+      this.abs(`sys/class/mdev_bus/${p.name}`),
+    );
   }
 
   /**
@@ -261,7 +275,9 @@ export class HostBuilder {
     const typeDir = `${parentDev}/mdev_supported_types/${a.type}`;
     const dev = `${parentDev}/${a.uuid}`;
     await Deno.mkdir(this.abs(dev), { recursive: true });
-    if (!a.noTypeLink) await Deno.symlink(this.link(typeDir), this.abs(`${dev}/mdev_type`));
+    if (!a.noTypeLink) {
+      await Deno.symlink(this.link(typeDir, `${dev}/mdev_type`), this.abs(`${dev}/mdev_type`));
+    }
     if (a.removeIsDir) await Deno.mkdir(this.abs(`${dev}/remove`));
     else await writeFile(this.abs(`${dev}/remove`), "", this.mode(0o200));
     for (const [name, value] of Object.entries(a.attributes ?? {})) {
@@ -270,10 +286,14 @@ export class HostBuilder {
     for (const name of a.attributeDirs ?? []) {
       await Deno.mkdir(this.abs(`${dev}/${name}`), { recursive: true });
     }
-    await Deno.symlink(this.link(dev), this.abs(`sys/bus/mdev/devices/${a.uuid}`));
+    await Deno.symlink(
+      this.link(dev, `sys/bus/mdev/devices/${a.uuid}`),
+      this.abs(`sys/bus/mdev/devices/${a.uuid}`),
+    );
     if (!a.noTypeLink) {
       // The kernel lists the device under its type's devices/ too (when the type exists).
-      await Deno.symlink(this.link(dev), this.abs(`${typeDir}/devices/${a.uuid}`)).catch(() => {});
+      const at = `${typeDir}/devices/${a.uuid}`;
+      await Deno.symlink(this.link(dev, at), this.abs(at)).catch(() => {});
     }
   }
 

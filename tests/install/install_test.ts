@@ -88,9 +88,8 @@ async function treeFiles(root: string): Promise<string[]> {
   return (await readTree(root)).filter((e) => e.kind !== "dir").map((e) => `/${e.path}`);
 }
 
-const bundled = async () =>
-  !(await Deno.readTextFile(`${TOP}/dist/mdevctl`).catch(() => ""))
-    .startsWith("\x7fELF");
+/** The bundled form; the compiled one has dist/mdevctl.bin behind the same launcher. */
+const bundled = async () => !(await lstat(`${TOP}/dist/mdevctl.bin`));
 
 /** Registered in one pass of `make test` only (see above); `reason`: why it cannot run here. */
 const test = (name: string, fn: () => Promise<void>, reason?: string) => {
@@ -133,7 +132,7 @@ test("puts every file in place with its mode, links and final paths", async () =
   if (isBundled) {
     expected["/usr/lib/mdevctl/mdevctl.js"] = 0o644;
     expected["/usr/lib/mdevctl/deno"] = 0o755;
-  }
+  } else expected["/usr/lib/mdevctl/mdevctl.bin"] = 0o755;
   deepEqual(await treeFiles(dest), Object.keys(expected).sort());
   for (const [path, want] of Object.entries(expected)) {
     const info = (await lstat(`${dest}${path}`))!;
@@ -150,6 +149,7 @@ test("puts every file in place with its mode, links and final paths", async () =
       "/etc/mdevctl.d",
       "/usr/lib/mdevctl/scripts.d/callouts",
       "/usr/lib/mdevctl/scripts.d/notifiers",
+      "/usr/lib/mdevctl/sysfs",
     ]
   ) {
     const info = await lstat(`${dest}${dir}`);
@@ -166,8 +166,13 @@ test("puts every file in place with its mode, links and final paths", async () =
   if (isBundled) {
     const launcher = await Deno.readTextFile(`${dest}/usr/sbin/mdevctl`);
     match(launcher, /^#!\/bin\/sh\n/);
-    ok(launcher.includes("'/usr/lib/mdevctl/deno' run"), launcher);
-    ok(launcher.includes("'/usr/lib/mdevctl/mdevctl.js'"), launcher);
+    ok(
+      launcher.includes(
+        "deno='/usr/lib/mdevctl/deno' bundle='/usr/lib/mdevctl/mdevctl.js' " +
+          "view='/usr/lib/mdevctl/sysfs'",
+      ),
+      launcher,
+    );
   }
 });
 
@@ -186,15 +191,19 @@ test("rules and units name the installed program, for any SBINDIR", async () => 
     await Deno.readTextFile(`${dest}/usr/lib/systemd/system/mdevctl-autostart@.service`),
   ];
   for (const text of [rule, record, ...units]) {
-    const named = [...text.matchAll(/(\/[\w./-]*)\/mdevctl\b(?![.\w-])/g)].map((m) => m[1]);
+    const named = [...text.matchAll(/(\/[\w./-]*)\/mdevctl\b(?![.\w/-])/g)].map((m) => m[1]);
     ok(named.length > 0);
     deepEqual([...new Set(named)], ["/opt/mdev/bin"], text);
   }
   ok((await lstat(`${dest}/opt/mdev/bin/mdevctl`))?.isFile);
   if (await bundled()) {
     const launcher = await Deno.readTextFile(`${dest}/opt/mdev/bin/mdevctl`);
-    ok(launcher.includes("'/opt/mdev/lib/mdevctl/deno' run"), launcher);
+    ok(launcher.includes("deno='/opt/mdev/lib/mdevctl/deno'"), launcher);
   }
+  for (const unit of units) {
+    ok(unit.includes("\nBindPaths=/sys:/opt/mdev/lib/mdevctl/sysfs:norbind\n"));
+  }
+  ok((await lstat(`${dest}/opt/mdev/lib/mdevctl/sysfs`))?.isDirectory);
   // Script directories follow PREFIX; the program itself always uses /usr/lib (docs say so).
   ok((await lstat(`${dest}/opt/mdev/lib/mdevctl/scripts.d/callouts`))?.isDirectory);
 });
@@ -215,16 +224,27 @@ test("takes udev and systemd directories from pkg-config, with fallbacks", async
   ok((await lstat(`${dest}${unitdir}/mdev@.service`))?.isFile);
 });
 
-test("installs a compiled program as the one binary", async () => {
+test("installs a compiled program behind the sandboxing launcher", async () => {
   const dist = await tempDir("mdevctl-dist-");
   // Any ELF file stands for the compiled program here.
   const elf = (await run(["sh", "-c", "command -v ls"])).stdout.trim();
-  await Deno.copyFile(elf, `${dist}/mdevctl`);
-  await Deno.chmod(`${dist}/mdevctl`, 0o755);
+  await Deno.copyFile(elf, `${dist}/mdevctl.bin`);
+  await Deno.chmod(`${dist}/mdevctl.bin`, 0o755);
+  await Deno.writeTextFile(`${dist}/mdevctl`, "#!/bin/sh\n");
+  // Its write permissions name the view it was built for (tools/build.sh).
+  await Deno.writeTextFile(`${dist}/mdevctl.libdir`, "/opt/elsewhere\n");
   const dest = await tempDir("mdevctl-install-");
+  const refused = await run(["bash", "tools/install.sh", "install"], {
+    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", DESTDIR: dest, ...LAYOUT, DIST: dist },
+  });
+  equal(refused.code, 1);
+  match(refused.stderr, /rebuild with LIBDIR=\/usr\/lib\/mdevctl\n$/);
+  await Deno.writeTextFile(`${dist}/mdevctl.libdir`, "/usr/lib/mdevctl\n");
   await install(dest, { ...LAYOUT, DIST: dist });
-  const installedBytes = await Deno.readFile(`${dest}/usr/sbin/mdevctl`);
-  deepEqual(installedBytes, await Deno.readFile(elf));
+  deepEqual(await Deno.readFile(`${dest}/usr/lib/mdevctl/mdevctl.bin`), await Deno.readFile(elf));
+  const launcher = await Deno.readTextFile(`${dest}/usr/sbin/mdevctl`);
+  ok(launcher.includes("binary='/usr/lib/mdevctl/mdevctl.bin' view='/usr/lib/mdevctl/sysfs'"));
+  ok(!launcher.includes(" -A "), "a compiled launcher has no -A fallback");
   equal(await lstat(`${dest}/usr/lib/mdevctl/mdevctl.js`), null);
   equal(await lstat(`${dest}/usr/lib/mdevctl/deno`), null);
   equal(await Deno.readLink(`${dest}/usr/sbin/lsmdev`), "mdevctl");
@@ -701,6 +721,8 @@ test("units are hardened without blocking what mdevctl must do", async () => {
     for (const path of ["/sys", "/etc/mdevctl.d", "/run/lock"]) {
       ok(writable.includes(path), `${unit}: ${path} writable`);
     }
+    // The launcher's view of /sys, made by systemd (RestrictNamespaces= forbids its own).
+    equal(settings.get("BindPaths"), "/sys:/usr/lib/mdevctl/sysfs:norbind", `${unit}: BindPaths`);
     // These would break mdevctl, Deno or callout scripts.
     for (
       const key of [

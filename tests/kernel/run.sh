@@ -9,13 +9,15 @@
 #   --impl    which implementation(s) to run (default both)
 #   --probe   instead of the scenarios, print the raw kernel facts (probe.sh)
 #   -v        print every scenario's log, not only failing ones
-# Environment: MDEVCTL_BIN (default <repo>/dist/mdevctl), CI (=true: not being
+# Environment: MDEVCTL_BIN (default: <repo>/dist installed with tools/install.sh
+# into a staging dir, then run in the guest at its real paths /usr/sbin/mdevctl,
+# /usr/lib/mdevctl, sandbox and all), CI (=true: not being
 # able to boot a guest is a failure), MDEVCTL_KT_* (see vm.sh).
 # Ends with "N passed, N failed"; exit 1 on failures.
 set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
-MDEVCTL_BIN=${MDEVCTL_BIN:-$REPO/dist/mdevctl}
+MDEVCTL_BIN=${MDEVCTL_BIN:-}
 DEBIAN_BIN=${MDEVCTL_DEBIAN_BIN:-/usr/bin/mdevctl}
 
 IMPLS=both PROBE=0 VERB=0 ONLY=()
@@ -113,10 +115,20 @@ RUN_OURS=0 RUN_DEBIAN=0
 if [ "$RUN_DEBIAN" = 1 ] && [ ! -x "$DEBIAN_BIN" ]; then
     fail_line "debian: $DEBIAN_BIN not found"; RUN_DEBIAN=0
 fi
-if [ "$RUN_OURS" = 1 ] && [ ! -x "$MDEVCTL_BIN" ]; then
+OURS_PROG=$MDEVCTL_BIN
+if [ "$RUN_OURS" = 1 ] && [ -z "$MDEVCTL_BIN" ]; then
+    # The installed form: what the guest runs is what `make install` puts down.
+    if [ ! -x "$REPO/dist/mdevctl" ]; then
+        fail_line "ours: $REPO/dist/mdevctl not found (run make first)"; RUN_OURS=0
+    elif ! DESTDIR=$RES/install PREFIX=/usr bash "$REPO/tools/install.sh" install > "$RES/install.log" 2>&1; then
+        fail_line "ours: tools/install.sh into $RES/install failed"; sed 's/^/    /' "$RES/install.log"; RUN_OURS=0
+    else
+        OURS_PROG=stage:$RES/install
+    fi
+elif [ "$RUN_OURS" = 1 ] && [ ! -x "$MDEVCTL_BIN" ]; then
     fail_line "ours: $MDEVCTL_BIN not found or not executable (run make first)"; RUN_OURS=0
 fi
-[ "$RUN_OURS" = 1 ] && start_suite ours "$MDEVCTL_BIN"
+[ "$RUN_OURS" = 1 ] && start_suite ours "$OURS_PROG"
 [ "$RUN_DEBIAN" = 1 ] && start_suite debian "$DEBIAN_BIN"
 wait
 [ "$RUN_DEBIAN" = 1 ] && report_suite debian

@@ -4,7 +4,9 @@
 #
 # Usage: suite.sh IMPL PROGRAM RESULTS_DIR [SCENARIO...]
 #   IMPL     label: ours | debian
-#   PROGRAM  the mdevctl to test (e.g. /work/main/dist/mdevctl, /usr/bin/mdevctl)
+#   PROGRAM  the mdevctl to test (e.g. /work/main/dist/mdevctl, /usr/bin/mdevctl),
+#            or stage:DIR, a `tools/install.sh` DESTDIR put in place here (the
+#            guest's root is a throw-away overlay) and run as /usr/sbin/mdevctl
 # Writes RESULTS_DIR/IMPL/results (lines "PASS name", "FAIL name",
 # "SKIP name reason"), and per scenario a log and a normalised transcript.
 set -u
@@ -27,6 +29,14 @@ for d in /etc/mdevctl.d/scripts.d /usr/lib/mdevctl/scripts.d; do
     done
 done
 
+if [[ $MDEVCTL == stage:* ]]; then
+    STAGE=${MDEVCTL#stage:}
+    mkdir -p /usr/lib/mdevctl /usr/sbin
+    mount --bind "$STAGE/usr/lib/mdevctl" /usr/lib/mdevctl || exit 125
+    cp "$STAGE/usr/sbin/mdevctl" /usr/sbin/mdevctl && ln -sfn mdevctl /usr/sbin/lsmdev || exit 125
+    MDEVCTL=/usr/sbin/mdevctl
+fi
+
 RESDIR=$RES/$IMPL
 rm -rf "$RESDIR"; mkdir -p "$RESDIR"
 TMPBIN=$(mktemp -d /tmp/kt-bin.XXXXXX)
@@ -44,12 +54,12 @@ else
 fi
 
 # Preflight: can the program read the real sysfs at all?  (Deno refuses
-# /sys and /proc unless it runs with the full --allow-all: `-A --deny-net` is
-# not enough, and fake trees under /tmp never show it.)
+# /sys and /proc unless it runs with the full --allow-all; our launcher binds
+# /sys elsewhere for it, docs/sandbox.md. Fake trees under /tmp never show it.)
 if "$MDEVCTL" types > /tmp/kt-preflight.out 2>&1; then :; fi
 if grep -q 'Requires all access' /tmp/kt-preflight.out; then
     echo "# NOTE $IMPL: the program cannot read /sys: $(grep -m1 -o 'Requires all access.*' /tmp/kt-preflight.out)"
-    echo "#      (Deno needs plain --allow-all for /sys and /proc; --deny-net or any deny flag breaks it)"
+    echo "#      (Deno refuses /sys and /proc to a program without --allow-all; see docs/sandbox.md)"
 fi
 
 want=("$@")

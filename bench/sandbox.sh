@@ -1,0 +1,96 @@
+#!/bin/bash
+# What the permission sandbox costs (issue 13, docs/sandbox.md): the sandboxing
+# launcher (namespace, bind mount, scoped flags) against the same bundle run by a
+# plain `-A` launcher and against the bare floor (`deno run -A` of an empty
+# script), interleaved in one run by bench/measure.ts (ours = sandboxed, peer =
+# -A launcher, floor), on the small and the large fake host mounted at the real
+# paths by bench/ns.sh. Prints medians and ratios; raw samples stay in
+# bench/hosts/sandbox-*.json. Needs root and a built dist/ (bundled form).
+#
+#   bash bench/sandbox.sh
+#   BENCH_HOSTS, BENCH_SMALL, BENCH_LARGE, BENCH_RUNS_SMALL, BENCH_RUNS_LARGE,
+#   BENCH_COMMANDS: as for bench/run.sh (defaults here: 31 and 5 runs; list,
+#   list -d, types).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(dirname "$here")
+DENO=${DENO:-$top/node_modules/.bin/deno}
+say() { echo "bench/sandbox: $*" >&2; }
+[ "$(id -u)" = 0 ] || { say "must run as root"; exit 1; }
+[ -f "$top/dist/mdevctl.js" ] || { say "needs the bundled dist/ (make)"; exit 1; }
+
+# A snapshot of dist/ (make may rebuild it meanwhile), with both launchers.
+snap=$here/hosts/sandbox-dist
+rm -rf "$snap" && mkdir -p "$snap/sysfs"
+cp "$top/dist/mdevctl.js" "$snap/"
+deno_bin=$("$top/tools/deno_path.sh")
+"$top/tools/write_launcher.sh" bundle "$deno_bin" "$snap/mdevctl.js" "$snap/sysfs" >"$snap/mdevctl"
+# The launcher before issue 13: every permission, no namespace.
+cat >"$snap/mdevctl-allow-all" <<EOF
+#!/bin/sh
+export MDEVCTL_ARGV0="\$0" DENO_NO_UPDATE_CHECK=1
+exec '$deno_bin' run -A --v8-flags=--max-semi-space-size=2 --no-prompt --no-config --no-lock --cached-only --quiet '$snap/mdevctl.js' "\$@"
+EOF
+chmod 755 "$snap/mdevctl" "$snap/mdevctl-allow-all"
+floor="$deno_bin run -A --v8-flags=--max-semi-space-size=2 --no-prompt --no-config --no-lock --cached-only --quiet $here/empty.ts"
+
+summary=()
+for h in ${BENCH_HOSTS:-small large}; do
+  case $h in
+    small) shape=${BENCH_SMALL:-2x4x4} runs=${BENCH_RUNS_SMALL:-31} warm=3 ;;
+    large) shape=${BENCH_LARGE:-64x256x512} runs=${BENCH_RUNS_LARGE:-5} warm=1 ;;
+    *) say "unknown host '$h'"; exit 1 ;;
+  esac
+  root=$here/hosts/$h
+  "$DENO" run -A --no-config "$here/gen_host.ts" --out "$root" --shape "$shape" >/dev/null
+  # gen_host.ts links absolutely (/sys/...); the kernel links relatively, and
+  # through the sandbox's view only relative links stay inside it.
+  "$DENO" run -A --no-config - "$root" <<'EOF'
+const root = Deno.args[0]!;
+const walk = (dir: string) => {
+  for (const e of Deno.readDirSync(dir)) {
+    const path = `${dir}/${e.name}`;
+    if (e.isSymlink) {
+      const target = Deno.readLinkSync(path);
+      if (!target.startsWith("/sys/")) continue;
+      const depth = path.slice(root.length + 5).split("/").length - 1;
+      Deno.removeSync(path);
+      Deno.symlinkSync("../".repeat(depth) + target.slice(5), path);
+    } else if (e.isDirectory) walk(path);
+  }
+};
+walk(`${root}/sys`);
+EOF
+  say "host $h ($shape): $runs rounds"
+  bash "$here/ns.sh" "$root" "$DENO" run -A --no-config "$here/measure.ts" --label "$h" \
+    --host "$root" --out "$here/hosts/sandbox-$h.json" --ours "$snap/mdevctl" \
+    --peer "$snap/mdevctl-allow-all" --floor "$floor" --runs "$runs" --warmup "$warm" \
+    --mem-runs 1 --commands "${BENCH_COMMANDS:-list;list -d;types}" >/dev/null
+  summary+=("$here/hosts/sandbox-$h.json")
+done
+
+# Medians, and the sandbox's cost relative to the -A launcher.
+"$DENO" run --allow-read="$here/hosts" --no-config - "${summary[@]}" <<'EOF'
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+console.log("| host | command | sandboxed ms | -A ms | floor ms | sandboxed / -A |");
+console.log("| --- | --- | ---: | ---: | ---: | ---: |");
+for (const file of Deno.args) {
+  const data = JSON.parse(Deno.readTextFileSync(file));
+  for (const c of data.results) {
+    const m = (tool: string) => {
+      const s = c.samples.find((x: { tool: string }) => x.tool === tool);
+      return s && s.status === "ok" && s.times_ms.length ? median(s.times_ms) : NaN;
+    };
+    const [ours, peer, floor] = [m("ours"), m("peer"), m("floor")];
+    const f = (x: number) => Number.isNaN(x) ? "" : x.toFixed(1);
+    console.log(
+      `| ${data.label} | ${c.command} | ${f(ours)} | ${f(peer)} | ${f(floor)} | ${
+        (ours / peer).toFixed(3)
+      } |`,
+    );
+  }
+}
+EOF

@@ -1,0 +1,355 @@
+/**
+ * The permission sandbox of the INSTALLED program (issue 13, docs/sandbox.md).
+ *
+ * `tools/install.sh install` into a scratch DESTDIR; then, in a private mount
+ * namespace, the install is laid over /usr, a fake sysfs tree is bound over
+ * /sys and a scratch directory over /etc/mdevctl.d, so the launcher runs
+ * exactly as on a real host: no MDEVCTL_ENV_ROOT, its own namespace and bind
+ * mount of "/sys", Deno permissions scoped by the launcher. A notifier script
+ * records the command line of the program that runs it (/proc/$PPID/cmdline);
+ * the test checks the flags, then replays them with a probe program to show
+ * that Deno itself refuses what they leave out.
+ */
+import { deepEqual, equal, match, ok } from "node:assert/strict";
+import { missing, needsRoot, reasons, requiring } from "../helpers/requires.ts";
+
+const TOP = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
+const RUN_HERE = Deno.env.get("MDEVCTL_TEST_TARGET") !== "source";
+const P = "0000:00:02.0";
+const T = "i915-GVTg_V5_4";
+/** A parent without types (a driver gone half-way): listing it warns with its path. */
+const BROKEN = "0000:00:03.0";
+const RUNNING = "11111111-1111-0000-0000-000000000000";
+const DEFINED = "22222222-2222-0000-0000-000000000000";
+const VIEW = "/usr/lib/mdevctl/sysfs";
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function run(cmd: string[], env: Record<string, string> = {}): Promise<Result> {
+  const out = await new Deno.Command(cmd[0]!, {
+    args: cmd.slice(1),
+    env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", ...env },
+    clearEnv: true,
+    cwd: TOP,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+const REASON = reasons(
+  needsRoot("a private mount namespace"),
+  missing({ unshare: "util-linux", mount: "mount", setpriv: "util-linux" }),
+  !existsDir("/etc/mdevctl.d") && "needs /etc/mdevctl.d to bind a scratch directory over",
+);
+
+function existsDir(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false;
+  }
+}
+
+/** Registered in the dist pass only (or with no target): it does not depend on the target. */
+function sandboxTest(name: string, fn: () => Promise<void>): void {
+  if (RUN_HERE) Deno.test(requiring(`sandbox: ${name}`, REASON, fn));
+}
+
+/** A host: the install, a fake sysfs (relative links, as the kernel makes them), a config dir. */
+async function makeHost(): Promise<{ dest: string; host: string; cleanup: () => Promise<void> }> {
+  const dest = await Deno.makeTempDir({ prefix: "mdevctl-sandbox-dest-" });
+  const host = await Deno.makeTempDir({ prefix: "mdevctl-sandbox-host-" });
+  await Deno.chmod(host, 0o755); // the non-root test reads it as nobody
+  const r = await run(["bash", "tools/install.sh", "install"], {
+    DESTDIR: dest,
+    PREFIX: "/usr",
+    UDEVDIR: "/usr/lib/udev",
+    SYSTEMDUNITDIR: "/usr/lib/systemd/system",
+    BASHCOMPDIR: "/usr/share/bash-completion/completions",
+  });
+  equal(r.code, 0, `install failed:\n${r.stdout}\n${r.stderr}`);
+  // The notifier records the argv of its parent: the running program.
+  const notifier = `${dest}/usr/lib/mdevctl/scripts.d/notifiers/probe`;
+  await Deno.writeTextFile(
+    notifier,
+    '#!/bin/sh\ntr "\\0" "\\n" < /proc/$PPID/cmdline > "$PROBE_OUT/cmdline"\necho "$*" >> "$PROBE_OUT/calls"\n',
+  );
+  await Deno.chmod(notifier, 0o755);
+
+  const parent = `${host}/sys/devices/pci0000:00/${P}`;
+  const type = `${parent}/mdev_supported_types/${T}`;
+  await Deno.mkdir(type, { recursive: true });
+  await Deno.writeTextFile(`${type}/available_instances`, "2\n");
+  await Deno.writeTextFile(`${type}/device_api`, "vfio-pci\n");
+  await Deno.writeTextFile(`${type}/name`, "GVTg_V5_4\n");
+  await Deno.writeTextFile(`${type}/create`, "");
+  await Deno.mkdir(`${parent}/${RUNNING}`);
+  await Deno.symlink(`../mdev_supported_types/${T}`, `${parent}/${RUNNING}/mdev_type`);
+  await Deno.writeTextFile(`${parent}/${RUNNING}/remove`, "");
+  await Deno.mkdir(`${host}/sys/class/mdev_bus`, { recursive: true });
+  await Deno.symlink(`../../devices/pci0000:00/${P}`, `${host}/sys/class/mdev_bus/${P}`);
+  await Deno.mkdir(`${host}/sys/devices/pci0000:00/${BROKEN}`);
+  await Deno.symlink(
+    `../../devices/pci0000:00/${BROKEN}`,
+    `${host}/sys/class/mdev_bus/${BROKEN}`,
+  );
+  await Deno.mkdir(`${host}/sys/bus/mdev/devices`, { recursive: true });
+  await Deno.symlink(
+    `../../../devices/pci0000:00/${P}/${RUNNING}`,
+    `${host}/sys/bus/mdev/devices/${RUNNING}`,
+  );
+  await Deno.mkdir(`${host}/etc/mdevctl.d`, { recursive: true });
+  await Deno.mkdir(`${host}/out`, { mode: 0o777 });
+  await Deno.chmod(`${host}/out`, 0o777);
+  return {
+    dest,
+    host,
+    cleanup: async () => {
+      await Deno.remove(dest, { recursive: true });
+      await Deno.remove(host, { recursive: true });
+    },
+  };
+}
+
+/** Runs a script as root in a private mount namespace where the host is in place. */
+function inHost(dest: string, host: string, script: string): Promise<Result> {
+  const setup = [
+    `mount -t overlay mdevctl-sandbox -o lowerdir=${dest}/usr:/usr /usr`,
+    `mount --bind ${host}/sys /sys`,
+    `mount --bind ${host}/etc/mdevctl.d /etc/mdevctl.d`,
+    "mount -t tmpfs tmpfs /run/lock",
+  ];
+  return run(
+    ["unshare", "--mount", "--propagation", "private", "sh", "-ec", [...setup, script].join("\n")],
+    { PROBE_OUT: `${host}/out` },
+  );
+}
+
+/** The flag `--name=value` of an argv, or undefined. */
+function flag(argv: string[], name: string): string | undefined {
+  return argv.find((a) => a.startsWith(`${name}=`))?.slice(name.length + 1);
+}
+
+sandboxTest(
+  "the installed program runs on /sys and /etc with scoped Deno permissions only",
+  async () => {
+    const { dest, host, cleanup } = await makeHost();
+    try {
+      const r = await inHost(
+        dest,
+        host,
+        [
+          `/usr/sbin/mdevctl types -p ${P}`,
+          "echo ---",
+          `/usr/sbin/mdevctl define -u ${DEFINED} -p ${P} -t ${T}`,
+          "/usr/sbin/mdevctl list -d",
+          "echo ---",
+          "/usr/sbin/lsmdev",
+          "echo ---",
+          `/usr/sbin/mdevctl stop -u ${RUNNING}`,
+          "echo ---",
+          // Messages name /sys, not the view the program reads it through.
+          `/usr/sbin/mdevctl types -p ${BROKEN} 2>&1`,
+          "echo ---",
+          // The first run bound /sys at the view; the others found it there.
+          `awk '$5 == "${VIEW}" { n++ } END { print n + 0 }' /proc/self/mountinfo`,
+        ].join("\n"),
+      );
+      equal(r.stderr, "");
+      equal(r.code, 0, r.stdout);
+      const [types, defined, active, stopped, errors, views] = r.stdout.split("---\n");
+      equal(views, "1\n");
+      match(types!, new RegExp(`^${P}\\n  ${T}\\n    Available instances: 2\\n`));
+      equal(defined, `${DEFINED} ${P} ${T} manual\n`);
+      equal(active, `${RUNNING} ${P} ${T} manual\n`);
+      equal(stopped, "");
+      ok(
+        errors!.endsWith(
+          ` WARN  mdevctl] Skipping parent ${BROKEN}: No such file or directory (os error 2): ` +
+            `"/sys/class/mdev_bus/${BROKEN}/mdev_supported_types"\n`,
+        ),
+        errors!,
+      );
+      // The writes reached the real paths (here: the fake trees bound there).
+      const config = JSON.parse(await Deno.readTextFile(`${host}/etc/mdevctl.d/${P}/${DEFINED}`));
+      equal(config.mdev_type, T);
+      equal(
+        await Deno.readTextFile(`${host}/sys/devices/pci0000:00/${P}/${RUNNING}/remove`),
+        "1",
+      );
+
+      // What the program ran with, as its notifier saw it.
+      const argv = (await Deno.readTextFile(`${host}/out/cmdline`)).split("\n").filter((a) =>
+        a !== ""
+      );
+      equal(argv[0], "/usr/lib/mdevctl/deno");
+      equal(argv[1], "run");
+      for (const arg of argv) {
+        ok(arg !== "-A" && !arg.startsWith("--allow-all"), `unscoped: ${arg}`);
+        ok(!/^--allow-(net|ffi|sys|import|hrtime)/.test(arg), `not needed: ${arg}`);
+        ok(!/^--allow-(read|write|run|env)$/.test(arg), `unscoped: ${arg}`);
+      }
+      equal(flag(argv, "--allow-write"), `${VIEW},/etc/mdevctl.d,/run/lock,/var/lib/mdevctl`);
+      equal(flag(argv, "--allow-run"), "udevadm,/usr/lib/mdevctl/scripts.d/notifiers/probe");
+      equal(flag(argv, "--allow-env"), "MDEVCTL_*");
+      const read = flag(argv, "--allow-read")!.split(",");
+      deepEqual(read.slice(0, 5), [
+        VIEW,
+        "/etc/mdevctl.d",
+        "/run/lock",
+        "/var/lib/mdevctl",
+        "/usr/lib/mdevctl/scripts.d",
+      ]);
+      // Only the command line's own words follow (files it may name).
+      ok(read.slice(5).every((a) => argv.includes(a)), read.join(" "));
+    } finally {
+      await cleanup();
+    }
+  },
+);
+
+sandboxTest("Deno itself refuses what the installed program's flags leave out", async () => {
+  const { dest, host, cleanup } = await makeHost();
+  try {
+    let r = await inHost(dest, host, `/usr/sbin/mdevctl define -u ${DEFINED} -p ${P} -t ${T}`);
+    equal(r.code, 0, r.stderr);
+    const argv = (await Deno.readTextFile(`${host}/out/cmdline`)).split("\n");
+    const flags = argv.slice(0, argv.indexOf("/usr/lib/mdevctl/mdevctl.js"));
+    ok(flags.length > 2, argv.join(" "));
+    // The same Deno, the same flags, a program that tries each access.
+    const probe = `${host}/probe.ts`;
+    await Deno.writeTextFile(
+      probe,
+      `const tries: [string, () => unknown][] = [
+  ["write-config", () => Deno.writeTextFileSync("/etc/mdevctl.d/probe", "x")],
+  ["write-view", () => Deno.writeTextFileSync("${VIEW}/class/probe", "x")],
+  ["write-outside", () => Deno.writeTextFileSync("${host}/out/escaped", "x")],
+  ["write-scripts", () => Deno.writeTextFileSync("/usr/lib/mdevctl/scripts.d/callouts/x", "x")],
+  ["write-sys", () => Deno.writeTextFileSync("/sys/class/probe", "x")],
+  ["read-shadow", () => Deno.readTextFileSync("/etc/shadow")],
+  ["run-sh", () => new Deno.Command("/bin/sh", { args: ["-c", "true"] }).outputSync()],
+  ["env-home", () => Deno.env.get("HOME")],
+  ["net", () => Deno.resolveDns("localhost", "A")],
+];
+for (const [name, fn] of tries) {
+  try {
+    await fn();
+    console.log(name, "allowed");
+  } catch (e) {
+    console.log(name, e instanceof Deno.errors.NotCapable ? "refused-by-deno" : "os-error");
+  }
+}
+`,
+    );
+    r = await inHost(dest, host, `cd /; exec ${flags.map((a) => `'${a}'`).join(" ")} ${probe}`);
+    equal(r.stderr, "");
+    deepEqual(
+      Object.fromEntries(r.stdout.trim().split("\n").map((l) => l.split(" "))),
+      {
+        // Granted: the OS decides (scratch dir writable; view has no sysfs
+        // bound in this replay, the read-only overlay refuses).
+        "write-config": "allowed",
+        "write-view": "os-error",
+        "write-outside": "refused-by-deno",
+        "write-scripts": "refused-by-deno",
+        "write-sys": "refused-by-deno",
+        "read-shadow": "refused-by-deno",
+        "run-sh": "refused-by-deno",
+        "env-home": "refused-by-deno",
+        "net": "refused-by-deno",
+      },
+    );
+    await Deno.stat(`${host}/out/escaped`).then(
+      () => ok(false, "a write outside the granted paths got through"),
+      () => {},
+    );
+  } finally {
+    await cleanup();
+  }
+});
+
+sandboxTest("a non-root user lists through a user namespace, with the same scoping", async () => {
+  const { dest, host, cleanup } = await makeHost();
+  try {
+    const asNobody = "setpriv --reuid=65534 --regid=65534 --clear-groups";
+    const r = await inHost(
+      dest,
+      host,
+      [
+        `${asNobody} /usr/sbin/lsmdev`,
+        `${asNobody} /usr/sbin/mdevctl types -p ${P}`,
+        // Writing is the kernel's to refuse, as for any unprivileged user.
+        `${asNobody} /usr/sbin/mdevctl define -u ${DEFINED} -p ${P} -t ${T} 2>&1 || echo "exit $?"`,
+      ].join("\n"),
+    );
+    equal(r.stderr, "");
+    equal(r.code, 0);
+    const lines = r.stdout.split("\n");
+    equal(lines[0], `${RUNNING} ${P} ${T} manual`);
+    equal(lines[1], P);
+    ok(r.stdout.includes("Permission denied (os error 13)"), r.stdout);
+    ok(r.stdout.endsWith("exit 1\n"), r.stdout);
+  } finally {
+    await cleanup();
+  }
+});
+
+sandboxTest("a root launcher that cannot bind /sys fails with one line, never -A", async () => {
+  const { dest, host, cleanup } = await makeHost();
+  try {
+    // The view directory gone: mount has nowhere to bind.
+    const r = await inHost(
+      dest,
+      host,
+      `mount -t tmpfs tmpfs /usr/lib/mdevctl\n/usr/sbin/mdevctl list || echo "exit $?"`,
+    );
+    equal(r.code, 0);
+    equal(r.stdout, "exit 1\n");
+    equal(
+      r.stderr,
+      "mdevctl: cannot set up the permission sandbox: /usr/lib/mdevctl/sysfs is missing (reinstall mdevctl)\n",
+    );
+  } finally {
+    await cleanup();
+  }
+});
+
+sandboxTest(
+  "dist/mdevctl binds /sys per command and leaves no bind in the source tree",
+  async () => {
+    const { host, cleanup } = await makeHost();
+    try {
+      const view = `${TOP}/dist/sysfs`;
+      const r = await run([
+        "unshare",
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        [
+          `mount --bind ${host}/sys /sys`,
+          `${TOP}/dist/lsmdev`,
+          `awk '$5 == "${view}" { n++ } END { print "binds:", n + 0 }' /proc/self/mountinfo`,
+          // A stray stage variable never makes a bind outside a namespace of its own.
+          `MDEVCTL_SANDBOX_STAGE=ns ${TOP}/dist/mdevctl list || echo "exit $?"`,
+        ].join("\n"),
+      ]);
+      equal(r.stdout, `${RUNNING} ${P} ${T} manual\nbinds: 0\nexit 1\n`);
+      equal(
+        r.stderr,
+        "mdevctl: cannot set up the permission sandbox: " +
+          "MDEVCTL_SANDBOX_STAGE is set outside its namespace\n",
+      );
+    } finally {
+      await cleanup();
+    }
+  },
+);
