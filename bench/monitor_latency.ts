@@ -16,7 +16,10 @@ const host = await FakeHost.create();
 try {
   const feed = host.path("feed");
   await Deno.writeTextFile(feed, "");
-  const program = host.path("fake-udevadm");
+  // A stand-in named udevadm, first in PATH (the sandbox allows `udevadm` by name).
+  const bin = host.path("bin");
+  await Deno.mkdir(bin);
+  const program = `${bin}/udevadm`;
   await Deno.writeTextFile(
     program,
     `#!/bin/sh\nprintf 'monitor will print the received events for:\\nKERNEL - the kernel uevent\\n\\n'\n` +
@@ -26,8 +29,8 @@ try {
   await Deno.chmod(program, 0o755);
   await host.addParent("mtty", { "mtty-2": { available: 100 } });
   const m: MonitorProcess = await startMonitor(host, ["--source", "udevadm"], {
-    MDEVCTL_MONITOR_TEST_HOOKS: `udevadm=${program}`,
-  }, [program]);
+    PATH: `${bin}:${Deno.env.get("PATH") ?? "/usr/bin:/bin"}`,
+  }, ["udevadm"]);
   const uevent = (action: string, uuid: string) =>
     `KERNEL[1.0] ${action} /devices/virtual/mtty/mtty/${uuid} (mdev)\nACTION=${action}\n` +
     `DEVPATH=/devices/virtual/mtty/mtty/${uuid}\nSUBSYSTEM=mdev\nSEQNUM=1\n\n`;

@@ -71,7 +71,8 @@ if [ "$mode" = bundle ]; then
   s=$sys p=$r
   case $s$p in *,*) s=$(printf '%s' "$s" | sed 's/,/,,/g') p=$(printf '%s' "$p" | sed 's/,/,,/g') ;; esac
   rw="$s,${p}etc/mdevctl.d,${p}run/lock,${p}var/lib/mdevctl"
-  ro="$rw,${p}usr/lib/mdevctl/scripts.d"
+  # /dev/vfio: `wait -u` checks the device's group node (docs/monitor.md).
+  ro="$rw,${p}usr/lib/mdevctl/scripts.d,${p}dev/vfio"
   # Callout and notifier scripts: each entry present at start may be run
   # (Deno scopes --allow-run to programs, not directories); udevadm for monitor.
   x=udevadm

@@ -122,13 +122,11 @@ class Monitor {
     const wantUdevadm = this.#opt.source === "udevadm" ||
       (this.#opt.source === "auto" && mayRunUdevadm());
     if (wantUdevadm) {
-      // Tests replay recorded udevadm output through a stand-in program.
-      const program = [...this.#opt.hooks].find((h) => h.startsWith("udevadm="))?.slice(8);
       const source = new UdevadmSource({
         trigger: (t) => this.#mark({ active: t.active, parents: t.parents }),
         restarted: () => this.#mark({ all: true, reason: "source-restart" }),
         failed: (message) => this.#udevadmFailed(message),
-      }, program);
+      });
       this.#udevadm = source;
       if (await source.start()) this.#kernelSource = "udevadm";
     }

@@ -267,11 +267,16 @@ Deno.test("monitor: a stalled reader keeps memory bounded and ends with the righ
     ok(stats.rss < 400 * 1024 * 1024, `rss ${stats.rss}`);
   }));
 
-/** A stand-in for udevadm: the header, then whatever the test appends to FEED. */
-async function fakeUdevadm(host: FakeHost): Promise<{ program: string; feed: string }> {
+/**
+ * A stand-in named udevadm, first in PATH (the sandboxing launcher allows
+ * `udevadm` by name): the header, then whatever the test appends to FEED.
+ */
+async function fakeUdevadm(host: FakeHost): Promise<{ env: Record<string, string>; feed: string }> {
   const feed = host.path("udevadm-feed");
   await Deno.writeTextFile(feed, "");
-  const program = host.path("fake-udevadm");
+  const bin = host.path("bin");
+  await Deno.mkdir(bin);
+  const program = `${bin}/udevadm`;
   await Deno.writeTextFile(
     program,
     `#!/bin/sh
@@ -282,7 +287,7 @@ exec tail -n +1 -f '${feed}'
     { mode: 0o755 },
   );
   await Deno.chmod(program, 0o755);
-  return { program, feed };
+  return { env: { PATH: `${bin}:${Deno.env.get("PATH") ?? "/usr/bin:/bin"}` }, feed };
 }
 
 /** The recorded uevent blocks, by SEQNUM. */
@@ -298,7 +303,7 @@ async function recordedBlocks(): Promise<Map<string, string>> {
 
 Deno.test("monitor --source udevadm: recorded uevents drive the rescans, in order", () =>
   withHost(async (host) => {
-    const { program, feed } = await fakeUdevadm(host);
+    const { env, feed } = await fakeUdevadm(host);
     const blocks = await recordedBlocks();
     const send = (from: number, to: number) => {
       let text = "";
@@ -310,8 +315,9 @@ Deno.test("monitor --source udevadm: recorded uevents drive the rescans, in orde
     const U = "11111111-1111-4111-8111-000000000001";
     await host.addParent(mtty, { "mtty-1": {}, "mtty-2": {} });
     const m = await startMonitor(host, ["--source", "udevadm"], {
-      MDEVCTL_MONITOR_TEST_HOOKS: `udevadm=${program},kill-udevadm-on-sigusr2`,
-    }, [program]);
+      ...env,
+      MDEVCTL_MONITOR_TEST_HOOKS: "kill-udevadm-on-sigusr2",
+    }, ["udevadm"]);
     const start = m.events.length;
     await host.addActive(U, mtty, "mtty-2");
     await send(687, 690);
