@@ -16,6 +16,8 @@ export interface ConfigChange {
   overflow?: boolean;
 }
 
+/** After the config directory appears, when its recursive watch is set up again. */
+const SETTLE_MS = 300;
 /** How often a config directory that cannot be watched for is looked for. */
 const APPEAR_POLL_MS = 1000;
 
@@ -105,12 +107,16 @@ export class ConfigWatcher {
     this.#watcher = null;
   }
 
-  #reopen(): void {
+  #reopen(settle = true): void {
     if (this.#closed) return;
     this.#watcher?.close();
     this.#watcher = null;
     this.open();
     this.#onChange({ all: true });
+    // A parent directory made while the recursive watch was being set up
+    // (define creates etc/mdevctl.d and the parent's directory in one go)
+    // may have no watch: set it up once more when the burst is over.
+    if (settle && this.#onBase) setTimeout(() => this.#reopen(false), SETTLE_MS);
   }
 
   /** One filesystem event (public for the rescan test hook). */

@@ -200,15 +200,16 @@ sandboxTest(
       equal(flag(argv, "--allow-run"), "udevadm,/usr/lib/mdevctl/scripts.d/notifiers/probe");
       equal(flag(argv, "--allow-env"), "MDEVCTL_*");
       const read = flag(argv, "--allow-read")!.split(",");
-      deepEqual(read.slice(0, 5), [
+      deepEqual(read.slice(0, 6), [
         VIEW,
         "/etc/mdevctl.d",
         "/run/lock",
         "/var/lib/mdevctl",
         "/usr/lib/mdevctl/scripts.d",
+        "/dev/vfio",
       ]);
       // Only the command line's own words follow (files it may name).
-      ok(read.slice(5).every((a) => argv.includes(a)), read.join(" "));
+      ok(read.slice(6).every((a) => argv.includes(a)), read.join(" "));
     } finally {
       await cleanup();
     }
