@@ -5,7 +5,7 @@ PREFIX ?= /usr
 DENO := $(shell tools/deno_path.sh 2>/dev/null)
 SOURCES := cli.ts mod.ts $(shell find lib -name '*.ts' ! -name '*_test.ts' 2>/dev/null)
 
-.PHONY: all build docs check test test-all test-compat test-kernel bench bench-sandbox demo \
+.PHONY: all build docs check test test-all test-compat test-kernel test-e2e bench bench-sandbox demo \
 	install uninstall clean
 
 # The man page and shell completions, generated from the command table.
@@ -34,7 +34,8 @@ check:
 test: dist/mdevctl
 	@tools/run_tests.sh
 
-# Everything CI runs: make test, the Debian comparison and the real kernel.
+# Everything CI runs: make test, the Debian comparison, the real kernel and
+# the end-to-end suite.
 test-all: dist/mdevctl
 	@tools/run_all_tests.sh
 
@@ -46,6 +47,10 @@ test-compat: dist/mdevctl
 
 test-kernel: dist/mdevctl
 	bash tests/kernel/run.sh
+
+# systemd as PID 1, udev and libvirt driving the installed program (QEMU guest).
+test-e2e: dist/mdevctl
+	bash tests/e2e/run.sh
 
 bench: dist/mdevctl
 	bash bench/run.sh

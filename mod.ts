@@ -35,7 +35,7 @@ export {
 export { scanDefined, writeConfig } from "./lib/config_store.ts";
 export type { ScanOptions } from "./lib/config_store.ts";
 export { withLock } from "./lib/lock.ts";
-export { writeFileAtomic } from "./lib/atomic_write.ts";
+export { writeFileAtomic, writeNewDirAtomic } from "./lib/atomic_write.ts";
 export { loadActive, scanActive, scanTypes } from "./lib/sysfs.ts";
 export type { ActiveInfo, DeviceFilter, Expectation, MdevType } from "./lib/sysfs.ts";
 export { formatListJson, formatListText, formatTypesJson, formatTypesText } from "./lib/format.ts";

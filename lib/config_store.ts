@@ -14,7 +14,12 @@ import type { Environment } from "./environment.ts";
 import { describeError, isNotFound, MdevError } from "./errors.ts";
 import { quotePath } from "./paths.ts";
 import { groupByParent } from "./order.ts";
-import { isTempName, removeStaleTemps, writeFileAtomic } from "./atomic_write.ts";
+import {
+  isTempName,
+  removeStaleTemps,
+  writeFileAtomic,
+  writeNewDirAtomic,
+} from "./atomic_write.ts";
 import { type DeviceFilter, isActiveAs, parentChildNames } from "./sysfs.ts";
 import { parseUuid } from "./uuid.ts";
 
@@ -221,20 +226,39 @@ export function writeConfig(env: Environment, device: MdevDevice, config: MdevCo
   const path = device.configPath ?? env.configFile(parent, device.uuid);
   const dir = env.parentConfigDir(parent);
   try {
+    const data = serializeConfig(config);
+    // A parent's first definition: the directory arrives with the file inside.
+    if (path === `${dir}/${device.uuid}` && !existsNoFollow(dir)) {
+      Deno.mkdirSync(env.configBase, { recursive: true });
+      if (writeNewDirAtomic(dir, device.uuid, data, env.configStaging)) return;
+    }
     Deno.mkdirSync(dir, { recursive: true });
     // Scans ignore symlinked parent directories (docs/behaviour.md): a config
     // written through one would land outside the config base and stay invisible.
     if (Deno.lstatSync(dir).isSymlink) throw new Error(`${quotePath(dir)} is a symbolic link`);
     removeStaleTemps(dir);
-    writeFileAtomic(path, serializeConfig(config));
+    writeFileAtomic(path, data, env.configStaging);
   } catch (e) {
     throw MdevError.wrap(`Failed to write config for device ${device.uuid}`, e);
   }
 }
 
+function existsNoFollow(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+}
+
 /**
- * Deletes a device's config file (mdevctl.md §2.4) and the parent directory when
- * that leaves it empty (mdevctl.md §0.8).
+ * Deletes a device's config file (mdevctl.md §2.4). An emptied parent
+ * directory stays, as upstream leaves it: libvirt watches every parent
+ * directory, and one that goes and comes back leaves it with a stale watch
+ * revived next to new ones, every later change then costing it extra
+ * refreshes (docs/behaviour.md, measured by tests/e2e).
  */
 export function removeConfig(env: Environment, device: MdevDevice): void {
   const parent = device.parent ?? "";
@@ -244,12 +268,5 @@ export function removeConfig(env: Environment, device: MdevDevice): void {
   } catch (e) {
     throw MdevError.wrap(`Failed to remove file ${quotePath(path)}`, e);
   }
-  if (parent !== "") {
-    removeStaleTemps(env.parentConfigDir(parent));
-    try {
-      Deno.removeSync(env.parentConfigDir(parent));
-    } catch {
-      // not empty: other definitions remain
-    }
-  }
+  if (parent !== "") removeStaleTemps(env.parentConfigDir(parent));
 }

@@ -20,6 +20,11 @@ export const PARENT_BASE = "sys/class/mdev_bus";
 export const LOCK_FILE = "run/lock/mdevctl.lock";
 /** The config base, relative to the root (mdevctl.md §1.2). */
 export const CONFIG_BASE = "etc/mdevctl.d";
+/**
+ * Where config writes stage their temporary files, relative to the root:
+ * beside the config base, outside the tree libvirt watches (docs/behaviour.md).
+ */
+export const CONFIG_STAGING = "etc/.mdevctl.d.staging";
 /** Callout script directories relative to the root: primary, then deprecated. */
 export const CALLOUT_DIRS = [
   "usr/lib/mdevctl/scripts.d/callouts",
@@ -142,6 +147,16 @@ export class Environment {
   /** The directory of definitions, `etc/mdevctl.d` under the root. */
   get configBase(): string {
     return this.path(CONFIG_BASE);
+  }
+
+  /**
+   * Where config writes stage their temporary file: beside the config base,
+   * on the same filesystem, but outside the tree that libvirt watches with
+   * inotify (every directory under the base), so a change costs it one
+   * refresh, as an in-place write would (docs/behaviour.md).
+   */
+  get configStaging(): string {
+    return this.path(CONFIG_STAGING);
   }
 
   /** Running devices, `sys/bus/mdev/devices` under the root (or the view). */

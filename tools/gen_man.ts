@@ -337,7 +337,8 @@ export function renderMan(date = ""): string {
     ...para(
       "The installed " + bold("mdevctl") + " and " + bold("lsmdev") + " are a launcher that " +
         "runs the program with Deno permissions scoped to its work, never with all of them. " +
-        "It may read and write sysfs, /etc/mdevctl.d, /run/lock and /var/lib/mdevctl; read " +
+        "It may read and write sysfs, /etc/mdevctl.d, /etc/.mdevctl.d.staging (where config " +
+        "writes stage their temporary files), /run/lock and /var/lib/mdevctl; read " +
         "the script directories and the files named on its command line; run the callout " +
         "and notifier scripts present when it starts, and " + bold("udevadm") + "; read " +
         "environment variables whose names start with MDEVCTL_. No network, no foreign " +

@@ -70,7 +70,7 @@ if [ "$mode" = bundle ]; then
   # Deno splits permission lists at commas; a comma in a path is doubled.
   s=$sys p=$r
   case $s$p in *,*) s=$(printf '%s' "$s" | sed 's/,/,,/g') p=$(printf '%s' "$p" | sed 's/,/,,/g') ;; esac
-  rw="$s,${p}etc/mdevctl.d,${p}run/lock,${p}var/lib/mdevctl"
+  rw="$s,${p}etc/mdevctl.d,${p}etc/.mdevctl.d.staging,${p}run/lock,${p}var/lib/mdevctl"
   # /dev/vfio: `wait -u` checks the device's group node (docs/monitor.md).
   ro="$rw,${p}usr/lib/mdevctl/scripts.d,${p}dev/vfio"
   # Callout and notifier scripts: each entry present at start may be run

@@ -227,25 +227,6 @@ export const DIFFERENCES: Difference[] = [
     // unchanged one ours must leave) and `expectOurs: {status: 1, stdout: ""}`.
   },
   {
-    id: "undefine-empty-parent",
-    source: "§0.8, §16.21",
-    debian: "leaves the emptied /etc/mdevctl.d/<parent> directory behind",
-    ours: "removes a parent directory that undefine leaves empty",
-    mechanism: ["state"],
-    normState: (lines) => {
-      // drop directories directly under etc/mdevctl.d that have no entries
-      const dirs = lines.filter((l) => /^etc\/mdevctl\.d\/[^/]+\t[d]/.test(l))
-        .map((l) => l.split("\t")[0] ?? "");
-      const empty = new Set(
-        dirs.filter((d) =>
-          d !== "etc/mdevctl.d/scripts.d" &&
-          !lines.some((l) => l.startsWith(d + "/"))
-        ),
-      );
-      return lines.filter((l) => !empty.has(l.split("\t")[0] ?? ""));
-    },
-  },
-  {
     id: "lock-file",
     source: "§0.5",
     debian: "no locking",

@@ -631,7 +631,6 @@ export const SCENARIOS: Scenario[] = [
     name: "undefine-single",
     covers: "§5.2 remove one definition; uppercase uuid",
     host: { parents: std, defined: [def(P1, A, T1), def(P1, B, T1), def(P2, D, N1)] },
-    diffs: ["undefine-empty-parent"],
     cmds: [
       { args: ["undefine", "-u", A] },
       { args: ["undefine", "--uuid", D_UP] },
@@ -645,7 +644,6 @@ export const SCENARIOS: Scenario[] = [
       parents: std,
       defined: [def(P1, A, T1), def(P2, A, N1), def(P3, A, V1), def(P2, B, N2)],
     },
-    diffs: ["undefine-empty-parent"],
     cmds: [
       { args: ["undefine", "-u", A, "-p", P3] },
       { args: ["list", "-d"], diffs: TXT },
@@ -657,7 +655,6 @@ export const SCENARIOS: Scenario[] = [
     name: "undefine-errors",
     covers: "§5.2 no match (also parent mismatch); running devices untouched",
     host: { parents: std, defined: [def(P1, A, T1)], active: [{ uuid: B, parent: P1, type: T1 }] },
-    diffs: ["undefine-empty-parent"],
     cmds: [
       { args: ["undefine", "-u", C], sameError: true },
       { args: ["undefine", "-u", A, "-p", P2], sameError: true },
@@ -1039,7 +1036,6 @@ export const SCENARIOS: Scenario[] = [
         callout("zz-log", { types: [T1, N2] }),
       ],
     },
-    diffs: ["undefine-empty-parent"],
     cmds: [
       { args: ["undefine", "-u", B] },
       { args: ["undefine", "-u", A], diffs: ["undefine-failure-exit"] },
@@ -1150,7 +1146,6 @@ export const SCENARIOS: Scenario[] = [
       { args: ["modify", "-u", B, "--auto"] },
       { args: ["undefine", "-u", C] },
     ],
-    diffs: ["undefine-empty-parent"],
   },
   {
     name: "kernel-write-errors",
@@ -1255,7 +1250,6 @@ export const SCENARIOS: Scenario[] = [
       active: [{ uuid: B, parent: P2, type: N1 }],
       scripts: [callout("log")],
     },
-    diffs: ["undefine-empty-parent"],
     cmds: [
       {
         args: ["define", "-u", A, "-p", P1, "-t", T1, "--force"],

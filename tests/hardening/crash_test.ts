@@ -32,7 +32,7 @@ async function readConfigs(host: FakeHost, context: string): Promise<Map<string,
   try {
     entries = await Array.fromAsync(Deno.readDir(host.path(configDir)));
   } catch {
-    return found; // undefine removed the emptied parent directory
+    return found; // no definition was ever written
   }
   for (const entry of entries) {
     if (entry.name.startsWith(".") && entry.name.endsWith(".tmp")) continue;

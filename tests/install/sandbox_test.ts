@@ -196,20 +196,24 @@ sandboxTest(
         ok(!/^--allow-(net|ffi|sys|import|hrtime)/.test(arg), `not needed: ${arg}`);
         ok(!/^--allow-(read|write|run|env)$/.test(arg), `unscoped: ${arg}`);
       }
-      equal(flag(argv, "--allow-write"), `${VIEW},/etc/mdevctl.d,/run/lock,/var/lib/mdevctl`);
+      equal(
+        flag(argv, "--allow-write"),
+        `${VIEW},/etc/mdevctl.d,/etc/.mdevctl.d.staging,/run/lock,/var/lib/mdevctl`,
+      );
       equal(flag(argv, "--allow-run"), "udevadm,/usr/lib/mdevctl/scripts.d/notifiers/probe");
       equal(flag(argv, "--allow-env"), "MDEVCTL_*");
       const read = flag(argv, "--allow-read")!.split(",");
-      deepEqual(read.slice(0, 6), [
+      deepEqual(read.slice(0, 7), [
         VIEW,
         "/etc/mdevctl.d",
+        "/etc/.mdevctl.d.staging",
         "/run/lock",
         "/var/lib/mdevctl",
         "/usr/lib/mdevctl/scripts.d",
         "/dev/vfio",
       ]);
       // Only the command line's own words follow (files it may name).
-      ok(read.slice(6).every((a) => argv.includes(a)), read.join(" "));
+      ok(read.slice(7).every((a) => argv.includes(a)), read.join(" "));
     } finally {
       await cleanup();
     }

@@ -8,7 +8,7 @@
 #   vm.sh --prepare            install/build everything, boot nothing.
 #                              Exit 0 = ready, 77 = cannot boot a guest here
 #                              (reason on stderr), 125 = unexpected failure.
-#   vm.sh [--rw DIR]... [--] COMMAND [ARGS...]
+#   vm.sh [--rw DIR]... [--systemd SETUP] [--] COMMAND [ARGS...]
 #                              run COMMAND as root inside the guest, in a chroot
 #                              of the host's root filesystem (9p, read-only,
 #                              made writable by a tmpfs overlay), in the current
@@ -16,6 +16,15 @@
 #                              same path (for results).  Exits with COMMAND's
 #                              status; 124 = guest timed out, 125 = the guest
 #                              infrastructure failed (console log on stderr).
+#   --systemd SETUP            systemd as PID 1 instead (tests/e2e): the bash
+#                              script SETUP runs first in a chroot of the new
+#                              root, before mtty is loaded and before udev
+#                              runs; mtty is then loaded (its uevents are lost
+#                              as in an initramfs, udev's coldplug replays
+#                              them); the guest switches root to systemd with
+#                              the target kt.target (journald, udevd, the
+#                              coldplug trigger and kt.service, which runs
+#                              COMMAND and powers off).
 #
 # Environment:
 #   MDEVCTL_KT_CACHE    cache dir (default /var/cache/mdevctl-kernel-tests,
@@ -47,11 +56,14 @@ T0=$(now)
 
 PREPARE=0
 RW_DIRS=()
+SYSTEMD_SETUP=
 while [ $# -gt 0 ]; do
     case $1 in
         --prepare) PREPARE=1; shift ;;
         --rw) [ -d "${2:-}" ] || die "--rw needs an existing directory"
               RW_DIRS+=("$(realpath "$2")"); shift 2 ;;
+        --systemd) [ -f "${2:-}" ] || die "--systemd needs a setup script"
+              SYSTEMD_SETUP=$(realpath "$2"); shift 2 ;;
         --) shift; break ;;
         *) break ;;
     esac
@@ -158,10 +170,12 @@ mount -t devtmpfs devtmpfs /dev
 say() { echo "ktinit: $*" > /dev/ttyS0; }
 fail() { say "FAILED: $*"; echo "KT_EXIT_STATUS=125" > /dev/ttyS0; poweroff -f; }
 say "init at uptime $(cut -d' ' -f1 /proc/uptime)s"
+SYSTEMD=$(sed -n 's/.*ktvm\.systemd=\([01]\).*/\1/p' /proc/cmdline)
 for m in virtio_pci 9pnet_virtio 9p overlay vfio vfio_iommu_type1 mdev mtty; do
+    [ "$m" = mtty ] && [ "$SYSTEMD" = 1 ] && continue
     modprobe "$m" || fail "modprobe $m"
 done
-[ -d /sys/class/mdev_bus/mtty/mdev_supported_types ] || fail "mtty parent missing"
+[ "$SYSTEMD" = 1 ] || [ -d /sys/class/mdev_bus/mtty/mdev_supported_types ] || fail "mtty parent missing"
 
 RUNDIR=$(sed -n 's/.*ktvm\.rundir=\([^ ]*\).*/\1/p' /proc/cmdline)
 NRW=$(sed -n 's/.*ktvm\.nrw=\([0-9]*\).*/\1/p' /proc/cmdline)
@@ -191,6 +205,20 @@ done
 # mtty.ko for tests that unload and reload the driver (modprobe inside the
 # chroot cannot find it: it is not under the host's /lib/modules).
 cp /lib/modules/*/extra/mtty.ko /newroot/run/kt-mtty.ko
+if [ "$SYSTEMD" = 1 ]; then
+    # --systemd: setup in a chroot, mtty loaded with nobody listening to
+    # uevents (as in an initramfs), then systemd as PID 1.
+    env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+        HOME=/root TERM=dumb LANG=C.UTF-8 KT_GUEST=1 \
+        chroot /newroot /bin/bash "$RUNDIR/setup.sh" > /dev/ttyS0 2>&1 < /dev/null \
+        || fail "setup script"
+    modprobe mtty || fail "modprobe mtty"
+    [ -d /sys/class/mdev_bus/mtty/mdev_supported_types ] || fail "mtty parent missing"
+    cp "/newroot$RUNDIR"/units/* /newroot/etc/systemd/system/ || fail "install kt units"
+    say "systemd starts at uptime $(cut -d' ' -f1 /proc/uptime)s"
+    umount /proc /sys /dev
+    exec switch_root /newroot /lib/systemd/systemd --unit=kt.target --show-status=0
+fi
 stty -F /dev/ttyS1 raw -echo
 stty -F /dev/ttyS2 raw -echo
 mkfifo /out /err
@@ -246,6 +274,51 @@ trap 'rm -rf "$RUN"' EXIT
     printf 'exec'; printf ' %q' "$@"; echo
 } > "$RUN/cmd.sh"
 printf '%s\n' "${RW_DIRS[@]+"${RW_DIRS[@]}"}" > "$RUN/rw-dirs"
+SYSTEMD=0
+if [ -n "$SYSTEMD_SETUP" ]; then
+    SYSTEMD=1
+    {
+        echo 'cd '"$(printf '%q' "$PWD")"' 2>/dev/null || cd /'
+        printf 'exec bash %q\n' "$SYSTEMD_SETUP"
+    } > "$RUN/setup.sh"
+    # kt.service: COMMAND with stdout on ttyS1 and stderr on ttyS2, its exit
+    # status on the console, then power off.  Masked: units a test guest does
+    # not need that cost boot time under TCG (time sync, timers, pstore...).
+    mkdir "$RUN/units"
+    cat > "$RUN/svc.sh" <<SVC_EOF
+stty -F /dev/ttyS1 raw -echo; stty -F /dev/ttyS2 raw -echo
+echo "ktinit: command starts at uptime \$(cut -d' ' -f1 /proc/uptime)s" > /dev/ttyS0
+bash $RUN/cmd.sh > /dev/ttyS1 2> /dev/ttyS2 < /dev/null
+rc=\$?
+sync
+echo "ktinit: command done at uptime \$(cut -d' ' -f1 /proc/uptime)s" > /dev/ttyS0
+echo "KT_EXIT_STATUS=\$rc" > /dev/ttyS0
+systemctl poweroff --force --force
+SVC_EOF
+    cat > "$RUN/units/kt.target" <<'UNIT_EOF'
+[Unit]
+Description=Kernel test guest
+Wants=systemd-journald.service systemd-udevd.service systemd-udev-trigger.service kt.service
+UNIT_EOF
+    cat > "$RUN/units/kt.service" <<UNIT_EOF
+[Unit]
+Description=Kernel test command
+DefaultDependencies=no
+After=systemd-journald.service systemd-udevd.service systemd-udev-trigger.service
+[Service]
+Type=exec
+ExecStart=/bin/bash $RUN/svc.sh
+Environment=KT_GUEST=1 LANG=C.UTF-8 HOME=/root
+UNIT_EOF
+    for u in systemd-timesyncd.service systemd-pstore.service systemd-firstboot.service \
+        systemd-repart.service systemd-random-seed.service systemd-update-utmp.service \
+        systemd-binfmt.service proc-sys-fs-binfmt_misc.automount systemd-journal-flush.service \
+        systemd-machine-id-commit.service systemd-tmpfiles-setup.service timers.target \
+        getty.target e2scrub_reap.service \
+        postgresql.service remote-fs.target; do
+        ln -s /dev/null "$RUN/units/$u"
+    done
+fi
 
 if [ "$ACCEL" = auto ]; then
     ACCEL=tcg
@@ -263,7 +336,7 @@ QEMU_ARGS=(
     -nodefaults -no-user-config -display none -monitor none
     "${ACCEL_ARGS[@]}" -m "$MEM" -smp "$SMP" -no-reboot
     -kernel "$KERNEL" -initrd "$INITRD"
-    -append "console=ttyS0 quiet panic=-1 ktvm.rundir=$RUN ktvm.nrw=${#RW_DIRS[@]}"
+    -append "console=ttyS0 quiet panic=-1 no_timer_check ktvm.rundir=$RUN ktvm.nrw=${#RW_DIRS[@]} ktvm.systemd=$SYSTEMD"
     -serial "file:$RUN/console.log"
     -serial "file:$RUN/stdout.fifo" -serial "file:$RUN/stderr.fifo"
     -virtfs "local,path=/,mount_tag=hostroot,security_model=passthrough,readonly=on,multidevs=remap"
