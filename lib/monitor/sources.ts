@@ -33,6 +33,14 @@ function exists(path: string): boolean {
   }
 }
 
+function isDir(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false;
+  }
+}
+
 function realPath(path: string): string {
   try {
     return Deno.realPathSync(path);
@@ -141,8 +149,17 @@ export class ConfigWatcher {
         else this.#onChange({ all: true });
         return;
       }
-      const parent = path.slice(this.#watched.length + 1).split("/")[0]!;
-      if (parent !== SCRIPTS_DIR) this.#onChange({ parent });
+      const rel = path.slice(this.#watched.length + 1);
+      const parent = rel.split("/")[0]!;
+      if (parent === SCRIPTS_DIR) continue;
+      if (rel === parent && (event.kind === "create" || event.kind === "rename") && isDir(path)) {
+        // A parent directory made or moved in (config writes build a new
+        // parent's directory aside and rename it in): make sure it is
+        // watched, whatever the recursive watcher does with moved-in trees.
+        this.#reopen(false);
+        return;
+      }
+      this.#onChange({ parent });
     }
   }
 }
