@@ -10,6 +10,8 @@
 //   sys/devices/pci0000:00/<parent>/                       parent device (real dir)
 //   sys/devices/pci0000:00/<parent>/mdev_supported_types/<type>/
 //       {available_instances,device_api,name,description,create}
+//   sys/devices/pci0000:00/<parent>/mdev_supported_types/<type>/devices/<uuid>
+//                                 -> the device (the kernel links each device there too)
 //   sys/devices/pci0000:00/<parent>/<uuid>/{mdev_type -> type dir, remove}
 //   sys/class/mdev_bus/<parent>   -> /sys/devices/pci0000:00/<parent>
 //   sys/bus/mdev/devices/<uuid>   -> /sys/devices/pci0000:00/<parent>/<uuid>
@@ -39,6 +41,8 @@ interface Params {
   autoInactive: number;
   callouts: boolean;
   seed: number;
+  /** Tree layout version: 2 adds the kernel's <type>/devices/<uuid> links. */
+  layout: number;
 }
 
 function usage(msg?: string): never {
@@ -63,6 +67,7 @@ function parseArgs(argv: string[]): { out: string; force: boolean; params: Param
     autoInactive: 0,
     callouts: false,
     seed: 1,
+    layout: 2,
   };
   const num = (name: string, v: string | undefined): number => {
     if (v === undefined || !/^\d+$/.test(v)) usage(`${name} needs a non-negative integer`);
@@ -249,6 +254,7 @@ function generate(dir: string, p: Params): { active: number; defined: number } {
         }M, max_resolution=5120x2880, max_instance=${16 >> t}\n`,
       );
       write(`${td}/create`, "");
+      mk(`${td}/devices`);
     }
     const cfgDir = `${dir}/etc/mdevctl.d/${parent}`;
     if (p.defined > 0) mk(cfgDir);
@@ -262,6 +268,10 @@ function generate(dir: string, p: Params): { active: number; defined: number } {
       Deno.symlinkSync(`/${pdirRel}/mdev_supported_types/${type}`, `${dir}/${ddRel}/mdev_type`);
       write(`${dir}/${ddRel}/remove`, "");
       Deno.symlinkSync(`/${ddRel}`, `${dir}/sys/bus/mdev/devices/${uuid}`);
+      Deno.symlinkSync(
+        `/${ddRel}`,
+        `${dir}/${pdirRel}/mdev_supported_types/${type}/devices/${uuid}`,
+      );
       nActive++;
       if (i < overlap) {
         write(`${cfgDir}/${uuid}`, configJson(type, i < p.autoRunning ? "auto" : "manual"));

@@ -189,6 +189,7 @@ fi
   --peer-version "$("${peer%% *}" --version 2>/dev/null | head -1)" \
   --deno-version "$("$DENO" --version | head -1)" \
   --ours-rev "$ours_rev" --floor-note "$floor_note" --nice "${BENCH_NICE:-0}" "${results[@]}"
-# keep `make check` (deno fmt --check) happy with the generated tables
-"$DENO" fmt --quiet "$out" 2>/dev/null || true
+# keep `make check` (deno fmt --check) happy with the generated tables and chart
+svg=$(dirname "$out")/scaling.svg
+"$DENO" fmt --quiet "$out" $([ -f "$svg" ] && echo "$svg") 2>/dev/null || true
 say "wrote $out"

@@ -29,10 +29,10 @@ deno_bin=$("$top/tools/deno_path.sh")
 cat >"$snap/mdevctl-allow-all" <<EOF
 #!/bin/sh
 export MDEVCTL_ARGV0="\$0" DENO_NO_UPDATE_CHECK=1
-exec '$deno_bin' run -A --v8-flags=--max-semi-space-size=2 --no-prompt --no-config --no-lock --cached-only --quiet '$snap/mdevctl.js' "\$@"
+exec '$deno_bin' run -A --v8-flags=--max-semi-space-size=1 --no-prompt --no-config --no-lock --cached-only --quiet '$snap/mdevctl.js' "\$@"
 EOF
 chmod 755 "$snap/mdevctl" "$snap/mdevctl-allow-all"
-floor="$deno_bin run -A --v8-flags=--max-semi-space-size=2 --no-prompt --no-config --no-lock --cached-only --quiet $here/empty.ts"
+floor="$deno_bin run -A --v8-flags=--max-semi-space-size=1 --no-prompt --no-config --no-lock --cached-only --quiet $here/empty.ts"
 
 summary=()
 for h in ${BENCH_HOSTS:-small large}; do

@@ -20,7 +20,7 @@ import {
   writeFileAtomic,
   writeNewDirAtomic,
 } from "./atomic_write.ts";
-import { type DeviceFilter, isActiveAs, parentChildNames } from "./sysfs.ts";
+import { type DeviceFilter, isActiveAs, parentChildNames, typeDeviceNames } from "./sysfs.ts";
 import { parseUuid } from "./uuid.ts";
 
 /** The directory of callout scripts inside the config base; never a parent. */
@@ -62,6 +62,8 @@ export interface ScanOptions {
    * `invalid` set, for commands aimed at exactly that device.
    */
   includeInvalid?: boolean;
+  /** Leave every record's `active` false without looking at sysfs (host-file plans). */
+  skipActive?: boolean;
 }
 
 /**
@@ -95,16 +97,49 @@ export function scanDefined(
     throw MdevError.wrap(`Unable to read directory ${quotePath(env.configBase)}`, e);
   }
   const devices: MdevDevice[] = [];
+  // Type names repeat across definitions: one string each (peak memory of a large host).
+  const types = new Map<string, string>();
   for (const p of parents) {
     if (!p.isDirectory || p.name === SCRIPTS_DIR) continue;
     if (filter.parent !== undefined && p.name !== filter.parent) continue;
-    // A running device is a child of its parent's sysfs directory: one
-    // listing of it instead of a failed lookup per stopped device.
-    let children: Set<string> | undefined;
-    const isListed = (uuid: string) => (children ??= parentChildNames(env, p.name)).has(uuid);
-    scanParent(env, p.name, filter.uuid, options.includeInvalid ?? false, isListed, devices);
+    scanParent(
+      env,
+      p.name,
+      filter.uuid,
+      options.includeInvalid ?? false,
+      options.skipActive ? () => false : activeChecker(env, p.name),
+      types,
+      devices,
+    );
   }
   return groupByParent(devices);
+}
+
+/** Parent directories with at least this many entries list their devices by type. */
+const MANY_CHILDREN = 64;
+
+/**
+ * Whether a definition of `parent` is running as defined (same uuid, parent
+ * and type), for a scan over many. A running device is a child of its
+ * parent's sysfs directory: one listing of that instead of a failed lookup
+ * per stopped device. On a parent with many children, the type's `devices`
+ * listing confirms most of them at one listing per type; whatever it does
+ * not confirm is checked through the device's own `mdev_type` link, as for
+ * a single device (so half-created devices are still reported).
+ */
+function activeChecker(env: Environment, parent: string): (uuid: string, type: string) => boolean {
+  let children: Set<string> | undefined;
+  const members = new Map<string, Set<string>>();
+  return (uuid, type) => {
+    children ??= parentChildNames(env, parent);
+    if (!children.has(uuid)) return false;
+    if (children.size >= MANY_CHILDREN) {
+      let listed = members.get(type);
+      if (listed === undefined) members.set(type, listed = typeDeviceNames(env, parent, type));
+      if (listed.has(uuid)) return true;
+    }
+    return isActiveAs(env, parent, uuid, type);
+  };
 }
 
 function scanParent(
@@ -112,7 +147,8 @@ function scanParent(
   parent: string,
   uuidFilter: string | undefined,
   includeInvalid: boolean,
-  isListed: (uuid: string) => boolean,
+  isActive: (uuid: string, type: string) => boolean,
+  types: Map<string, string>,
   out: MdevDevice[],
 ): void {
   const dir = env.parentConfigDir(parent);
@@ -149,16 +185,22 @@ function scanParent(
       config = readConfigOrWarn(env, path);
       if (config === null) continue;
     }
-    const active = isListed(uuid) && isActiveAs(env, parent, uuid, config.type);
-    out.push(newDevice(uuid, {
+    let type = types.get(config.type);
+    if (type === undefined) types.set(config.type, type = config.type);
+    const active = isActive(uuid, type);
+    // Every field spelled out (newDevice's defaults-and-spread costs more per
+    // device, and a listing makes tens of thousands).
+    const device: MdevDevice = {
+      uuid,
       parent,
-      type: config.type,
+      type,
       autostart: config.autostart,
       attrs: config.attrs,
       active,
       defined: true,
       configPath: path,
-    }));
+    };
+    out.push(device);
   }
 }
 

@@ -34,6 +34,9 @@ const MAX_DEPTH = 128;
 
 /** True when arrays and objects in valid JSON `text` nest MAX_DEPTH deep. */
 function tooDeep(text: string): boolean {
+  // Nesting MAX_DEPTH deep takes MAX_DEPTH openers and as many closers: a
+  // shorter text (every config file) needs no scan.
+  if (text.length < 2 * MAX_DEPTH) return false;
   let depth = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {

@@ -49,3 +49,11 @@ Deno.test("compareBytes orders by code point, not UTF-16 unit", () => {
   // U+1F600 (astral) sorts after U+FF5E in UTF-8 byte order.
   assertEquals(["\u{1F600}", "\uFF5E"].sort(compareBytes), ["\uFF5E", "\u{1F600}"]);
 });
+
+Deno.test("nesting: 127 deep parses, 128 deep (the shortest such text) is refused", () => {
+  assertEquals(parseJson(`${"[".repeat(127)}${"]".repeat(127)}`) instanceof Array, true);
+  assertThrows(
+    () => parseJson(`${"[".repeat(128)}${"]".repeat(128)}`),
+    (e: unknown) => e instanceof JsonSyntaxError && /^recursion limit exceeded/.test(e.message),
+  );
+});

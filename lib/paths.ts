@@ -1,12 +1,12 @@
 /** Small path helpers (node:path costs start-up time; these are all we need). */
 
 export function basename(path: string): string {
-  const trimmed = path.replace(/\/+$/, "");
+  const trimmed = path.endsWith("/") ? path.replace(/\/+$/, "") : path;
   return trimmed.slice(trimmed.lastIndexOf("/") + 1);
 }
 
 export function dirname(path: string): string {
-  const trimmed = path.replace(/\/+$/, "");
+  const trimmed = path.endsWith("/") ? path.replace(/\/+$/, "") : path;
   const i = trimmed.lastIndexOf("/");
   if (i < 0) return ".";
   return i === 0 ? "/" : trimmed.slice(0, i);

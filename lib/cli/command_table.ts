@@ -120,6 +120,21 @@ const jsonfile = <const E extends Extra = Record<never, never>>(help: string, ex
   ...extra as E,
 });
 
+/** The options apply and diff share (hostfile.md §1). */
+const hostfileOptions = [
+  {
+    long: "file",
+    short: "f",
+    value: "FILE",
+    help: "Host file to read (- for standard input)",
+    required: true,
+  },
+  { long: "profile", value: "NAME", help: "Profile of the host file to use" },
+  { long: "prune", help: "Also undefine managed devices the file no longer wants" },
+  { long: "start", help: "Also start wanted auto devices (stop unwanted ones with --prune)" },
+  { long: "dumpjson", help: "Print JSON" },
+] as const;
+
 const TABLE = [
   {
     name: "define",
@@ -255,6 +270,52 @@ const TABLE = [
     options: [
       parent("Only this parent"),
       { long: "dumpjson", help: "Print JSON" },
+    ],
+  },
+  // Host files (docs/hostfile.md): a declarative desired state.
+  {
+    name: "apply",
+    summary: "Make the host's mediated devices match a host file",
+    description:
+      "Reads a host file (YAML, version 1) and defines, modifies or adopts the devices it " +
+      "wants, recording them in the owner's ledger under /var/lib/mdevctl/owners. With --prune " +
+      "it also undefines managed devices the file no longer wants; with --start it starts the " +
+      "wanted auto devices (and, with --prune, stops unwanted ones not in use). Devices it does " +
+      "not manage are never touched.",
+    options: [
+      ...hostfileOptions,
+      { long: "dry-run", help: "Only print the plan, as diff does" },
+      { long: "keep-going", help: "Go on with independent changes after a failure" },
+      {
+        long: "force",
+        help: "Go on even when a callout script refuses an operation (use with care)",
+      },
+    ],
+  },
+  {
+    name: "diff",
+    summary: "Show what apply would change (exit 3 on drift, 4 when unsatisfiable)",
+    description:
+      "Compares the host with a host file and prints one line per change apply would make, " +
+      "then a summary. Writes nothing and takes no lock. Exit status: 0 in sync, 3 drift, " +
+      "4 nothing to change but something unsatisfiable, 1 error.",
+    options: [
+      ...hostfileOptions,
+      { long: "verbose", short: "v", help: "Also list the unmanaged definitions" },
+    ],
+  },
+  {
+    name: "export",
+    summary: "Print the host's definitions as a host file",
+    description:
+      "Writes a version 1 host file with one explicit device per definition, sorted, every " +
+      "string double-quoted. Applying it on the same host only adopts the devices.",
+    options: [
+      { long: "owner", value: "NAME", help: "Owner written into the file (default: default)" },
+      parent("Only definitions under this parent", { validate: "parent" }),
+      { long: "managed", help: "Only devices in the owner's ledger", conflicts: ["unmanaged"] },
+      { long: "unmanaged", help: "Only devices in no owner's ledger", conflicts: ["managed"] },
+      { long: "active", help: "Also export running devices that have no definition" },
     ],
   },
   {

@@ -4,6 +4,7 @@ import { scanDefined } from "../config_store.ts";
 import { causeChain, MdevError } from "../errors.ts";
 import { undefineDevice } from "../lifecycle.ts";
 import { withLock } from "../lock.ts";
+import { warnIfManaged } from "./hostfile_warning.ts";
 
 export async function run(ctx: CommandContext<"undefine">): Promise<void> {
   const { env } = ctx;
@@ -13,6 +14,7 @@ export async function run(ctx: CommandContext<"undefine">): Promise<void> {
       includeInvalid: true,
     });
     if (groups.size === 0) throw new MdevError("No devices match the specified uuid");
+    await warnIfManaged(env, uuid);
     let failed = false;
     for (const [parent, devices] of groups) {
       for (const device of devices) {

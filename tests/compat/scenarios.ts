@@ -94,6 +94,14 @@ const B = "22222222-3333-4444-5555-666666666666";
 const C = "33333333-4444-5555-6666-777777777777";
 const D = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";
 const E = "0fedcba9-8765-4321-0fed-cba987654321";
+/** 70 running devices on one parent: more than the listings' thresholds for listing by type. */
+const MANY = Array.from(
+  { length: 70 },
+  (_, i) =>
+    `${(0x5a000000 + i * 0x10101).toString(16)}-0000-4000-8000-${
+      (i * 7919).toString(16).padStart(12, "0")
+    }`,
+);
 const A_SIMPLE = A.replaceAll("-", "");
 const D_BRACED = `{${D.toUpperCase()}}`;
 const D_UP = D.toUpperCase();
@@ -1292,6 +1300,34 @@ export const SCENARIOS: Scenario[] = [
       { args: ["list", "-d"], diffs: TXT },
       { args: ["list", "-d", "--dumpjson"] },
       { args: ["stop", "-u", A] },
+    ],
+  },
+  {
+    name: "list-many",
+    covers:
+      "§1.5, §1.6 a host with many devices (listings read the types' devices/ directories): running devices of two types, defined ones, half-created devices (running only: 1.2.0 fails list -d on a defined one, mdevctl.md §0.6)",
+    host: {
+      parents: std,
+      active: [
+        ...MANY.map((uuid, i) => ({ uuid, parent: P1, type: i % 3 === 0 ? T2 : T1 })),
+        { uuid: B, parent: P1, type: T1, noTypeLink: true },
+        { uuid: C, parent: P2, type: N1 },
+        { uuid: D, parent: P2, type: N2, noTypeLink: true },
+      ],
+      defined: [
+        ...MANY.filter((_, i) => i % 2 === 0).map((uuid, i) =>
+          def(P1, uuid, MANY.indexOf(uuid) % 3 === 0 ? T2 : T1, i % 4 ? "manual" : "auto")
+        ),
+        def(P1, A, T2),
+        def(P2, C, N1, "auto"),
+      ],
+    },
+    cmds: [
+      { args: ["list"], diffs: TXT },
+      { args: ["list", "--dumpjson"] },
+      { args: ["list", "--parent", P2], diffs: TXT },
+      { args: ["list", "-d"], diffs: TXT },
+      { args: ["list", "-d", "--dumpjson"] },
     ],
   },
   {

@@ -19,6 +19,7 @@ if [ "${KT_GUEST:-}" != 1 ] || [ ! -d /sys/class/mdev_bus/mtty ]; then
 fi
 . "$HERE/lib.sh"
 . "$HERE/scenarios.sh"
+. "$HERE/hostfile_scenarios.sh"
 . "$HERE/scenarios_monitor.sh"
 
 # A clean system: no callout or notifier scripts the host may have installed

@@ -1,0 +1,72 @@
+/**
+ * Reading a host file (`-f FILE`, `-f -` for stdin) and loading the YAML
+ * library, which only apply/diff/export import (hostfile.md §2, "Loading").
+ */
+import { MdevError } from "../errors.ts";
+import type { Environment } from "../environment.ts";
+import { quotePath } from "../paths.ts";
+import { type HostFile, MAX_FILE_BYTES, parseHostFile } from "./schema.ts";
+
+/** The yaml package's API (types from its npm entry). */
+export type YamlModule = typeof import("npm:yaml@2.9.1");
+
+/**
+ * The yaml module, imported on first use. Its ESM build, by path: the entry
+ * `npm:yaml` resolves to under Deno is the CommonJS build, which needs Node's
+ * `require` machinery; bundled, that would be set up at every start-up of
+ * every command (about 100 ms). The ESM build reads no environment either.
+ */
+export async function loadYaml(): Promise<YamlModule> {
+  return await import("../../node_modules/yaml/browser/index.js") as unknown as YamlModule;
+}
+
+async function readLimited(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    chunks.push(chunk);
+    size += chunk.length;
+    // One byte over the limit is enough for the size error.
+    if (size > MAX_FILE_BYTES) break;
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+/** The bytes of `-f PATH`; `-` is stdin. */
+export async function readHostFileBytes(path: string): Promise<Uint8Array> {
+  try {
+    if (path === "-") return await readLimited(Deno.stdin.readable);
+    const file = await Deno.open(path, { read: true });
+    if (!(await file.stat()).isFile) {
+      file.close();
+      throw new Error("not a regular file");
+    }
+    return await readLimited(file.readable);
+  } catch (e) {
+    throw MdevError.wrap(`Unable to read host file ${quotePath(path)}`, e);
+  }
+}
+
+/** The name messages give the file. */
+export function displayName(path: string): string {
+  return path === "-" ? "<stdin>" : path;
+}
+
+/** Reads, parses and validates a host file; prints its YAML 1.1 lint warnings. */
+export async function loadHostFile(
+  env: Environment,
+  path: string,
+  profile: string | undefined,
+): Promise<HostFile> {
+  const bytes = await readHostFileBytes(path);
+  const Y = await loadYaml();
+  const parsed = parseHostFile(Y, displayName(path), bytes, { profile });
+  for (const w of parsed.warnings) env.stderr(`W: ${w}\n`);
+  return parsed;
+}
