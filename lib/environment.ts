@@ -51,6 +51,10 @@ export interface EnvironmentOptions {
   calloutTimeout?: string | undefined;
   /** `MDEVCTL_AUTOSTART_WAIT`: seconds start-parent-mdevs waits for types. */
   autostartWait?: string | undefined;
+  /** `MDEVCTL_START_WAIT`: seconds a bare `start --wait` waits (docs/monitor.md). */
+  startWait?: string | undefined;
+  /** `MDEVCTL_MONITOR_TEST_HOOKS`: comma-separated test hooks of `monitor` (docs/monitor.md). */
+  monitorTestHooks?: string | undefined;
   /**
    * `MDEVCTL_SYSFS_VIEW`: the directory sysfs is reached at instead of
    * `ROOT/sys`. Deno refuses every path under /sys to a program without all
@@ -106,6 +110,10 @@ export class Environment {
   readonly calloutTimeoutWarning: string | undefined;
   /** Seconds start-parent-mdevs waits for a parent's types (mdevctl.md §0.9). */
   readonly autostartWaitSeconds: number;
+  /** `MDEVCTL_START_WAIT` as given: the wait of a bare `start --wait` (lib/monitor/options.ts parses it). */
+  readonly startWaitText: string | undefined;
+  /** `MDEVCTL_MONITOR_TEST_HOOKS`, split at commas (docs/monitor.md). */
+  readonly monitorTestHooks: ReadonlySet<string>;
   /** Writes text to stdout in full. */
   readonly stdout: (text: string) => void;
   /** Writes text or bytes to stderr in full. */
@@ -128,6 +136,10 @@ export class Environment {
     this.calloutTimeoutMs = timeout.ms;
     this.calloutTimeoutWarning = timeout.warning;
     this.autostartWaitSeconds = parseAutostartWait(options.autostartWait);
+    this.startWaitText = options.startWait;
+    this.monitorTestHooks = new Set(
+      (options.monitorTestHooks ?? "").split(",").filter((h) => h !== ""),
+    );
   }
 
   /** The context of this process: its environment variables, stdout and stderr. */
@@ -137,6 +149,8 @@ export class Environment {
       log: optionalVar("MDEVCTL_LOG"),
       calloutTimeout: optionalVar("MDEVCTL_CALLOUT_TIMEOUT"),
       autostartWait: optionalVar("MDEVCTL_AUTOSTART_WAIT"),
+      startWait: optionalVar("MDEVCTL_START_WAIT"),
+      monitorTestHooks: optionalVar("MDEVCTL_MONITOR_TEST_HOOKS"),
       // A test root has its own sys/: the view is the real /sys.
       sysfsView: root === undefined ? optionalVar("MDEVCTL_SYSFS_VIEW") : undefined,
       devView: root === undefined ? optionalVar("MDEVCTL_DEV_VIEW") : undefined,

@@ -13,6 +13,7 @@
 import {
   COMMANDS,
   type CommandSpec,
+  MONITOR_SOURCES,
   type OptionSpec,
   type ValueKind,
 } from "../lib/cli/command_table.ts";
@@ -89,7 +90,7 @@ function bashScript(): string {
   const positionalCases: string[] = [];
   for (const c of COMMANDS) {
     for (const o of visible(c)) {
-      if (!o.value) continue;
+      if (!o.value || o.optionalValue) continue;
       const names = [...(o.short ? [`-${o.short}`] : []), `--${o.long}`];
       kindCases.push(`    ${names.map((n) => `"${c.name} ${n}"`).join(" | ")}) echo ${o.value} ;;`);
     }
@@ -230,6 +231,10 @@ const zshAction: Record<ValueKind, string> = {
   NAME: " ",
   VALUE: " ",
   INDEX: " ",
+  SECONDS: " ",
+  MS: " ",
+  N: " ",
+  SOURCE: `(${MONITOR_SOURCES.join(" ")})`,
 };
 
 /** Help text inside the brackets of an _arguments spec, single-quoted. */
@@ -241,7 +246,7 @@ function zshSpecs(c: CommandSpec): string[] {
   for (const o of visible(c)) {
     const value = o.value ? `:${o.value.toLowerCase()}:${zshAction[o.value]}` : "";
     const tail = `'[${zshHelp(o.help)}]${value}'`;
-    const eq = o.value ? "=" : "";
+    const eq = o.value ? (o.optionalValue ? "=-" : "=") : "";
     specs.push(
       o.short
         ? `'(-${o.short} --${o.long})'{-${o.short},--${o.long}${eq}}${tail}`

@@ -54,6 +54,7 @@ function optionHead(option: OptionSpec): string {
     ...(option.short ? [bold(`-${option.short}`)] : []),
     bold(`--${option.long}`),
   ].join(", ");
+  if (option.value && option.optionalValue) return `${names}[=${italic(option.value)}]`;
   return option.value ? `${names} ${italic(option.value)}` : names;
 }
 
@@ -76,7 +77,11 @@ function synopsis(command: CommandSpec, program = `mdevctl ${command.name}`): st
   const parts = [bold(program)];
   for (const option of visibleOptions(command)) {
     const flag = option.short ? `-${option.short}` : `--${option.long}`;
-    const text = option.value ? `${bold(flag)} ${italic(option.value)}` : bold(flag);
+    const text = option.value && option.optionalValue
+      ? `${bold(`--${option.long}`)}[=${italic(option.value)}]`
+      : option.value
+      ? `${bold(flag)} ${italic(option.value)}`
+      : bold(flag);
     parts.push(option.required ? text : `[${text}]`);
   }
   for (const p of command.positionals ?? []) {
@@ -318,7 +323,12 @@ export function renderMan(date = ""): string {
         "to " + bold("MDEVCTL_AUTOSTART_WAIT") + " seconds for the parent's types to appear.",
       "The template unit " + bold("mdev@") + italic("UUID") + bold(".service") +
         " starts and stops one defined device, so that other units, such as a virtual machine, " +
-        "can depend on it with Requires= and After=.",
+        "can depend on it with Requires= and After=. It waits up to " +
+        bold("MDEVCTL_START_WAIT") + " seconds for the parent to offer the type.",
+      "The opt-in unit " + bold("mdevctl-wait-online.service") + ", installed disabled, runs " +
+        bold("mdevctl wait --all-auto --start-missing") + " before libvirt starts, so that " +
+        "guests find the auto-start devices of parents that register late; order it after " +
+        "the vendor daemon that creates them with a drop-in.",
       "An optional rule, 61-mdevctl-record.rules, installed under /usr/share/mdevctl and not " +
         "active until copied to /etc/udev/rules.d, defines every new mediated device with start " +
         "mode auto, as the original mdevctl did.",
@@ -367,6 +377,11 @@ export function renderMan(date = ""): string {
       bold("MDEVCTL_AUTOSTART_WAIT"),
       "Seconds " + bold("start-parent-mdevs") + " waits for a parent that registers late and " +
         `for its types (default ${DEFAULT_AUTOSTART_WAIT}).`,
+    ),
+    ...item(
+      bold("MDEVCTL_START_WAIT"),
+      "Seconds " + bold("start --wait") + " without a value waits for the parent to offer the " +
+        "type (default 90).",
     ),
     ".SH FILES",
     ...item(`${CONFIGS}/` + italic("PARENT") + "/" + italic("UUID"), "Device definitions."),

@@ -92,6 +92,7 @@ installed_files() {
   echo "$DATADIR/mdevctl/61-mdevctl-record.rules"
   echo "$SYSTEMDUNITDIR/mdev@.service"
   echo "$SYSTEMDUNITDIR/mdevctl-autostart@.service"
+  echo "$SYSTEMDUNITDIR/mdevctl-wait-online.service"
   echo "$MANDIR/man8/mdevctl.8"
   echo "$MANDIR/man8/lsmdev.8"
   echo "$BASHCOMPDIR/mdevctl"
@@ -136,6 +137,9 @@ do_install() {
   substitute "$top/systemd/mdev@.service.in" "$(d "$SYSTEMDUNITDIR/mdev@.service")"
   substitute "$top/systemd/mdevctl-autostart@.service.in" \
     "$(d "$SYSTEMDUNITDIR/mdevctl-autostart@.service")"
+  # Opt-in: installed, never enabled here (systemctl enable mdevctl-wait-online.service).
+  substitute "$top/systemd/mdevctl-wait-online.service.in" \
+    "$(d "$SYSTEMDUNITDIR/mdevctl-wait-online.service")"
 
   gen=$(mktemp -d)
   trap 'rm -rf "$gen"' EXIT

@@ -7,7 +7,21 @@
 import type { NameKind } from "../names.ts";
 
 /** What an option's value is; drives parsing and completion. */
-export type ValueKind = "UUID" | "PARENT" | "TYPE" | "FILE" | "NAME" | "VALUE" | "INDEX";
+export type ValueKind =
+  | "UUID"
+  | "PARENT"
+  | "TYPE"
+  | "FILE"
+  | "NAME"
+  | "VALUE"
+  | "INDEX"
+  | "SECONDS"
+  | "MS"
+  | "N"
+  | "SOURCE";
+
+/** Where `monitor --source` takes kernel events from (monitor.md §2.1). */
+export const MONITOR_SOURCES = ["auto", "udevadm", "poll"] as const;
 
 /** One option of a command. */
 export interface OptionSpec {
@@ -17,6 +31,8 @@ export interface OptionSpec {
   short?: string;
   /** Present when the option takes a value. */
   value?: ValueKind;
+  /** The value is optional and only given as `--long=VALUE`; alone it is a flag. */
+  optionalValue?: boolean;
   /** One line for help, man page and completions. */
   help: string;
   /** The command cannot run without it. */
@@ -216,6 +232,13 @@ const TABLE = [
         conflicts: ["type"],
       }),
       force,
+      {
+        long: "wait",
+        value: "SECONDS",
+        optionalValue: true,
+        help: "Wait up to SECONDS (alone: $MDEVCTL_START_WAIT, else 90) for the parent to offer " +
+          "the type before creating",
+      },
     ],
     anyOf: ["uuid", "parent"],
   },
@@ -294,6 +317,59 @@ const TABLE = [
       { long: "unmanaged", help: "Only devices in no owner's ledger", conflicts: ["managed"] },
       { long: "active", help: "Also export running devices that have no definition" },
     ],
+  },
+  {
+    name: "monitor",
+    summary: "Print changes of definitions, devices and parents as they happen",
+    description:
+      "Follows /etc/mdevctl.d (inotify) and the kernel (udevadm monitor, or polling) and prints " +
+      "one line per change: defined, modified, undefined, started, stopped, parent-registered, " +
+      "parent-unregistered. It takes no lock and writes nothing. SIGINT and SIGTERM end it " +
+      "with status 0.",
+    options: [
+      { long: "dumpjson", help: "Print one JSON object per line" },
+      {
+        long: "source",
+        value: "SOURCE",
+        help: "Kernel events from udevadm, poll, or auto (udevadm when it can run, else poll)",
+      },
+      {
+        long: "poll-interval",
+        value: "MS",
+        help: "Milliseconds between two polls of sysfs (default 1000)",
+      },
+      { long: "snapshot", help: "First print the current state, then a synced event" },
+      uuid("Only events of this device"),
+      parent("Only events of this parent and its devices"),
+      { long: "count", value: "N", help: "Exit after N device or parent events" },
+      { long: "timeout", value: "SECONDS", help: "Exit after SECONDS" },
+    ],
+  },
+  {
+    name: "wait",
+    summary: "Wait until a parent, a type or a device is ready",
+    description:
+      "Exits 0 once the parent is registered (-p), offers the type (-t), has an instance " +
+      "available (--capacity), or once the device runs with its vfio group (-u), or every " +
+      "auto-start device does (--all-auto). On timeout exits 1 with the error start would give.",
+    options: [
+      parent("Wait for this parent to register with mdev", { validate: "parent" }),
+      type("With --parent: wait for this type", { requires: ["parent"] }),
+      {
+        long: "capacity",
+        help: "With --type: wait for an available instance too",
+        requires: ["type"],
+      },
+      uuid("Wait for this device to run"),
+      { long: "all-auto", help: "Wait for every device defined with start mode auto to run" },
+      {
+        long: "start-missing",
+        help: "With --all-auto: start auto devices whose parent offers their type",
+        requires: ["all-auto"],
+      },
+      { long: "timeout", value: "SECONDS", help: "Give up after SECONDS (default 90)" },
+    ],
+    oneOf: ["parent", "uuid", "all-auto"],
   },
   {
     name: "start-parent-mdevs",
@@ -382,9 +458,14 @@ export type CommandName = (typeof TABLE)[number]["name"];
 type SpecOf<N extends CommandName> = Extract<(typeof TABLE)[number], { name: N }>;
 type OptionOf<N extends CommandName> = SpecOf<N>["options"][number];
 
-/** A flag is a boolean; a value option a string, present when required. */
+/**
+ * A flag is a boolean; a value option a string, present when required; an
+ * optional value `true` when given alone.
+ */
 type OptionValue<O> = O extends { value: string }
-  ? O extends { required: true } ? string : string | undefined
+  ? O extends { optionalValue: true } ? string | true | undefined
+  : O extends { required: true } ? string
+  : string | undefined
   : boolean;
 
 /** The parsed options of command `N`, by long name, typed from its table entry. */

@@ -31,7 +31,11 @@ export function commandContext(
   for (const option of spec.options) {
     const given = args.options.get(option.long);
     options[option.long] = option.value
-      ? (typeof given === "string" ? given : undefined)
+      ? (typeof given === "string"
+        ? given
+        : option.optionalValue && given === true
+        ? true
+        : undefined)
       : given === true;
   }
   const positionals: Record<string, string | undefined> = {};

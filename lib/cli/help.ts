@@ -1,13 +1,19 @@
 /** `--help` text, rendered from the command table. */
 import { COMMANDS, CommandSpec, OptionSpec, PROGRAM_SUMMARY } from "./command_table.ts";
 
+/** ` <VALUE>`, `[=<VALUE>]` for an optional one, or nothing for a flag. */
+export function valueLabel(option: OptionSpec): string {
+  if (!option.value) return "";
+  return option.optionalValue ? `[=<${option.value}>]` : ` <${option.value}>`;
+}
+
 export function optionLabel(option: OptionSpec): string {
-  return `--${option.long}${option.value ? ` <${option.value}>` : ""}`;
+  return `--${option.long}${valueLabel(option)}`;
 }
 
 function optionColumn(option: OptionSpec): string {
   const short = option.short ? `-${option.short}, ` : "    ";
-  return `${short}--${option.long}${option.value ? ` <${option.value}>` : ""}`;
+  return `${short}--${option.long}${valueLabel(option)}`;
 }
 
 export function commandUsage(command: CommandSpec, program: string): string {

@@ -10,7 +10,13 @@
 import { UsageError } from "../errors.ts";
 import { checkName } from "../names.ts";
 import { parseUuid } from "../uuid.ts";
-import { CommandSpec, findCommand, LIST_COMMAND, OptionSpec } from "./command_table.ts";
+import {
+  CommandSpec,
+  findCommand,
+  LIST_COMMAND,
+  MONITOR_SOURCES,
+  OptionSpec,
+} from "./command_table.ts";
 import type { ParsedArgs } from "./context.ts";
 import { VERSION } from "../version.ts";
 import { commandUsage, optionLabel } from "./help.ts";
@@ -96,7 +102,9 @@ export function parseCommand(
       if (option === HELP) helpSeen = true;
       if (option === VERSION_OPT) versionSeen = true;
       let v: string | undefined;
-      if (option.value) {
+      if (option.value && option.optionalValue) {
+        if (eq >= 0) v = arg.slice(eq + 1);
+      } else if (option.value) {
         if (eq >= 0) v = arg.slice(eq + 1);
         else if (i + 1 < argv.length && !looksLikeOption(argv[i + 1]!)) v = argv[++i];
         else {
@@ -199,6 +207,19 @@ function checkValue(option: OptionSpec, text: string, usage: string): string {
       );
     }
     return uuid;
+  }
+  if (option.optionalValue && text === "") return text; // `--wait=` from an unset variable
+  const invalid = (why: string) =>
+    new UsageError(`invalid value '${text}' for '${optionLabel(option)}': ${why}`, usage);
+  if (option.value === "SECONDS" && !/^\d+(\.\d+)?$/.test(text)) {
+    throw invalid("not a number of seconds");
+  }
+  if (
+    (option.value === "MS" || option.value === "N") &&
+    (!/^\d+$/.test(text) || Number(text) < 1 || !Number.isSafeInteger(Number(text)))
+  ) throw invalid("not a positive integer");
+  if (option.value === "SOURCE" && !(MONITOR_SOURCES as readonly string[]).includes(text)) {
+    throw invalid(`one of ${MONITOR_SOURCES.join(", ")}`);
   }
   if (option.value === "INDEX") {
     if (!/^\+?\d+$/.test(text) || Number(text.replace("+", "")) > 0xffffffff) {

@@ -7,6 +7,8 @@ import { readJsonfile } from "../jsonfile.ts";
 import { startDevice } from "../lifecycle.ts";
 import { withLock } from "../lock.ts";
 import { newUuid } from "../uuid.ts";
+import { startWait } from "../monitor/options.ts";
+import { waitBeforeStart } from "../monitor/start_wait.ts";
 
 export async function run(ctx: CommandContext<"start">): Promise<void> {
   const { env } = ctx;
@@ -15,6 +17,9 @@ export async function run(ctx: CommandContext<"start">): Promise<void> {
   const parent = ctx.options.parent;
   const type = ctx.options.type;
   const jsonfile = ctx.options.jsonfile;
+  const wait = startWait(env, ctx.options.wait);
+  // Outside the lock: waiting must not hold up every other mdevctl.
+  if (wait !== undefined) await waitBeforeStart(env, { uuid: givenUuid, parent, type }, wait);
 
   await withLock(env, async () => {
     let device: MdevDevice | undefined;

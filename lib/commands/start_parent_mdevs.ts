@@ -23,7 +23,12 @@ export async function run(ctx: CommandContext<"start-parent-mdevs">): Promise<vo
   });
 }
 
-async function startOne(env: Environment, device: MdevDevice): Promise<void> {
+/**
+ * Starts one auto-start device through the start bracket unless it already
+ * runs; says which on stderr. Call it holding the lock. Also used by
+ * `wait --all-auto --start-missing`.
+ */
+export async function startOne(env: Environment, device: MdevDevice): Promise<void> {
   const what = `mdev ${device.uuid} (type ${device.type}) on parent ${device.parent}`;
   let running: ActiveInfo | null;
   try {

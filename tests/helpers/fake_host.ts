@@ -337,6 +337,8 @@ export interface RunOptions {
    * capabilities; the program and its arguments follow it.
    */
   prefix?: string[];
+  /** More programs the source entry may run (e.g. a stand-in for udevadm). */
+  allowRun?: string[];
 }
 
 export interface RunResult {
@@ -482,7 +484,7 @@ export class FakeHost {
       delete env.MDEVCTL_ARGV0;
       command = prefixed(options.prefix, program, args, common);
     } else {
-      const scripts = await this.scripts();
+      const scripts = [...await this.scripts(), ...(options.allowRun ?? [])];
       const perms = [
         `--allow-read=${this.root}`,
         `--allow-write=${this.root}`,

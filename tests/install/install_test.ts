@@ -122,6 +122,7 @@ test("puts every file in place with its mode, links and final paths", async () =
     "/usr/share/mdevctl/61-mdevctl-record.rules": 0o644,
     "/usr/lib/systemd/system/mdev@.service": 0o644,
     "/usr/lib/systemd/system/mdevctl-autostart@.service": 0o644,
+    "/usr/lib/systemd/system/mdevctl-wait-online.service": 0o644,
     "/usr/share/man/man8/mdevctl.8": 0o644,
     "/usr/share/man/man8/lsmdev.8": "mdevctl.8",
     "/usr/share/bash-completion/completions/mdevctl": 0o644,
@@ -320,6 +321,7 @@ test("systemd-analyze verify accepts the installed units", async () => {
     // verify (systemd 252) cannot load a unit whose file name has a ':'.
     "mdevctl-autostart@sys-devices-vfio_ap-matrix.service",
     "mdevctl-autostart@sys-devices-css0-0.0.0004-0.0.26ab.service",
+    "mdevctl-wait-online.service",
   ];
   let r: Result;
   if (await canNamespace()) {
@@ -333,7 +335,9 @@ test("systemd-analyze verify accepts the installed units", async () => {
   } else {
     // Copies naming the staged program instead.
     const dir = await tempDir("mdevctl-units-");
-    for (const name of ["mdev@.service", "mdevctl-autostart@.service"]) {
+    for (
+      const name of ["mdev@.service", "mdevctl-autostart@.service", "mdevctl-wait-online.service"]
+    ) {
       const text = await Deno.readTextFile(`${dest}/usr/lib/systemd/system/${name}`);
       await Deno.writeTextFile(
         `${dir}/${name}`,
@@ -446,7 +450,9 @@ test("mdev@.service starts a device unless it already runs, and stops it", async
   const start = await unitLine(dest, "mdev@.service", "ExecStart");
   const stop = await unitLine(dest, "mdev@.service", "ExecStop");
   const list = `list|--uuid|${uuid}|`;
-  const startCall = `start|--uuid|${uuid}|`;
+  const startCall = `start|--uuid|${uuid}|--wait=90|`;
+  const wait = await unitLine(dest, "mdev@.service", "ExecStartPost");
+  equal(wait, `/usr/sbin/mdevctl wait --uuid %i --timeout=10`);
   const cases: [Parameters<typeof fakeTools>[0], number, string[]][] = [
     [{}, 0, [list, startCall]], // not running: started
     [{ running: line }, 0, [list]], // already running (autostart): nothing to do
@@ -456,8 +462,10 @@ test("mdev@.service starts a device unless it already runs, and stops it", async
   ];
   for (const [opts, code, calls] of cases) {
     const fake = await fakeTools(opts);
+    // systemd passes the unit's Environment= to the command.
     const r = await run(
       systemdArgv(start, { i: uuid }).map((a) => a.replaceAll("/usr/sbin/", `${fake.dir}/`)),
+      { env: { MDEVCTL_START_WAIT: "90" } },
     );
     equal(r.code, code, JSON.stringify(opts));
     deepEqual(await fake.log(), calls, JSON.stringify(opts));
@@ -720,7 +728,13 @@ test("udevadm test: real udev runs the rule as intended", async () => {
 
 test("units are hardened without blocking what mdevctl must do", async () => {
   const dest = await installed();
-  for (const unit of ["mdev@.service", "mdevctl-autostart@.service"]) {
+  for (
+    const unit of [
+      "mdev@.service",
+      "mdevctl-autostart@.service",
+      "mdevctl-wait-online.service",
+    ]
+  ) {
     const text = await Deno.readTextFile(`${dest}/usr/lib/systemd/system/${unit}`);
     const settings = new Map<string, string>();
     for (const m of text.matchAll(/^([A-Za-z]+)=(.*)$/gm)) {

@@ -20,6 +20,7 @@ fi
 . "$HERE/lib.sh"
 . "$HERE/scenarios.sh"
 . "$HERE/hostfile_scenarios.sh"
+. "$HERE/scenarios_monitor.sh"
 
 # A clean system: no callout or notifier scripts the host may have installed
 # (this only changes the guest's overlay, never the host).
