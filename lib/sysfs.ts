@@ -115,7 +115,8 @@ export function isActiveAs(env: Environment, parent: string, uuid: string, type:
   }
 }
 
-function existsSync(path: string): boolean {
+/** True when `path` exists, following symlinks. */
+export function existsSync(path: string): boolean {
   try {
     Deno.statSync(path);
     return true;
@@ -423,7 +424,7 @@ function writeSysfs(path: string, value: string): void {
 }
 
 /** True when `path` is a directory, following symlinks. */
-function isDirectory(path: string): boolean {
+export function isDirectory(path: string): boolean {
   try {
     return Deno.statSync(path).isDirectory;
   } catch {
@@ -600,5 +601,57 @@ export function vfioGroupInUse(env: Environment, uuid: string): boolean {
       );
     }
     return false;
+  }
+}
+
+// Probes behind `wait` and `monitor` (monitor.md §2.1, §3.1): the reads are
+// here with every other sysfs read; what they mean is decided in lib/monitor/.
+
+/** Entry names of a sysfs directory that may be absent: none when missing. */
+export function sysfsNames(env: Environment, path: string): string[] {
+  return (readDirEntries(env, path) ?? []).map((e) => e.name);
+}
+
+/** `available_instances` of a type directory's file; unreadable counts as none. */
+export function readAvailableInstances(file: string): number {
+  try {
+    return parseI32(Deno.readTextFileSync(file).trim());
+  } catch {
+    return 0;
+  }
+}
+
+/** The IOMMU group a running device's `iommu_group` link names; null when absent. */
+export function readIommuGroup(env: Environment, uuid: string): string | null {
+  try {
+    return basename(Deno.readLinkSync(`${env.devicePath(uuid)}/iommu_group`));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The parent of a running device from where its directory really is (for a
+ * device whose `mdev_type` link is not there yet); null when it is gone.
+ */
+export function runningDeviceParent(env: Environment, uuid: string): string | null {
+  try {
+    return basename(dirname(Deno.realPathSync(env.devicePath(uuid))));
+  } catch {
+    return null;
+  }
+}
+
+/** The type ids of a registered parent (sorted), or null when it is not registered. */
+export function registeredTypeIds(env: Environment, parent: string): string[] | null {
+  const dir = `${env.parentPath(parent)}/${SUPPORTED_TYPES}`;
+  try {
+    const ids: string[] = [];
+    for (const t of Deno.readDirSync(dir)) {
+      if (t.isDirectory || (t.isSymlink && isDirectory(`${dir}/${t.name}`))) ids.push(t.name);
+    }
+    return ids.sort();
+  } catch {
+    return null;
   }
 }

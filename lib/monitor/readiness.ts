@@ -4,8 +4,14 @@
  * with and the path being waited for (§3.2).
  */
 import type { Environment } from "../environment.ts";
-import { basename } from "../paths.ts";
-import { loadActive, parseI32, SUPPORTED_TYPES } from "../sysfs.ts";
+import {
+  existsSync,
+  isDirectory,
+  loadActive,
+  readAvailableInstances,
+  readIommuGroup,
+  SUPPORTED_TYPES,
+} from "../sysfs.ts";
 
 /** What keeps a level from being reached. */
 export interface Missing {
@@ -13,23 +19,6 @@ export interface Missing {
   top: string;
   /** The file or directory waited for. */
   path: string;
-}
-
-function isDir(path: string): boolean {
-  try {
-    return Deno.statSync(path).isDirectory;
-  } catch {
-    return false;
-  }
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -43,24 +32,19 @@ export function checkParent(
   capacity = false,
 ): Missing | null {
   const link = env.parentPath(parent);
-  if (!isDir(link)) return { top: `Unable to find parent device '${parent}'`, path: link };
+  if (!isDirectory(link)) return { top: `Unable to find parent device '${parent}'`, path: link };
   const types = `${link}/${SUPPORTED_TYPES}`;
-  if (!isDir(types)) {
+  if (!isDirectory(types)) {
     return { top: `Parent ${parent} is not currently registered for mdev support`, path: types };
   }
   if (type === undefined) return null;
   const typeDir = `${types}/${type}`;
-  if (!isDir(typeDir)) {
+  if (!isDirectory(typeDir)) {
     return { top: `Parent ${parent} does not support mdev type ${type}`, path: typeDir };
   }
   if (!capacity) return null;
   const file = `${typeDir}/available_instances`;
-  let available = 0;
-  try {
-    available = parseI32(Deno.readTextFileSync(file).trim());
-  } catch {
-    // unreadable counts as none
-  }
+  const available = readAvailableInstances(file);
   // Negative counts mean none (decision §0.8).
   if (available <= 0) return { top: `No available instances of ${type} on ${parent}`, path: file };
   return null;
@@ -109,13 +93,9 @@ export function checkDevice(
     return { top, path: dev };
   }
   const groupLink = `${dev}/iommu_group`;
-  let group: string;
-  try {
-    group = basename(Deno.readLinkSync(groupLink));
-  } catch {
-    return { top: `Mediated device ${uuid} is not ready`, path: groupLink };
-  }
+  const group = readIommuGroup(env, uuid);
+  if (group === null) return { top: `Mediated device ${uuid} is not ready`, path: groupLink };
   const vfio = env.vfioGroupPath(group);
-  if (!exists(vfio)) return { top: `Mediated device ${uuid} is not ready`, path: vfio };
+  if (!existsSync(vfio)) return { top: `Mediated device ${uuid} is not ready`, path: vfio };
   return null;
 }

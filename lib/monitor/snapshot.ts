@@ -6,11 +6,9 @@
 import { deviceConfig } from "../config.ts";
 import { definitionReader, scanDefined } from "../config_store.ts";
 import type { Environment } from "../environment.ts";
-import { causeChain, describeError, isNotFound } from "../errors.ts";
-import { basename, dirname } from "../paths.ts";
-import { loadActive, SUPPORTED_TYPES } from "../sysfs.ts";
+import { causeChain } from "../errors.ts";
+import { loadActive, registeredTypeIds, runningDeviceParent, sysfsNames } from "../sysfs.ts";
 import { parseUuid } from "../uuid.ts";
-import { quotePath } from "../paths.ts";
 import { definedKey } from "./state.ts";
 import type { ActiveEntry, DefinedEntry, HostState, ParentEntry } from "./state.ts";
 
@@ -64,23 +62,6 @@ export function readDefined(
   return out;
 }
 
-/**
- * The entry names of a sysfs directory that may be absent (no parents or
- * devices yet): none when missing; any other failure is a warning.
- */
-function listDir(env: Environment, path: string): string[] {
-  try {
-    return [...Deno.readDirSync(path)].map((e) => e.name);
-  } catch (e) {
-    if (!isNotFound(e)) {
-      env.logger.warn(
-        `Unable to read directory ${quotePath(env.shownPath(path))}: ${describeError(e)}`,
-      );
-    }
-    return [];
-  }
-}
-
 /** Start mode and defined flag of a running device, from the definitions read. */
 export type DefinitionLookup = (parent: string, uuid: string) => {
   defined: boolean;
@@ -106,7 +87,7 @@ export function readActive(
   known?: Map<string, ActiveEntry>,
 ): ActiveEntry[] {
   const out: ActiveEntry[] = [];
-  for (const name of listDir(env, env.mdevBase)) {
+  for (const name of sysfsNames(env, env.mdevBase)) {
     const uuid = parseUuid(name);
     if (uuid === null) continue;
     const old = known?.get(uuid);
@@ -124,11 +105,9 @@ export function readActive(
       if (info === null) continue;
       ({ parent, type } = info);
     } catch {
-      try {
-        parent = basename(dirname(Deno.realPathSync(env.devicePath(name))));
-      } catch {
-        continue; // gone meanwhile
-      }
+      const where = runningDeviceParent(env, name);
+      if (where === null) continue; // gone meanwhile
+      parent = where;
       type = null;
     }
     const { defined, autostart } = definition(parent, uuid);
@@ -143,33 +122,11 @@ export function readActive(
  */
 export function readParents(env: Environment): ParentEntry[] {
   const out: ParentEntry[] = [];
-  for (const name of listDir(env, env.parentBase)) {
-    const types = readTypeIds(env, name);
+  for (const name of sysfsNames(env, env.parentBase)) {
+    const types = registeredTypeIds(env, name);
     if (types !== null) out.push({ parent: name, types });
   }
   return out;
-}
-
-/** The type ids of a registered parent (sorted), or null when it is not registered. */
-export function readTypeIds(env: Environment, parent: string): string[] | null {
-  const dir = `${env.parentPath(parent)}/${SUPPORTED_TYPES}`;
-  try {
-    const ids: string[] = [];
-    for (const t of Deno.readDirSync(dir)) {
-      if (t.isDirectory || (t.isSymlink && isDir(`${dir}/${t.name}`))) ids.push(t.name);
-    }
-    return ids.sort();
-  } catch {
-    return null;
-  }
-}
-
-function isDir(path: string): boolean {
-  try {
-    return Deno.statSync(path).isDirectory;
-  } catch {
-    return false;
-  }
 }
 
 /** `known` with the dirty parts read again. */
