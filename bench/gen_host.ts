@@ -4,8 +4,10 @@
 //        [--types T] [--auto-running R] [--auto-inactive I] [--callouts]
 //        [--seed S] [--force]
 //
-// Layout (relative to DIR; every symlink is absolute, because the tree is bind-mounted
-// over /sys, /etc/mdevctl.d and /usr/lib/mdevctl in a private mount namespace):
+// Layout (relative to DIR; the tree is bind-mounted over /sys, /etc/mdevctl.d and
+// /usr/lib/mdevctl in a private mount namespace). Every symlink is relative, as the
+// kernel's are: the sandboxed launcher reaches sysfs through a bind mount of it elsewhere
+// (docs/sandbox.md), and an absolute "/sys/..." target would leave that view.
 //
 //   sys/devices/pci0000:00/<parent>/                       parent device (real dir)
 //   sys/devices/pci0000:00/<parent>/mdev_supported_types/<type>/
@@ -13,8 +15,8 @@
 //   sys/devices/pci0000:00/<parent>/mdev_supported_types/<type>/devices/<uuid>
 //                                 -> the device (the kernel links each device there too)
 //   sys/devices/pci0000:00/<parent>/<uuid>/{mdev_type -> type dir, remove}
-//   sys/class/mdev_bus/<parent>   -> /sys/devices/pci0000:00/<parent>
-//   sys/bus/mdev/devices/<uuid>   -> /sys/devices/pci0000:00/<parent>/<uuid>
+//   sys/class/mdev_bus/<parent>   -> ../../devices/pci0000:00/<parent>
+//   sys/bus/mdev/devices/<uuid>   -> ../../../devices/pci0000:00/<parent>/<uuid>
 //   sys/fs/cgroup, sys/devices/system/cpu                  empty mount points (bench/ns.sh)
 //   etc/mdevctl.d/<parent>/<uuid>                           definitions (JSON, no final \n)
 //   etc/mdevctl.d/scripts.d/{callouts,notifiers}
@@ -41,7 +43,7 @@ interface Params {
   autoInactive: number;
   callouts: boolean;
   seed: number;
-  /** Tree layout version: 2 adds the kernel's <type>/devices/<uuid> links. */
+  /** Tree layout version: 2 adds the kernel's <type>/devices/<uuid> links, 3 makes links relative. */
   layout: number;
 }
 
@@ -67,7 +69,7 @@ function parseArgs(argv: string[]): { out: string; force: boolean; params: Param
     autoInactive: 0,
     callouts: false,
     seed: 1,
-    layout: 2,
+    layout: 3,
   };
   const num = (name: string, v: string | undefined): number => {
     if (v === undefined || !/^\d+$/.test(v)) usage(`${name} needs a non-negative integer`);
@@ -205,6 +207,19 @@ if [ "$ev" = get ] && [ "$act" = attributes ]; then printf '[]'; fi
 exit 0
 `;
 
+/**
+ * Links DIR/LINK to DIR/TARGET (both relative to DIR) with a relative target,
+ * as sysfs does.
+ */
+function link(dir: string, target: string, linkPath: string): void {
+  const from = linkPath.split("/").slice(0, -1);
+  const to = target.split("/");
+  let common = 0;
+  while (common < from.length && common < to.length && from[common] === to[common]) common++;
+  const up = from.slice(common).map(() => "..");
+  Deno.symlinkSync([...up, ...to.slice(common)].join("/"), `${dir}/${linkPath}`);
+}
+
 function generate(dir: string, p: Params): { active: number; defined: number } {
   const enc = new TextEncoder();
   const write = (path: string, text: string) => Deno.writeFileSync(path, enc.encode(text));
@@ -240,7 +255,7 @@ function generate(dir: string, p: Params): { active: number; defined: number } {
     mk(`${pdir}/mdev_supported_types`);
     write(`${pdir}/vendor`, "0x10de\n");
     write(`${pdir}/device`, "0x13bd\n");
-    Deno.symlinkSync(`/${pdirRel}`, `${dir}/sys/class/mdev_bus/${parent}`);
+    link(dir, pdirRel, `sys/class/mdev_bus/${parent}`);
     for (let t = 0; t < p.types; t++) {
       const td = `${pdir}/mdev_supported_types/${typeName(t)}`;
       mk(td);
@@ -265,13 +280,10 @@ function generate(dir: string, p: Params): { active: number; defined: number } {
       const type = typeName(i % p.types);
       const ddRel = `${pdirRel}/${uuid}`;
       mk(`${dir}/${ddRel}`);
-      Deno.symlinkSync(`/${pdirRel}/mdev_supported_types/${type}`, `${dir}/${ddRel}/mdev_type`);
+      link(dir, `${pdirRel}/mdev_supported_types/${type}`, `${ddRel}/mdev_type`);
       write(`${dir}/${ddRel}/remove`, "");
-      Deno.symlinkSync(`/${ddRel}`, `${dir}/sys/bus/mdev/devices/${uuid}`);
-      Deno.symlinkSync(
-        `/${ddRel}`,
-        `${dir}/${pdirRel}/mdev_supported_types/${type}/devices/${uuid}`,
-      );
+      link(dir, ddRel, `sys/bus/mdev/devices/${uuid}`);
+      link(dir, ddRel, `${pdirRel}/mdev_supported_types/${type}/devices/${uuid}`);
       nActive++;
       if (i < overlap) {
         write(`${cfgDir}/${uuid}`, configJson(type, i < p.autoRunning ? "auto" : "manual"));

@@ -25,14 +25,16 @@ rm -rf "$snap" && mkdir -p "$snap/sysfs" "$snap/dev"
 cp "$top/dist/mdevctl.js" "$snap/"
 deno_bin=$("$top/tools/deno_path.sh")
 "$top/tools/write_launcher.sh" bundle "$deno_bin" "$snap/mdevctl.js" "$snap/sysfs" >"$snap/mdevctl"
+flags=$(sh -c "$(grep -E '^flags=' "$snap/mdevctl")"' && echo "$flags"')
 # The launcher before issue 13: every permission, no namespace.
 cat >"$snap/mdevctl-allow-all" <<EOF
 #!/bin/sh
 export MDEVCTL_ARGV0="\$0" DENO_NO_UPDATE_CHECK=1
-exec '$deno_bin' run -A --v8-flags=--max-semi-space-size=1 --no-prompt --no-config --no-lock --cached-only --quiet '$snap/mdevctl.js' "\$@"
+exec '$deno_bin' run -A $flags '$snap/mdevctl.js' "\$@"
 EOF
 chmod 755 "$snap/mdevctl" "$snap/mdevctl-allow-all"
-floor="$deno_bin run -A --v8-flags=--max-semi-space-size=1 --no-prompt --no-config --no-lock --cached-only --quiet $here/empty.ts"
+"$top/tools/warm_code_cache.sh" "$snap/mdevctl"
+floor="$deno_bin run $flags $here/empty.ts"
 
 summary=()
 for h in ${BENCH_HOSTS:-small large}; do
@@ -43,24 +45,6 @@ for h in ${BENCH_HOSTS:-small large}; do
   esac
   root=$here/hosts/$h
   "$DENO" run -A --no-config "$here/gen_host.ts" --out "$root" --shape "$shape" >/dev/null
-  # gen_host.ts links absolutely (/sys/...); the kernel links relatively, and
-  # through the sandbox's view only relative links stay inside it.
-  "$DENO" run -A --no-config - "$root" <<'EOF'
-const root = Deno.args[0]!;
-const walk = (dir: string) => {
-  for (const e of Deno.readDirSync(dir)) {
-    const path = `${dir}/${e.name}`;
-    if (e.isSymlink) {
-      const target = Deno.readLinkSync(path);
-      if (!target.startsWith("/sys/")) continue;
-      const depth = path.slice(root.length + 5).split("/").length - 1;
-      Deno.removeSync(path);
-      Deno.symlinkSync("../".repeat(depth) + target.slice(5), path);
-    } else if (e.isDirectory) walk(path);
-  }
-};
-walk(`${root}/sys`);
-EOF
   say "host $h ($shape): $runs rounds"
   bash "$here/ns.sh" "$root" "$DENO" run -A --no-config "$here/measure.ts" --label "$h" \
     --host "$root" --out "$here/hosts/sandbox-$h.json" --ours "$snap/mdevctl" \
