@@ -51,6 +51,10 @@ HEAD
 if [ "$mode" = bundle ]; then
   view=$4
   echo "deno=$(q "$2") bundle=$(q "$3") view=$(q "$view")"
+  # Deno's flags besides the permissions, in one place (bench/run.sh derives
+  # the bare Deno floor from them). A 1 MiB young generation: large listings
+  # peak 2-3 MiB lower (bench/analysis.md).
+  echo "flags='--no-prompt --no-config --no-lock --cached-only --quiet --v8-flags=--max-semi-space-size=1'"
 else
   view=$3
   echo "binary=$(q "$2") view=$(q "$view")"
@@ -103,9 +107,8 @@ if [ "$mode" = bundle ]; then
     case $a in *,*) a=$(printf '%s' "$a" | sed 's/,/,,/g') ;; esac
     ro="$ro,$a"
   done
-  # A 1 MiB young generation: large listings peak 2-3 MiB lower (bench/analysis.md).
-  exec "$deno" run --no-prompt --no-config --no-lock --cached-only --quiet \
-    --v8-flags=--max-semi-space-size=1 --allow-read="$ro" --allow-write="$rw" \
+  # shellcheck disable=SC2086 # $flags is a list of words
+  exec "$deno" run $flags --allow-read="$ro" --allow-write="$rw" \
     --allow-run="$x" --allow-env='MDEVCTL_*' "$bundle" "$@"
 }
 BUNDLE
@@ -200,8 +203,8 @@ TAIL
 if [ "$mode" = bundle ]; then
   cat <<'FALLBACK'
 case ${MDEVCTL_LOG:-} in *debug*) echo "$me: no user namespace: all permissions for uid $euid" >&2 ;; esac
-exec "$deno" run -A --no-prompt --no-config --no-lock --cached-only --quiet \
-  --v8-flags=--max-semi-space-size=1 "$bundle" "$@"
+# shellcheck disable=SC2086 # $flags is a list of words
+exec "$deno" run -A $flags "$bundle" "$@"
 FALLBACK
 else
   echo 'fail "no user namespace for uid $euid (the compiled form cannot reach /sys without one)"'
