@@ -57,3 +57,4 @@ DENO_NO_UPDATE_CHECK=1 "$deno" bundle --quiet --no-lock --platform=deno --minify
 "$top/tools/write_launcher.sh" --view-per-run bundle "$deno" "$out/mdevctl.js" "$out/sysfs" >"$out/mdevctl"
 chmod 755 "$out/mdevctl"
 ln -s mdevctl "$out/lsmdev"
+"$top/tools/warm_code_cache.sh" "$out/mdevctl"

@@ -131,6 +131,8 @@ do_install() {
   chmod 755 "$(d "$SBINDIR/mdevctl.tmp")"
   mv "$(d "$SBINDIR/mdevctl.tmp")" "$(d "$SBINDIR/mdevctl")"
   ln -sfn mdevctl "$(d "$SBINDIR/lsmdev")"
+  # Staged installs (DESTDIR) name paths that do not exist yet.
+  [ -n "${DESTDIR:-}" ] || "$top/tools/warm_code_cache.sh" "$SBINDIR/mdevctl"
 
   substitute "$top/udev/60-mdevctl.rules.in" "$(d "$UDEVDIR/rules.d/60-mdevctl.rules")"
   substitute "$top/udev/61-mdevctl-record.rules.in" "$(d "$DATADIR/mdevctl/61-mdevctl-record.rules")"
