@@ -99,6 +99,15 @@ export function loadActive(
   return { parent, type };
 }
 
+/** Where the symlink `path` leads (lexically), or `path` itself when it is no link. */
+function linkTarget(path: string): string {
+  try {
+    return resolvePath(dirname(path), Deno.readLinkSync(path));
+  } catch {
+    return path;
+  }
+}
+
 /**
  * Whether the running device `uuid` is a child of `parent` with type `type`
  * (mdevctl.md §1.4 with both expected), looked up through the parent's directory:
@@ -383,6 +392,12 @@ export function scanTypes(
   const result = new Map<string, MdevType[]>();
   for (const parent of parents) {
     const typesDir = `${env.parentPath(parent)}/${SUPPORTED_TYPES}`;
+    // The files are read under the parent's own directory, its class link
+    // read once: without all permissions Deno resolves every component of
+    // each path it opens, and the link's three are then spared per file.
+    // Messages still name the class path.
+    const readDir = `${linkTarget(env.parentPath(parent))}/${SUPPORTED_TYPES}`;
+    const shown = (path: string) => env.shownPath(typesDir + path.slice(readDir.length));
     let typeEntries: Deno.DirEntry[];
     try {
       typeEntries = [...Deno.readDirSync(typesDir)];
@@ -394,7 +409,7 @@ export function scanTypes(
     for (const t of typeEntries) {
       if (!t.isDirectory) continue;
       try {
-        types.push(readType(`${typesDir}/${t.name}`, t.name, (path) => env.shownPath(path)));
+        types.push(readType(`${readDir}/${t.name}`, t.name, shown));
       } catch (e) {
         env.logger.warn(
           `Skipping mdev type ${quoted(env, `${typesDir}/${t.name}`)}: ${describeError(e)}`,
