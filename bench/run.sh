@@ -67,23 +67,45 @@ else
 fi
 
 # dist/ is rebuilt whenever someone runs make: measure a snapshot of it, not a moving target.
+# Each fake host gets the snapshot installed as tools/install.sh lays it out, at the paths an
+# install has inside the bench's namespace (install_snapshot below): the program at
+# /usr/lib/mdevctl, its view of /sys at /usr/lib/mdevctl/sysfs (bound by the first run and
+# kept, not bound per run as dist/'s --view-per-run launcher does), Deno's code cache warmed.
+# The depth of those paths matters: Deno resolves every component of each path it opens.
+libdir=/usr/lib/mdevctl
 if [ "$ours" = "$top/dist/mdevctl" ]; then
   snap=$here/hosts/ours-dist
   dist_built=$(date -u -r "$top/dist/mdevctl" '+%Y-%m-%d %H:%M UTC')
   for try in 1 2 3 4 5; do
     rm -rf "$snap" && mkdir -p "$snap" && cp -a "$top/dist/." "$snap/" 2>/dev/null || true
-    if [ -x "$snap/mdevctl" ]; then
-      if [ "$(head -c 2 "$snap/mdevctl")" != "#!" ]; then break; fi # compiled binary
-      sed -i "s#$top/dist/#$snap/#g" "$snap/mdevctl"
-      js=$(grep -o "$snap/[^' ]*\.js" "$snap/mdevctl" | head -1)
-      [ -n "$js" ] && [ -s "$js" ] && break
-    fi
+    if [ -f "$snap/mdevctl.bin" ] || [ -s "$snap/mdevctl.js" ]; then break; fi
     say "dist/ looks incomplete (a build running?), retrying"
     sleep 3
   done
-  ours=$snap/mdevctl
-  say "measuring a snapshot of dist/ in $snap"
+  deno_bin=$(sed -n "s/^deno='\([^']*\)'.*/\1/p" "$top/dist/mdevctl")
+  # write_installed_launcher LIBDIR: the launcher tools/install.sh writes for LIBDIR
+  write_installed_launcher() {
+    if [ -f "$snap/mdevctl.bin" ]; then
+      "$top/tools/write_launcher.sh" compiled "$1/mdevctl.bin" "$1/sysfs"
+    else
+      "$top/tools/write_launcher.sh" bundle "$deno_bin" "$1/mdevctl.js" "$1/sysfs"
+    fi
+  }
+  write_installed_launcher "$snap" >"$snap/mdevctl" # the floor is derived from it
+  ours=$libdir/mdevctl
+  say "measuring a snapshot of dist/ in $snap, installed in each host at $libdir"
 fi
+# install_snapshot ROOT: the snapshot in the fake host ROOT at $libdir (seen there through
+# bench/ns.sh), with Deno's code cache of it warmed as tools/install.sh does.
+install_snapshot() {
+  local dir=$1$libdir
+  rm -rf "$dir/sysfs" "$dir/dev" "$dir/mdevctl" "$dir/mdevctl.js" "$dir/mdevctl.bin"
+  mkdir -p "$dir/sysfs" "$dir/dev"
+  cp -a "$snap/mdevctl.js" "$snap/mdevctl.bin" "$dir/" 2>/dev/null || true
+  write_installed_launcher "$libdir" >"$dir/mdevctl"
+  chmod 755 "$dir/mdevctl"
+  bash "$here/ns.sh" "$1" "$top/tools/warm_code_cache.sh" "$libdir/mdevctl"
+}
 
 # --- the bare Deno floor: `deno run` of an empty script with the launcher's flags -------
 # Replaces the script (first *.ts/*.js/*.mjs word) of a "deno run FLAGS SCRIPT" line by
@@ -101,16 +123,19 @@ floor_from_line() {
 floor_note=""
 derive_floor() {
   local first=${ours%% *} line
+  [ -n "${snap:-}" ] && first=$snap/mdevctl
   if line=$(floor_from_line "$ours"); then
     # "deno run FLAGS SCRIPT": the same with the empty script
     floor_note="ours with bench/empty.ts as the script"
     echo "$line"
     return 0
-  elif [ -f "$first" ] && [ "$(head -c 2 "$first")" = "#!" ] && grep -q '^exec .* run ' "$first"; then
-    # shell launcher: take its exec line, unquote it, drop "$@"
-    line=$(grep -m1 '^exec .* run ' "$first" | sed -e 's/^exec //' -e 's/"\$@"//g' -e "s/'//g")
-    floor_note="derived from the exec line of $first"
-    floor_from_line "$line" && return 0
+  elif [ -f "$first" ] && [ "$(head -c 2 "$first")" = "#!" ] && grep -q '^flags=' "$first"; then
+    # our shell launcher (tools/write_launcher.sh): its Deno and its flags, no permissions
+    # (an empty script needs none)
+    line=$(sh -c "$(grep -E '^(deno|flags)=' "$first")"' && echo "$deno run $flags"')
+    floor_note="the Deno and the flags of $first"
+    echo "$line $here/empty.ts"
+    return 0
   elif [ "$first" = "$ours" ] && [ -f "$first" ] &&
     [ "$(head -c 4 "$first" | od -An -c | tr -d ' ')" = '177ELF' ]; then
     # a deno compile'd binary: compile the empty script the same way
@@ -166,6 +191,7 @@ for h in "${expanded[@]}"; do
   esac
   root=$here/hosts/$h
   "$DENO" run -A --no-config "$here/gen_host.ts" --out "$root" --shape "$shape"
+  if [ -n "${snap:-}" ]; then install_snapshot "$root"; fi
   args=(--label "$h" --host "$root" --out "$here/hosts/results-$h.json"
     --ours "$ours" --peer "$peer" --floor "$floor"
     --runs "$runs" --warmup "$warm" --mem-runs "$mem" --budget "${BENCH_BUDGET:-90}")
