@@ -10,6 +10,7 @@
  */
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
+import { type CommandResult, runCommand } from "../helpers/command.ts";
 
 const TOP = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 const RUN_HERE = Deno.env.get("MDEVCTL_TEST_TARGET") !== "source";
@@ -24,23 +25,9 @@ function bundleMissing(): string | false {
   }
 }
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function run(cmd: string[], env: Record<string, string>): Promise<Result> {
-  const out = await new Deno.Command(cmd[0]!, {
-    args: cmd.slice(1),
-    env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", ...env },
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+function run(cmd: string[], env: Record<string, string>): Promise<CommandResult> {
+  const path = { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" };
+  return runCommand(cmd, { env: { ...path, ...env }, clearEnv: true });
 }
 
 /** A copy of the bundle with its launcher, an empty fake host and a Deno cache directory. */

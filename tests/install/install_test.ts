@@ -12,27 +12,15 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { missing, needsRoot, reasons, requiring } from "../helpers/requires.ts";
 import { readTree } from "../helpers/tree.ts";
+import { type CommandResult, runCommand } from "../helpers/command.ts";
 
 const TOP = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 const RUN_HERE = Deno.env.get("MDEVCTL_TEST_TARGET") !== "source";
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+type Result = CommandResult;
 
-async function run(cmd: string[], opts: { env?: Record<string, string>; cwd?: string } = {}) {
-  const out = await new Deno.Command(cmd[0]!, {
-    args: cmd.slice(1),
-    env: opts.env ?? {},
-    cwd: opts.cwd ?? TOP,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+function run(cmd: string[], opts: { env?: Record<string, string>; cwd?: string } = {}) {
+  return runCommand(cmd, { env: opts.env, cwd: opts.cwd ?? TOP });
 }
 
 const temps: string[] = [];

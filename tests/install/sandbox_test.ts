@@ -12,6 +12,7 @@
  */
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { missing, needsRoot, reasons, requiring } from "../helpers/requires.ts";
+import { type CommandResult, runCommand } from "../helpers/command.ts";
 
 const TOP = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 const RUN_HERE = Deno.env.get("MDEVCTL_TEST_TARGET") !== "source";
@@ -25,24 +26,11 @@ const VIEW = "/usr/lib/mdevctl/sysfs";
 /** The launcher's view of /dev; only its vfio directory is granted. */
 const DEV_VIEW = "/usr/lib/mdevctl/dev";
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+type Result = CommandResult;
 
-async function run(cmd: string[], env: Record<string, string> = {}): Promise<Result> {
-  const out = await new Deno.Command(cmd[0]!, {
-    args: cmd.slice(1),
-    env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", ...env },
-    clearEnv: true,
-    cwd: TOP,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+function run(cmd: string[], env: Record<string, string> = {}): Promise<Result> {
+  const path = { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" };
+  return runCommand(cmd, { env: { ...path, ...env }, clearEnv: true, cwd: TOP });
 }
 
 const REASON = reasons(
