@@ -38,7 +38,7 @@ if [ -n "$denort" ] && [ -f "$denort" ]; then
   # and runs unscoped, because the files named on the command line and the
   # scripts present are only known at run time (docs/sandbox.md).
   DENORT_BIN=$denort DENO_NO_UPDATE_CHECK=1 "$deno" compile --quiet --no-prompt \
-    --v8-flags=--max-semi-space-size=1 --no-config --no-lock \
+    --v8-flags="$("$top/tools/v8_flags.sh")" --no-config --no-lock \
     --allow-read \
     --allow-write="$out/sysfs,$libdir/sysfs,$out/dev/vfio,$libdir/dev/vfio,/etc/mdevctl.d,/run/lock,/var/lib/mdevctl" \
     --allow-run --allow-env='MDEVCTL_*' -o "$out/mdevctl.bin" "$top/cli.ts"

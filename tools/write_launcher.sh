@@ -37,6 +37,7 @@ compiled) [ $# -eq 3 ] || usage ;;
 *) usage ;;
 esac
 mode=$1
+v8_flags=$("$(dirname "$0")/v8_flags.sh")
 unshare=$(command -v unshare || echo /usr/bin/unshare)
 mount=$(command -v mount || echo /usr/bin/mount)
 
@@ -52,9 +53,8 @@ if [ "$mode" = bundle ]; then
   view=$4
   echo "deno=$(q "$2") bundle=$(q "$3") view=$(q "$view")"
   # Deno's flags besides the permissions, in one place (bench/run.sh derives
-  # the bare Deno floor from them). A 1 MiB young generation: large listings
-  # peak 2-3 MiB lower (bench/analysis.md).
-  echo "flags='--no-prompt --no-config --no-lock --cached-only --quiet --v8-flags=--max-semi-space-size=1'"
+  # the bare Deno floor from them); the V8 flags are those of tools/v8_flags.sh.
+  echo "flags='--no-prompt --no-config --no-lock --cached-only --quiet --v8-flags=$v8_flags'"
 else
   view=$3
   echo "binary=$(q "$2") view=$(q "$view")"
