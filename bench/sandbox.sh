@@ -19,22 +19,35 @@ say() { echo "bench/sandbox: $*" >&2; }
 [ "$(id -u)" = 0 ] || { say "must run as root"; exit 1; }
 [ -f "$top/dist/mdevctl.js" ] || { say "needs the bundled dist/ (make)"; exit 1; }
 
-# A snapshot of dist/ (make may rebuild it meanwhile), with both launchers.
-snap=$here/hosts/sandbox-dist
-rm -rf "$snap" && mkdir -p "$snap/sysfs" "$snap/dev"
-cp "$top/dist/mdevctl.js" "$snap/"
+# Both launchers for the bundle installed as tools/install.sh lays it out, at
+# /usr/lib/mdevctl as each host shows it through bench/ns.sh (the depth of the
+# view's path is part of the sandbox's cost: Deno resolves every component of
+# each path it opens); the bundle is copied into each host (make may rebuild
+# dist/ meanwhile).
+lib=/usr/lib/mdevctl
 deno_bin=$("$top/tools/deno_path.sh")
-"$top/tools/write_launcher.sh" bundle "$deno_bin" "$snap/mdevctl.js" "$snap/sysfs" >"$snap/mdevctl"
-flags=$(sh -c "$(grep -E '^flags=' "$snap/mdevctl")"' && echo "$flags"')
-# The launcher before issue 13: every permission, no namespace.
-cat >"$snap/mdevctl-allow-all" <<EOF
+launcher=$("$top/tools/write_launcher.sh" bundle "$deno_bin" "$lib/mdevctl.js" "$lib/sysfs")
+flags=$(sh -c "$(printf '%s\n' "$launcher" | grep -E '^flags=')"' && echo "$flags"')
+floor="$deno_bin run $flags $here/empty.ts"
+bundle=$(mktemp)
+cp "$top/dist/mdevctl.js" "$bundle"
+trap 'rm -f "$bundle"' EXIT
+# install_in ROOT: both launchers and the bundle in the fake host ROOT, code cache warmed.
+install_in() {
+  local dir=$1$lib
+  rm -rf "$dir/sysfs" "$dir/dev" "$dir/mdevctl" "$dir/mdevctl-allow-all" "$dir/mdevctl.js"
+  mkdir -p "$dir/sysfs" "$dir/dev"
+  cp "$bundle" "$dir/mdevctl.js"
+  printf '%s\n' "$launcher" >"$dir/mdevctl"
+  # The launcher before issue 13: every permission, no namespace.
+  cat >"$dir/mdevctl-allow-all" <<EOF
 #!/bin/sh
 export MDEVCTL_ARGV0="\$0" DENO_NO_UPDATE_CHECK=1
-exec '$deno_bin' run -A $flags '$snap/mdevctl.js' "\$@"
+exec '$deno_bin' run -A $flags '$lib/mdevctl.js' "\$@"
 EOF
-chmod 755 "$snap/mdevctl" "$snap/mdevctl-allow-all"
-"$top/tools/warm_code_cache.sh" "$snap/mdevctl"
-floor="$deno_bin run $flags $here/empty.ts"
+  chmod 755 "$dir/mdevctl" "$dir/mdevctl-allow-all"
+  bash "$here/ns.sh" "$1" "$top/tools/warm_code_cache.sh" "$lib/mdevctl"
+}
 
 summary=()
 for h in ${BENCH_HOSTS:-small large}; do
@@ -45,10 +58,11 @@ for h in ${BENCH_HOSTS:-small large}; do
   esac
   root=$here/hosts/$h
   "$DENO" run -A --no-config "$here/gen_host.ts" --out "$root" --shape "$shape" >/dev/null
+  install_in "$root"
   say "host $h ($shape): $runs rounds"
   bash "$here/ns.sh" "$root" "$DENO" run -A --no-config "$here/measure.ts" --label "$h" \
-    --host "$root" --out "$here/hosts/sandbox-$h.json" --ours "$snap/mdevctl" \
-    --peer "$snap/mdevctl-allow-all" --floor "$floor" --runs "$runs" --warmup "$warm" \
+    --host "$root" --out "$here/hosts/sandbox-$h.json" --ours "$lib/mdevctl" \
+    --peer "$lib/mdevctl-allow-all" --floor "$floor" --runs "$runs" --warmup "$warm" \
     --mem-runs 1 --commands "${BENCH_COMMANDS:-list;list -d;types}" >/dev/null
   summary+=("$here/hosts/sandbox-$h.json")
 done
