@@ -1,8 +1,11 @@
 #!/bin/sh
 # Prints the V8 flags mdevctl runs with, declared once: tools/write_launcher.sh
 # puts them in the launcher, tools/build.sh bakes them into a compiled binary.
-#  - a 1 MiB young generation: large listings peak 2-3 MiB lower;
-#  - scavenges on the main thread only: parallel ones promote into pages of
-#    their own per thread, and the large host's `list` peaked at 63-67 MiB
-#    instead of 62-63, at the same speed (bench/analysis.md).
-echo --max-semi-space-size=1,--no-parallel-scavenge
+# All three keep the peak memory of large listings down (bench/analysis.md);
+# none changed a listing's time measurably:
+#  - a 1 MiB young generation: 2-3 MiB lower;
+#  - no incremental marking and scavenges on the main thread only: objects
+#    allocated during a concurrent marking and the pages parallel scavenges
+#    promote into put the large host's `list` at 63.0-67.2 MiB from run to
+#    run, 61.1-64.2 without (sandboxed launcher, ten runs each).
+echo --max-semi-space-size=1,--no-parallel-scavenge,--no-incremental-marking
