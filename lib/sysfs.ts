@@ -213,12 +213,8 @@ function listActiveByType(env: Environment): Map<string, ActiveInfo> {
   const found = new Map<string, ActiveInfo>();
   for (const p of readDirEntries(env, env.parentBase) ?? []) {
     const link = env.parentPath(p.name);
-    let parent = p.name;
-    try {
-      parent = basename(resolvePath(env.parentBase, Deno.readLinkSync(link)));
-    } catch {
-      // not a link: the entry is the parent's directory itself
-    }
+    // The parent the class link leads to (the entry itself when it is a directory).
+    const parent = basename(linkTarget(link));
     let types: Deno.DirEntry[];
     try {
       types = [...Deno.readDirSync(`${link}/${SUPPORTED_TYPES}`)];

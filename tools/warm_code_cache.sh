@@ -11,7 +11,7 @@
 # touches nothing of this machine, through the launcher itself: the cache is
 # kept only for the same Deno, the same V8 flags and the same bundle path.
 # It goes to the Deno cache of the user who runs this (root's for an
-# install); another user's first runs compile as before. Never fails a build:
+# install); other users' runs compile the bundle as before. Never fails a build:
 # without the cache, the program is slower, not wrong.
 set -u
 launcher=${1:?usage: warm_code_cache.sh LAUNCHER}
