@@ -66,13 +66,10 @@ else
   ours="$DENO run -A --no-config $top/cli.ts"
 fi
 
-# dist/ is rebuilt whenever someone runs make: measure a snapshot of it, not a moving target.
-# Each fake host gets the snapshot installed as tools/install.sh lays it out, at the paths an
-# install has inside the bench's namespace (install_snapshot below): the program at
-# /usr/lib/mdevctl, its view of /sys at /usr/lib/mdevctl/sysfs (bound by the first run and
-# kept, not bound per run as dist/'s --view-per-run launcher does), Deno's code cache warmed.
-# The depth of those paths matters: Deno resolves every component of each path it opens.
-libdir=/usr/lib/mdevctl
+# dist/ is rebuilt whenever someone runs make: measure a snapshot of it, not a moving target,
+# installed in each fake host as an install lays it out (bench/install_in_host.sh): the
+# program at /usr/lib/mdevctl, the view of /sys bound once and kept (not per run, as dist/'s
+# --view-per-run launcher does), Deno's code cache warmed.
 if [ "$ours" = "$top/dist/mdevctl" ]; then
   snap=$here/hosts/ours-dist
   dist_built=$(date -u -r "$top/dist/mdevctl" '+%Y-%m-%d %H:%M UTC')
@@ -82,30 +79,9 @@ if [ "$ours" = "$top/dist/mdevctl" ]; then
     say "dist/ looks incomplete (a build running?), retrying"
     sleep 3
   done
-  deno_bin=$(sed -n "s/^deno='\([^']*\)'.*/\1/p" "$top/dist/mdevctl")
-  # write_installed_launcher LIBDIR: the launcher tools/install.sh writes for LIBDIR
-  write_installed_launcher() {
-    if [ -f "$snap/mdevctl.bin" ]; then
-      "$top/tools/write_launcher.sh" compiled "$1/mdevctl.bin" "$1/sysfs"
-    else
-      "$top/tools/write_launcher.sh" bundle "$deno_bin" "$1/mdevctl.js" "$1/sysfs"
-    fi
-  }
-  write_installed_launcher "$snap" >"$snap/mdevctl" # the floor is derived from it
-  ours=$libdir/mdevctl
-  say "measuring a snapshot of dist/ in $snap, installed in each host at $libdir"
+  ours=/usr/lib/mdevctl/mdevctl
+  say "measuring a snapshot of dist/ in $snap, installed in each host at ${ours%/*}"
 fi
-# install_snapshot ROOT: the snapshot in the fake host ROOT at $libdir (seen there through
-# bench/ns.sh), with Deno's code cache of it warmed as tools/install.sh does.
-install_snapshot() {
-  local dir=$1$libdir
-  rm -rf "$dir/sysfs" "$dir/dev" "$dir/mdevctl" "$dir/mdevctl.js" "$dir/mdevctl.bin"
-  mkdir -p "$dir/sysfs" "$dir/dev"
-  cp -a "$snap/mdevctl.js" "$snap/mdevctl.bin" "$dir/" 2>/dev/null || true
-  write_installed_launcher "$libdir" >"$dir/mdevctl"
-  chmod 755 "$dir/mdevctl"
-  bash "$here/ns.sh" "$1" "$top/tools/warm_code_cache.sh" "$libdir/mdevctl"
-}
 
 # --- the bare Deno floor: `deno run` of an empty script with the launcher's flags -------
 # Replaces the script (first *.ts/*.js/*.mjs word) of a "deno run FLAGS SCRIPT" line by
@@ -123,7 +99,7 @@ floor_from_line() {
 floor_note=""
 derive_floor() {
   local first=${ours%% *} line
-  [ -n "${snap:-}" ] && first=$snap/mdevctl
+  [ -n "${snap:-}" ] && first=$snap/mdevctl # dist/'s launcher: the same Deno and flags
   if line=$(floor_from_line "$ours"); then
     # "deno run FLAGS SCRIPT": the same with the empty script
     floor_note="ours with bench/empty.ts as the script"
@@ -191,7 +167,7 @@ for h in "${expanded[@]}"; do
   esac
   root=$here/hosts/$h
   "$DENO" run -A --no-config "$here/gen_host.ts" --out "$root" --shape "$shape"
-  if [ -n "${snap:-}" ]; then install_snapshot "$root"; fi
+  if [ -n "${snap:-}" ]; then bash "$here/install_in_host.sh" "$snap" "$root"; fi
   args=(--label "$h" --host "$root" --out "$here/hosts/results-$h.json"
     --ours "$ours" --peer "$peer" --floor "$floor"
     --runs "$runs" --warmup "$warm" --mem-runs "$mem" --budget "${BENCH_BUDGET:-90}")

@@ -19,34 +19,26 @@ say() { echo "bench/sandbox: $*" >&2; }
 [ "$(id -u)" = 0 ] || { say "must run as root"; exit 1; }
 [ -f "$top/dist/mdevctl.js" ] || { say "needs the bundled dist/ (make)"; exit 1; }
 
-# Both launchers for the bundle installed as tools/install.sh lays it out, at
-# /usr/lib/mdevctl as each host shows it through bench/ns.sh (the depth of the
-# view's path is part of the sandbox's cost: Deno resolves every component of
-# each path it opens); the bundle is copied into each host (make may rebuild
-# dist/ meanwhile).
+# The bundle installed in each host as tools/install.sh lays it out
+# (bench/install_in_host.sh), with a second launcher beside it: the one before
+# issue 13, every permission and no namespace. A copy of the bundle, because
+# make may rebuild dist/ meanwhile.
 lib=/usr/lib/mdevctl
 deno_bin=$("$top/tools/deno_path.sh")
-launcher=$("$top/tools/write_launcher.sh" bundle "$deno_bin" "$lib/mdevctl.js" "$lib/sysfs")
-flags=$(sh -c "$(printf '%s\n' "$launcher" | grep -E '^flags=')"' && echo "$flags"')
+flags=$(sh -c "$(grep -E '^flags=' "$top/dist/mdevctl")"' && echo "$flags"')
 floor="$deno_bin run $flags $here/empty.ts"
-bundle=$(mktemp)
-cp "$top/dist/mdevctl.js" "$bundle"
-trap 'rm -f "$bundle"' EXIT
+snap=$(mktemp -d)
+cp "$top/dist/mdevctl.js" "$snap/"
+trap 'rm -rf "$snap"' EXIT
 # install_in ROOT: both launchers and the bundle in the fake host ROOT, code cache warmed.
 install_in() {
-  local dir=$1$lib
-  rm -rf "$dir/sysfs" "$dir/dev" "$dir/mdevctl" "$dir/mdevctl-allow-all" "$dir/mdevctl.js"
-  mkdir -p "$dir/sysfs" "$dir/dev"
-  cp "$bundle" "$dir/mdevctl.js"
-  printf '%s\n' "$launcher" >"$dir/mdevctl"
-  # The launcher before issue 13: every permission, no namespace.
-  cat >"$dir/mdevctl-allow-all" <<EOF
+  bash "$here/install_in_host.sh" "$snap" "$1"
+  cat >"$1$lib/mdevctl-allow-all" <<EOF
 #!/bin/sh
 export MDEVCTL_ARGV0="\$0" DENO_NO_UPDATE_CHECK=1
 exec '$deno_bin' run -A $flags '$lib/mdevctl.js' "\$@"
 EOF
-  chmod 755 "$dir/mdevctl" "$dir/mdevctl-allow-all"
-  bash "$here/ns.sh" "$1" "$top/tools/warm_code_cache.sh" "$lib/mdevctl"
+  chmod 755 "$1$lib/mdevctl-allow-all"
 }
 
 summary=()

@@ -1,0 +1,28 @@
+#!/bin/bash
+# Installs a copy of dist/ in a fake host as tools/install.sh lays it out, at
+# /usr/lib/mdevctl as the host shows it through bench/ns.sh: the bundle (or
+# the compiled binary), the launcher install.sh writes for that directory
+# (its view of /sys at /usr/lib/mdevctl/sysfs, bound by the first run and
+# kept), and Deno's code cache of it warmed. The depth of these paths is part
+# of what the sandbox costs: Deno resolves every component of each path it
+# opens (bench/sandbox.md).
+#
+# Usage: bench/install_in_host.sh DIST_COPY HOST_ROOT   (as root)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(dirname "$here")
+snap=$1 root=$2
+lib=/usr/lib/mdevctl
+dir=$root$lib
+rm -rf "$dir/sysfs" "$dir/dev" "$dir/mdevctl" "$dir/mdevctl.js" "$dir/mdevctl.bin"
+mkdir -p "$dir/sysfs" "$dir/dev"
+if [ -f "$snap/mdevctl.bin" ]; then
+  cp -a "$snap/mdevctl.bin" "$dir/"
+  "$top/tools/write_launcher.sh" compiled "$lib/mdevctl.bin" "$lib/sysfs" >"$dir/mdevctl"
+else
+  cp -a "$snap/mdevctl.js" "$dir/"
+  "$top/tools/write_launcher.sh" bundle "$("$top/tools/deno_path.sh")" "$lib/mdevctl.js" \
+    "$lib/sysfs" >"$dir/mdevctl"
+fi
+chmod 755 "$dir/mdevctl"
+bash "$here/ns.sh" "$root" "$top/tools/warm_code_cache.sh" "$lib/mdevctl"
