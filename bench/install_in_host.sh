@@ -3,7 +3,10 @@
 # /usr/lib/mdevctl as the host shows it through bench/ns.sh: the bundle (or
 # the compiled binary), the launcher install.sh writes for that directory
 # (its view of /sys at /usr/lib/mdevctl/sysfs, bound by the first run and
-# kept), and Deno's code cache of it warmed. The depth of these paths is part
+# kept), and Deno's code cache of it warmed in the host's own
+# var/cache/mdevctl/deno (install.sh's CACHEDIR/deno, which the launcher
+# points Deno at; its real path, which the namespace does not cover, so each
+# host has a cache of its own). The depth of these paths is part
 # of what the sandbox costs: Deno resolves every component of each path it
 # opens (bench/sandbox.md).
 #
@@ -14,15 +17,16 @@ top=$(dirname "$here")
 snap=$1 root=$2
 lib=/usr/lib/mdevctl
 dir=$root$lib
-rm -rf "$dir/sysfs" "$dir/dev" "$dir/mdevctl" "$dir/mdevctl.js" "$dir/mdevctl.bin"
-mkdir -p "$dir/sysfs" "$dir/dev"
+cache=$(realpath -m "$root/var/cache/mdevctl/deno")
+rm -rf "$dir/sysfs" "$dir/dev" "$dir/mdevctl" "$dir/mdevctl.js" "$dir/mdevctl.bin" "$cache"
+mkdir -p "$dir/sysfs" "$dir/dev" "$cache"
 if [ -f "$snap/mdevctl.bin" ]; then
   cp -a "$snap/mdevctl.bin" "$dir/"
   "$top/tools/write_launcher.sh" compiled "$lib/mdevctl.bin" "$lib/sysfs" >"$dir/mdevctl"
 else
   cp -a "$snap/mdevctl.js" "$dir/"
-  "$top/tools/write_launcher.sh" bundle "$("$top/tools/deno_path.sh")" "$lib/mdevctl.js" \
-    "$lib/sysfs" >"$dir/mdevctl"
+  "$top/tools/write_launcher.sh" --deno-dir "$cache" bundle "$("$top/tools/deno_path.sh")" \
+    "$lib/mdevctl.js" "$lib/sysfs" >"$dir/mdevctl"
 fi
 chmod 755 "$dir/mdevctl"
 bash "$here/ns.sh" "$root" "$top/tools/warm_code_cache.sh" "$lib/mdevctl"

@@ -4,8 +4,10 @@
 # plain `-A` launcher and against the bare floor (`deno run -A` of an empty
 # script), interleaved in one run by bench/measure.ts (ours = sandboxed, peer =
 # -A launcher, floor), on the small and the large fake host mounted at the real
-# paths by bench/ns.sh. Prints medians and ratios; raw samples stay in
-# bench/hosts/sandbox-*.json. Needs root and a built dist/ (bundled form).
+# paths by bench/ns.sh. On the small host also as a systemd unit runs it
+# (ProtectHome=yes): the installed launcher against the one before it pointed
+# Deno at the install's cache directory. Prints medians and ratios; raw samples
+# stay in bench/hosts/sandbox-*.json. Needs root and a built dist/ (bundled form).
 #
 #   bash bench/sandbox.sh
 #   BENCH_HOSTS, BENCH_SMALL, BENCH_LARGE, BENCH_RUNS_SMALL, BENCH_RUNS_LARGE,
@@ -30,15 +32,20 @@ floor="$deno_bin run $flags $here/empty.ts"
 snap=$(mktemp -d)
 cp "$top/dist/mdevctl.js" "$snap/"
 trap 'rm -rf "$snap"' EXIT
-# install_in ROOT: both launchers and the bundle in the fake host ROOT, code cache warmed.
+# install_in ROOT: both launchers and the bundle in the fake host ROOT, code cache
+# warmed (in the host's var/cache/mdevctl/deno, which both use). And a third
+# launcher, the installed one as it was before it pointed Deno at that cache.
 install_in() {
   bash "$here/install_in_host.sh" "$snap" "$1"
   cat >"$1$lib/mdevctl-allow-all" <<EOF
 #!/bin/sh
-export MDEVCTL_ARGV0="\$0" DENO_NO_UPDATE_CHECK=1
+export MDEVCTL_ARGV0="\$0" DENO_NO_UPDATE_CHECK=1 DENO_DIR='$(realpath -m "$1/var/cache/mdevctl/deno")'
 exec '$deno_bin' run -A $flags '$lib/mdevctl.js' "\$@"
 EOF
   chmod 755 "$1$lib/mdevctl-allow-all"
+  "$top/tools/write_launcher.sh" bundle "$deno_bin" "$lib/mdevctl.js" "$lib/sysfs" \
+    >"$1$lib/mdevctl-default-deno-dir"
+  chmod 755 "$1$lib/mdevctl-default-deno-dir"
 }
 
 summary=()
@@ -57,6 +64,22 @@ for h in ${BENCH_HOSTS:-small large}; do
     --peer "$lib/mdevctl-allow-all" --floor "$floor" --runs "$runs" --warmup "$warm" \
     --mem-runs 1 --commands "${BENCH_COMMANDS:-list;list -d;types}" >/dev/null
   summary+=("$here/hosts/sandbox-$h.json")
+  # As a systemd unit runs it: ProtectHome=yes leaves Deno no writable cache
+  # directory of its own (an empty read-only HOME here). The installed
+  # launcher (ours) points Deno at the install's cache; the one before (peer)
+  # left Deno its default.
+  if [ "$h" = small ]; then
+    home=$root/.unit-home
+    mkdir -p "$home"
+    parent=$(sed -n 's/.*"firstParent": "\(.*\)".*/\1/p' "$root/.bench-host.json")
+    say "host $h as a unit sees it: $runs rounds"
+    bash "$here/ns.sh" "$root" sh -c 'mount -t tmpfs -o ro,size=1m unit-home "$0" && exec "$@"' \
+      "$home" "$DENO" run -A --no-config "$here/measure.ts" --label "$h, as a unit" \
+      --host "$root" --out "$here/hosts/sandbox-$h-unit.json" --ours "env HOME=$home $lib/mdevctl" \
+      --peer "env HOME=$home $lib/mdevctl-default-deno-dir" --floor "$floor" --runs "$runs" \
+      --warmup "$warm" --mem-runs 1 --commands "list;start-parent-mdevs $parent" >/dev/null
+    summary+=("$here/hosts/sandbox-$h-unit.json")
+  fi
 done
 
 # Medians, and the sandbox's cost relative to the -A launcher.
@@ -65,7 +88,9 @@ const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
-console.log("| host | command | sandboxed ms | -A ms | floor ms | sandboxed / -A |");
+console.log("Against: the -A launcher; on the rows \"as a unit\", the installed launcher before it");
+console.log("pointed Deno at the install's cache directory.\n");
+console.log("| host | command | sandboxed ms | against ms | floor ms | sandboxed / against |");
 console.log("| --- | --- | ---: | ---: | ---: | ---: |");
 for (const file of Deno.args) {
   const data = JSON.parse(Deno.readTextFileSync(file));

@@ -396,6 +396,12 @@ export function renderMan(date = ""): string {
     ),
     ...item(LOCK, "Serialises commands that change definitions or devices."),
     ...item(
+      "/var/cache/mdevctl/deno",
+      "Deno's cache of the installed program (its compiled code), for root and the systemd " +
+        "units. Deleting its contents only makes starts slower until an installation warms " +
+        "it again.",
+    ),
+    ...item(
       `${DEVICES}, ${PARENTS}`,
       "Running devices and parent devices, as the kernel shows them.",
     ),

@@ -18,6 +18,8 @@
 #   DIST            the build output to install from (default: dist)
 #   DENO_BIN        the Deno binary to install with a bundled build
 #                   (default: tools/deno_path.sh, the pinned one)
+#   CACHEDIR        /var/cache/mdevctl   bundled form: Deno's cache of the
+#                                        bundle in deno/ (its V8 code cache)
 # The configuration directory is always /etc/mdevctl.d, and mdevctl always
 # looks for callout scripts in /usr/lib/mdevctl/scripts.d whatever PREFIX is.
 #
@@ -41,6 +43,7 @@ SYSTEMDUNITDIR=${SYSTEMDUNITDIR:-$(or_default "$(pkg_var systemd systemdsystemun
 BASHCOMPDIR=${BASHCOMPDIR:-$(or_default "$(pkg_var bash-completion completionsdir)" "$DATADIR/bash-completion/completions")}
 ZSHCOMPDIR=${ZSHCOMPDIR:-$DATADIR/zsh/site-functions}
 DIST=${DIST:-$top/dist}
+CACHEDIR=${CACHEDIR:-/var/cache/mdevctl}
 CONFDIR=/etc/mdevctl.d
 
 die() {
@@ -50,7 +53,7 @@ die() {
 
 # The paths end up in udev rules, unit files and shell commands: keep them
 # to characters that need no quoting anywhere.
-for var in PREFIX SBINDIR LIBDIR DATADIR MANDIR UDEVDIR SYSTEMDUNITDIR BASHCOMPDIR ZSHCOMPDIR; do
+for var in PREFIX SBINDIR LIBDIR DATADIR MANDIR UDEVDIR SYSTEMDUNITDIR BASHCOMPDIR ZSHCOMPDIR CACHEDIR; do
   value=${!var}
   [[ $value == /* ]] || die "$var must be an absolute path: '$value'"
   [[ $value =~ ^[A-Za-z0-9/._+-]+$ ]] || die "$var has characters that need quoting: '$value'"
@@ -61,7 +64,7 @@ d() { printf '%s%s' "$DESTDIR" "$1"; }
 # Writes a template with every @VAR@ replaced; fails on one left over.
 substitute() { # SRC DEST
   sed -e "s|@SBINDIR@|$SBINDIR|g" -e "s|@LIBDIR@|$LIBDIR|g" -e "s|@PREFIX@|$PREFIX|g" \
-    -e "s|@DATADIR@|$DATADIR|g" "$1" >"$2.tmp"
+    -e "s|@DATADIR@|$DATADIR|g" -e "s|@DENODIR@|$CACHEDIR/deno|g" "$1" >"$2.tmp"
   if grep -n '@[A-Z_]*@' "$2.tmp" >&2; then
     rm -f "$2.tmp"
     die "unknown @VARIABLE@ left in $1"
@@ -124,8 +127,10 @@ do_install() {
     echo "install: bundle and Deno -> $LIBDIR, launcher -> $SBINDIR/mdevctl"
     install -m 644 "$DIST/mdevctl.js" "$(d "$LIBDIR/mdevctl.js")"
     install -m 755 "${DENO_BIN:-$("$top/tools/deno_path.sh")}" "$(d "$LIBDIR/deno")"
-    "$top/tools/write_launcher.sh" bundle "$LIBDIR/deno" "$LIBDIR/mdevctl.js" "$LIBDIR/sysfs" \
-      >"$(d "$SBINDIR/mdevctl.tmp")"
+    # Deno's cache of the bundle, shared by root's runs and the units.
+    install -d -m 755 "$(d "$CACHEDIR")" "$(d "$CACHEDIR/deno")"
+    "$top/tools/write_launcher.sh" --deno-dir "$CACHEDIR/deno" bundle "$LIBDIR/deno" \
+      "$LIBDIR/mdevctl.js" "$LIBDIR/sysfs" >"$(d "$SBINDIR/mdevctl.tmp")"
     rm -f "$(d "$LIBDIR/mdevctl.bin")"
   fi
   chmod 755 "$(d "$SBINDIR/mdevctl.tmp")"
@@ -166,9 +171,11 @@ do_uninstall() {
     while umount "$LIBDIR/sysfs" 2>/dev/null; do :; done
     while umount "$LIBDIR/dev" 2>/dev/null; do :; done
   fi
+  # Deno's cache is ours alone and rebuilt at will: it goes whole.
+  rm -rf "$(d "$CACHEDIR/deno")"
   # Directories go only when empty: scripts and configs a user put there stay.
   for path in "$LIBDIR/scripts.d/callouts" "$LIBDIR/scripts.d/notifiers" "$LIBDIR/scripts.d" \
-    "$LIBDIR/sysfs" "$LIBDIR/dev" "$LIBDIR" "$DATADIR/mdevctl" "$CONFDIR"; do
+    "$LIBDIR/sysfs" "$LIBDIR/dev" "$LIBDIR" "$DATADIR/mdevctl" "$CONFDIR" "$CACHEDIR"; do
     [ -d "$(d "$path")" ] && rmdir --ignore-fail-on-non-empty "$(d "$path")"
   done
   echo "uninstall: done (DESTDIR='${DESTDIR}' PREFIX=$PREFIX)"

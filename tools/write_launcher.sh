@@ -3,7 +3,7 @@
 # (mdevctl, lsmdev, the udev rule, the systemd units) runs the program, with
 # Deno permissions scoped to what it reads, writes and runs (docs/sandbox.md).
 #
-# Usage: tools/write_launcher.sh [--view-per-run] bundle DENO_BINARY BUNDLE_JS VIEW_DIR
+# Usage: tools/write_launcher.sh [--view-per-run] [--deno-dir DIR] bundle DENO_BINARY BUNDLE_JS VIEW_DIR
 #        tools/write_launcher.sh [--view-per-run] compiled BINARY VIEW_DIR
 #   VIEW_DIR  an empty directory the launcher binds /sys on (once, as root;
 #             per command in a user namespace otherwise): Deno refuses every
@@ -16,6 +16,11 @@
 #   --view-per-run  as root too, bind in a private mount namespace for each
 #             command and keep nothing (dist/: no bind of /sys left in a
 #             source tree that cp -a or rm -r may walk).
+#   --deno-dir DIR  Deno's cache directory (DENO_DIR) for every caller that
+#             may write DIR and has not set DENO_DIR itself: where the
+#             install keeps the V8 code cache of the bundle, so that root's
+#             runs and the systemd units (ProtectHome=yes hides
+#             /root/.cache) share it. Without it, Deno's default.
 #
 # The permission set is declared here: `bundle` passes it to `deno run` at
 # each start. A compiled binary cannot take flags at run time; tools/build.sh
@@ -23,17 +28,25 @@
 set -eu
 q() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
 usage() {
-  echo "usage: write_launcher.sh bundle DENO BUNDLE VIEW | compiled BINARY VIEW" >&2
+  echo "usage: write_launcher.sh [--view-per-run] [--deno-dir DIR] bundle DENO BUNDLE VIEW | [--view-per-run] compiled BINARY VIEW" >&2
   exit 2
 }
-keep=1
-if [ "${1:-}" = --view-per-run ]; then
-  keep=0
+keep=1 deno_dir=
+while :; do
+  case ${1:-} in
+  --view-per-run) keep=0 ;;
+  --deno-dir)
+    [ $# -ge 2 ] || usage
+    deno_dir=$2
+    shift
+    ;;
+  *) break ;;
+  esac
   shift
-fi
+done
 case ${1:-} in
 bundle) [ $# -eq 4 ] || usage ;;
-compiled) [ $# -eq 3 ] || usage ;;
+compiled) [ $# -eq 3 ] && [ -z "$deno_dir" ] || usage ;;
 *) usage ;;
 esac
 mode=$1
@@ -55,6 +68,7 @@ if [ "$mode" = bundle ]; then
   # Deno's flags besides the permissions, in one place (bench/run.sh derives
   # the bare Deno floor from them); the V8 flags are those of tools/v8_flags.sh.
   echo "flags='--no-prompt --no-config --no-lock --cached-only --quiet --v8-flags=$v8_flags'"
+  echo "denodir=$(q "$deno_dir")"
 else
   view=$3
   echo "binary=$(q "$2") view=$(q "$view")"
@@ -118,6 +132,18 @@ else
   exec "$binary" "$@"
 }
 COMPILED
+fi
+
+if [ "$mode" = bundle ]; then
+  cat <<'BUNDLE'
+
+# Deno's cache, where the install keeps the V8 code cache of the bundle
+# (tools/warm_code_cache.sh): used by every caller that may write it. A
+# Deno that cannot write its cache directory (the units' ProtectHome= hides
+# /root/.cache, a read-only one) retries opening it and compiles the bundle
+# at every start: about 28 ms more on a small host (bench/analysis.md).
+[ -z "${DENO_DIR:-}" ] && [ -n "$denodir" ] && [ -w "$denodir" ] && export DENO_DIR="$denodir"
+BUNDLE
 fi
 
 cat <<'TAIL'

@@ -68,9 +68,21 @@ fi
 if want unit; then
     D=e2e00000-0000-4000-8000-00000000c001
     $OURS define -u "$D" -p mtty -t mtty-2
+    # Deno's cache, warmed by make install: the unit's launcher may write it
+    # (ReadWritePaths=) and points Deno at it. A notifier, which the program
+    # runs with its own environment, records where.
+    NOTE=/usr/lib/mdevctl/scripts.d/notifiers/e2e-deno-dir
+    printf '#!/bin/sh\necho "${DENO_DIR:-unset}" > /run/lock/e2e-deno-dir\n' > "$NOTE"
+    chmod 755 "$NOTE"
     check systemd/mdev@-start "$(systemctl start "mdev@$D.service" 2>&1)" \
         systemctl start "mdev@$D.service"
     check systemd/mdev@-device-present "not running" running "$D"
+    rm -f "$NOTE"
+    check systemd/unit-uses-deno-cache \
+        "DENO_DIR '$(cat /run/lock/e2e-deno-dir 2>&1)'; $(ls -l /var/cache/mdevctl/deno 2>&1 | tr '\n' ' ')" \
+        eval '[ "$(cat /run/lock/e2e-deno-dir)" = /var/cache/mdevctl/deno ] &&
+              [ -s /var/cache/mdevctl/deno/v8_code_cache_v2 ]'
+    rm -f /run/lock/e2e-deno-dir
     mkdir -p /run/systemd/system /run/kt
     cat > /run/systemd/system/kt-consumer.service <<UNIT
 [Unit]

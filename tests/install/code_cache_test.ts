@@ -30,8 +30,14 @@ function run(cmd: string[], env: Record<string, string>): Promise<CommandResult>
   return runCommand(cmd, { env: { ...path, ...env }, clearEnv: true });
 }
 
-/** A copy of the bundle with its launcher, an empty fake host and a Deno cache directory. */
-async function setup(): Promise<{
+/**
+ * A copy of the bundle with its launcher, an empty fake host and a Deno cache
+ * directory (DENO_DIR in `env`). With `launcherDenoDir`, the launcher is
+ * written with `--deno-dir` naming that path below the test's directory, as
+ * tools/install.sh writes it.
+ */
+async function setup(launcherDenoDir?: string): Promise<{
+  dir: string;
   launcher: string;
   specifier: string;
   env: Record<string, string>;
@@ -42,8 +48,17 @@ async function setup(): Promise<{
   await Deno.copyFile(BUNDLE, bundle);
   await Deno.mkdir(`${dir}/sysfs`);
   const deno = (await run([`${TOP}/tools/deno_path.sh`], {})).stdout.trim();
+  const option = launcherDenoDir === undefined ? [] : ["--deno-dir", `${dir}/${launcherDenoDir}`];
   const written = await run(
-    [`${TOP}/tools/write_launcher.sh`, "--view-per-run", "bundle", deno, bundle, `${dir}/sysfs`],
+    [
+      `${TOP}/tools/write_launcher.sh`,
+      "--view-per-run",
+      ...option,
+      "bundle",
+      deno,
+      bundle,
+      `${dir}/sysfs`,
+    ],
     {},
   );
   equal(written.code, 0, written.stderr);
@@ -54,6 +69,7 @@ async function setup(): Promise<{
     await Deno.mkdir(`${root}/${d}`, { recursive: true });
   }
   return {
+    dir,
     launcher,
     specifier: `file://${bundle}`,
     env: { DENO_DIR: `${dir}/deno`, MDEVCTL_ENV_ROOT: root, HOME: dir },
@@ -126,3 +142,38 @@ codeCacheTest("code cache: the warm-up run keeps the command's status and output
     await cleanup();
   }
 });
+
+codeCacheTest(
+  "code cache: an installed launcher keeps it in its own directory when it may write there",
+  async () => {
+    const { dir, launcher, specifier, env, cleanup } = await setup("cache/deno");
+    const own = `${dir}/cache/deno`;
+    // Deno's default for this caller: HOME's cache (the units' ProtectHome= hides root's).
+    const home = `${dir}/.cache/deno`;
+    const callerSet = env.DENO_DIR!;
+    const noDenoDir = { ...env };
+    delete noDenoDir.DENO_DIR;
+    try {
+      // Missing (so not writable): Deno's default, as a launcher without --deno-dir.
+      const warmMissing = await run([`${TOP}/tools/warm_code_cache.sh`, launcher], noDenoDir);
+      deepEqual([warmMissing.code, warmMissing.stderr], [0, ""]);
+      ok(cachedBytes(home, specifier) > 10_000, "no launcher directory: HOME's cache");
+      await Deno.remove(`${dir}/.cache`, { recursive: true });
+
+      await Deno.mkdir(own, { recursive: true });
+      const warm = await run([`${TOP}/tools/warm_code_cache.sh`, launcher], noDenoDir);
+      deepEqual([warm.code, warm.stderr], [0, ""]);
+      ok(cachedBytes(own, specifier) > 10_000, `code cache in ${own}`);
+      equal(cachedBytes(home, specifier), 0, "HOME's cache was used");
+      const listed = await run([launcher, "list", "--dumpjson"], noDenoDir);
+      deepEqual([listed.code, listed.stdout, listed.stderr], [0, "[]\n", ""]);
+
+      // DENO_DIR set by the caller wins.
+      const theirs = await run([`${TOP}/tools/warm_code_cache.sh`, launcher], env);
+      deepEqual([theirs.code, theirs.stderr], [0, ""]);
+      ok(cachedBytes(callerSet, specifier) > 10_000, "the caller's DENO_DIR was not used");
+    } finally {
+      await cleanup();
+    }
+  },
+);

@@ -139,6 +139,8 @@ test("puts every file in place with its mode, links and final paths", async () =
       "/usr/lib/mdevctl/scripts.d/notifiers",
       "/usr/lib/mdevctl/sysfs",
       "/usr/lib/mdevctl/dev",
+      // Deno's cache of the bundle (empty until the warm-up on the target).
+      ...(isBundled ? ["/var/cache/mdevctl", "/var/cache/mdevctl/deno"] : []),
     ]
   ) {
     const info = await lstat(`${dest}${dir}`);
@@ -163,6 +165,7 @@ test("puts every file in place with its mode, links and final paths", async () =
       launcher,
     );
     ok(launcher.includes("\ndevview='/usr/lib/mdevctl/dev'\n"), launcher);
+    ok(launcher.includes("\ndenodir='/var/cache/mdevctl/deno'\n"), launcher);
   }
 });
 
@@ -173,6 +176,7 @@ test("rules and units name the installed program, for any SBINDIR", async () => 
     ...SMALL_DENO,
     PREFIX: "/opt/mdev",
     SBINDIR: "/opt/mdev/bin",
+    CACHEDIR: "/var/opt/mdev/cache",
   });
   const rule = await Deno.readTextFile(`${dest}/usr/lib/udev/rules.d/60-mdevctl.rules`);
   const record = await Deno.readTextFile(`${dest}/opt/mdev/share/mdevctl/61-mdevctl-record.rules`);
@@ -189,10 +193,13 @@ test("rules and units name the installed program, for any SBINDIR", async () => 
   if (await bundled()) {
     const launcher = await Deno.readTextFile(`${dest}/opt/mdev/bin/mdevctl`);
     ok(launcher.includes("deno='/opt/mdev/lib/mdevctl/deno'"), launcher);
+    ok(launcher.includes("\ndenodir='/var/opt/mdev/cache/deno'\n"), launcher);
+    ok((await lstat(`${dest}/var/opt/mdev/cache/deno`))?.isDirectory);
   }
   for (const unit of units) {
     ok(unit.includes("\nBindPaths=/sys:/opt/mdev/lib/mdevctl/sysfs:norbind\n"));
     ok(unit.includes("\nBindPaths=/dev:/opt/mdev/lib/mdevctl/dev:norbind\n"));
+    ok(unit.includes("\nReadWritePaths=-/var/opt/mdev/cache/deno\n"), unit);
   }
   ok((await lstat(`${dest}/opt/mdev/lib/mdevctl/sysfs`))?.isDirectory);
   ok((await lstat(`${dest}/opt/mdev/lib/mdevctl/dev`))?.isDirectory);
@@ -247,9 +254,13 @@ test("uninstall removes what install put down, not configurations", async () => 
   await install(dest, { ...LAYOUT, ...SMALL_DENO });
   await Deno.mkdir(`${dest}/etc/mdevctl.d/0000:00:02.0`);
   await Deno.writeTextFile(`${dest}/etc/mdevctl.d/0000:00:02.0/u`, "{}");
+  // What Deno keeps in its cache directory goes with it.
+  await Deno.mkdir(`${dest}/var/cache/mdevctl/deno/npm`, { recursive: true });
+  await Deno.writeTextFile(`${dest}/var/cache/mdevctl/deno/v8_code_cache_v2`, "");
   await install(dest, LAYOUT, "uninstall");
   deepEqual(await treeFiles(dest), ["/etc/mdevctl.d/0000:00:02.0/u"]);
   equal(await lstat(`${dest}/usr/lib/mdevctl`), null);
+  equal(await lstat(`${dest}/var/cache/mdevctl`), null);
 });
 
 /** Runs a shell script with the install visible at its real paths (root only). */
@@ -741,7 +752,8 @@ test("units are hardened without blocking what mdevctl must do", async () => {
     ) equal(settings.get(key), value, `${unit}: ${key}`);
     // Writable: sysfs (create/remove/attributes), configs, and the lock file's directory.
     const writable = settings.get("ReadWritePaths")!.split(/\s+/).map((p) => p.replace(/^-/, ""));
-    for (const path of ["/sys", "/etc/mdevctl.d", "/run/lock"]) {
+    // And Deno's cache of the bundle, which the launcher points Deno at.
+    for (const path of ["/sys", "/etc/mdevctl.d", "/run/lock", "/var/cache/mdevctl/deno"]) {
       ok(writable.includes(path), `${unit}: ${path} writable`);
     }
     // The launcher's views of /sys and /dev, made by systemd (RestrictNamespaces= forbids its own).
