@@ -9,28 +9,14 @@
 // the monitor's stdout. It covers parsing, the 100 ms debounce, the rescan and
 // the write; not the kernel-to-udevadm hop (netlink, no measurable delay).
 import { FakeHost } from "../tests/helpers/fake_host.ts";
-import { MonitorProcess, startMonitor } from "../tests/monitor/helpers.ts";
+import { fakeUdevadm, MonitorProcess, startMonitor } from "../tests/monitor/helpers.ts";
 
 const rounds = Number(Deno.args[0] ?? 20);
 const host = await FakeHost.create();
 try {
-  const feed = host.path("feed");
-  await Deno.writeTextFile(feed, "");
-  // A stand-in named udevadm, first in PATH (the sandbox allows `udevadm` by name).
-  const bin = host.path("bin");
-  await Deno.mkdir(bin);
-  const program = `${bin}/udevadm`;
-  await Deno.writeTextFile(
-    program,
-    `#!/bin/sh\nprintf 'monitor will print the received events for:\\nKERNEL - the kernel uevent\\n\\n'\n` +
-      `exec tail -n +1 -f '${feed}'\n`,
-    { mode: 0o755 },
-  );
-  await Deno.chmod(program, 0o755);
+  const { env, feed } = await fakeUdevadm(host);
   await host.addParent("mtty", { "mtty-2": { available: 100 } });
-  const m: MonitorProcess = await startMonitor(host, ["--source", "udevadm"], {
-    PATH: `${bin}:${Deno.env.get("PATH") ?? "/usr/bin:/bin"}`,
-  }, ["udevadm"]);
+  const m: MonitorProcess = await startMonitor(host, ["--source", "udevadm"], env, ["udevadm"]);
   const uevent = (action: string, uuid: string) =>
     `KERNEL[1.0] ${action} /devices/virtual/mtty/mtty/${uuid} (mdev)\nACTION=${action}\n` +
     `DEVPATH=/devices/virtual/mtty/mtty/${uuid}\nSUBSYSTEM=mdev\nSEQNUM=1\n\n`;

@@ -28,15 +28,10 @@ export const ACTIONS = [
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
-/** Actions apply executes; the others are only reported. */
-export const EXECUTED: ReadonlySet<Action> = new Set([
-  "stop",
-  "undefine",
-  "modify",
-  "define",
-  "adopt",
-  "start",
-]);
+/** Actions apply executes (those up to `start`); the others are only reported. */
+export const EXECUTED: ReadonlySet<Action> = new Set(
+  ACTIONS.slice(0, ACTIONS.indexOf("start") + 1),
+);
 
 /** Execution phase of an action: define and adopt share one (§7 "Order"). */
 export function phaseOf(action: Action): number {

@@ -64,3 +64,17 @@ reset_state() {
         case ${d##*/} in scripts.d|'*') ;; *) rm -rf "$d" ;; esac
     done
 }
+
+# record_rule_defines NAME UUID TYPE SETTLE: the opt-in record rule put in
+# place, then an mdev of TYPE created through sysfs must become an auto
+# definition (udevadm settle waits up to SETTLE seconds). One check, NAME.
+record_rule_defines() {
+    local name=$1 uuid=$2 type=$3 settle=$4 out
+    cp /usr/share/mdevctl/61-mdevctl-record.rules /etc/udev/rules.d/
+    udevadm control --reload
+    echo "$uuid" > "$TYPES/$type/create"
+    udevadm settle --timeout="$settle"
+    wait_for 60 [ -f "/etc/mdevctl.d/mtty/$uuid" ]
+    out=$($OURS list -d -u "$uuid" 2>&1)
+    check "$name" "list -d: '$out'" [ "$out" = "$uuid mtty $type auto (active)" ]
+}

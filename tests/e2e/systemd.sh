@@ -116,14 +116,7 @@ fi
 # --- the opt-in record rule ----------------------------------------------------
 if want record; then
     R=e2e00000-0000-4000-8000-00000000d001
-    cp /usr/share/mdevctl/61-mdevctl-record.rules /etc/udev/rules.d/
-    udevadm control --reload
-    echo "$R" > "$TYPES/mtty-1/create"
-    udevadm settle --timeout=60
-    wait_for 60 [ -f "/etc/mdevctl.d/mtty/$R" ]
-    out=$($OURS list -d -u "$R" 2>&1)
-    check systemd/record-rule-defines-auto "list -d: '$out'" \
-        [ "$out" = "$R mtty mtty-1 auto (active)" ]
+    record_rule_defines systemd/record-rule-defines-auto "$R" mtty-1 60
     rm -f /etc/udev/rules.d/61-mdevctl-record.rules
     udevadm control --reload
     $OURS stop -u "$R"

@@ -40,12 +40,6 @@ check "$P/syslog-started-lines" "$started Started lines in syslog (4 expected)" 
 # The opt-in record rule, its RUN fallback: an mdev created through sysfs
 # becomes an auto definition.
 R=e2e00000-0000-4000-8000-00000000d002
-cp /usr/share/mdevctl/61-mdevctl-record.rules /etc/udev/rules.d/
-udevadm control --reload
-echo "$R" > "$TYPES/mtty-2/create"
-udevadm settle --timeout=120
-wait_for 60 [ -f "/etc/mdevctl.d/mtty/$R" ]
-out=$($OURS list -d -u "$R" 2>&1)
-check "$P/record-rule-defines-auto" "list -d: '$out'" [ "$out" = "$R mtty mtty-2 auto (active)" ]
+record_rule_defines "$P/record-rule-defines-auto" "$R" mtty-2 120
 kill "$UDEVD" "$SYSLOGD" 2>/dev/null
 exit 0

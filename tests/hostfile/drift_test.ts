@@ -130,15 +130,9 @@ Deno.test("§11: the worked drift case, text and JSON, then apply converges", ()
 const CONFIG = (type: string, start: string, attrs: Record<string, string>[] = []) =>
   JSON.stringify({ mdev_type: type, start, attrs }, null, 2);
 
-const EXAMPLE_NVIDIA = `version: 1
-owner: gpu-pool
-defaults: {start: auto}
-pools:
-  - name: t4-q
-    type: {name: "GRID T4-1Q"}                          # nvidia-222 on a T4
-    parents: {driver: nvidia, pciDevice: ["0x1eb8"]}
-    perParent: 2
-  - {name: a40-c, type: {nameToken: "A40-8C"}, parents: {physfn: ["0000:af:00.0"]},
+/** The §11 example (1) whole: T4_FILE and the A40 pool. */
+const EXAMPLE_NVIDIA =
+  `${T4_FILE}  - {name: a40-c, type: {nameToken: "A40-8C"}, parents: {physfn: ["0000:af:00.0"]},
      count: 6, placement: spread, exclusive: true}      # spread over the VFs of that GPU
 `;
 

@@ -108,6 +108,18 @@ async function makeHost(): Promise<{ dest: string; host: string; cleanup: () => 
   };
 }
 
+/** Runs `test` on a fresh install and fake host, both removed afterwards whatever happens. */
+async function withHost(
+  test: (made: { dest: string; host: string }) => Promise<void>,
+): Promise<void> {
+  const { dest, host, cleanup } = await makeHost();
+  try {
+    await test({ dest, host });
+  } finally {
+    await cleanup();
+  }
+}
+
 /** Runs a script as root in a private mount namespace where the host is in place. */
 function inHost(dest: string, host: string, script: string): Promise<Result> {
   const setup = [
@@ -130,8 +142,7 @@ function flag(argv: string[], name: string): string | undefined {
 sandboxTest(
   "the installed program runs on /sys and /etc with scoped Deno permissions only",
   async () => {
-    const { dest, host, cleanup } = await makeHost();
-    try {
+    await withHost(async ({ dest, host }) => {
       const r = await inHost(
         dest,
         host,
@@ -206,15 +217,12 @@ sandboxTest(
       ]);
       // Only the command line's own words follow (files it may name).
       ok(read.slice(7).every((a) => argv.includes(a)), read.join(" "));
-    } finally {
-      await cleanup();
-    }
+    });
   },
 );
 
 sandboxTest("Deno itself refuses what the installed program's flags leave out", async () => {
-  const { dest, host, cleanup } = await makeHost();
-  try {
+  await withHost(async ({ dest, host }) => {
     let r = await inHost(dest, host, `/usr/sbin/mdevctl define -u ${DEFINED} -p ${P} -t ${T}`);
     equal(r.code, 0, r.stderr);
     const argv = (await Deno.readTextFile(`${host}/out/cmdline`)).split("\n");
@@ -280,14 +288,11 @@ for (const [name, fn] of tries) {
       () => ok(false, "a write outside the granted paths got through"),
       () => {},
     );
-  } finally {
-    await cleanup();
-  }
+  });
 });
 
 sandboxTest("a non-root user lists through a user namespace, with the same scoping", async () => {
-  const { dest, host, cleanup } = await makeHost();
-  try {
+  await withHost(async ({ dest, host }) => {
     const asNobody = "setpriv --reuid=65534 --regid=65534 --clear-groups";
     const r = await inHost(
       dest,
@@ -306,16 +311,13 @@ sandboxTest("a non-root user lists through a user namespace, with the same scopi
     equal(lines[1], P);
     ok(r.stdout.includes("Permission denied (os error 13)"), r.stdout);
     ok(r.stdout.endsWith("exit 1\n"), r.stdout);
-  } finally {
-    await cleanup();
-  }
+  });
 });
 
 sandboxTest(
   "a root launcher that cannot bind /sys or /dev fails with one line, never -A",
   async () => {
-    const { dest, host, cleanup } = await makeHost();
-    try {
+    await withHost(async ({ dest, host }) => {
       // The view directory gone: mount has nowhere to bind.
       const r = await inHost(
         dest,
@@ -343,17 +345,14 @@ sandboxTest(
         dev.stderr,
         "mdevctl: cannot set up the permission sandbox: /usr/lib/mdevctl/dev is missing (reinstall mdevctl)\n",
       );
-    } finally {
-      await cleanup();
-    }
+    });
   },
 );
 
 sandboxTest(
   "dist/mdevctl binds /sys and /dev per command and leaves no bind in the source tree",
   async () => {
-    const { host, cleanup } = await makeHost();
-    try {
+    await withHost(async ({ host }) => {
       const view = `${TOP}/dist/sysfs`;
       const r = await run([
         "unshare",
@@ -376,8 +375,6 @@ sandboxTest(
         "mdevctl: cannot set up the permission sandbox: " +
           "MDEVCTL_SANDBOX_STAGE is set outside its namespace\n",
       );
-    } finally {
-      await cleanup();
-    }
+    });
   },
 );

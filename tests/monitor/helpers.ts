@@ -102,3 +102,28 @@ export async function startMonitor(
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A stand-in named udevadm, first in PATH (the sandboxing launcher allows
+ * `udevadm` by name): the header, then whatever the test appends to FEED.
+ */
+export async function fakeUdevadm(
+  host: FakeHost,
+): Promise<{ env: Record<string, string>; feed: string }> {
+  const feed = host.path("udevadm-feed");
+  await Deno.writeTextFile(feed, "");
+  const bin = host.path("bin");
+  await Deno.mkdir(bin);
+  const program = `${bin}/udevadm`;
+  await Deno.writeTextFile(
+    program,
+    `#!/bin/sh
+[ "$1 $2 $3" = "monitor --kernel --property" ] || exit 2
+printf 'monitor will print the received events for:\\nKERNEL - the kernel uevent\\n\\n'
+exec tail -n +1 -f '${feed}'
+`,
+    { mode: 0o755 },
+  );
+  await Deno.chmod(program, 0o755);
+  return { env: { PATH: `${bin}:${Deno.env.get("PATH") ?? "/usr/bin:/bin"}` }, feed };
+}

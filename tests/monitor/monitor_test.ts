@@ -5,8 +5,8 @@
  * overflow, a stalled reader, filters and exit.
  */
 import { deepEqual, equal, ok } from "node:assert/strict";
-import { FakeHost, P1, P2, U1, U2, U3, withHost } from "../helpers/fake_host.ts";
-import { MonitorProcess, sleep, startMonitor } from "./helpers.ts";
+import { P1, P2, U1, U2, U3, withHost } from "../helpers/fake_host.ts";
+import { fakeUdevadm, MonitorProcess, sleep, startMonitor } from "./helpers.ts";
 
 type Ev = Record<string, unknown>;
 const brief = (e: Ev) => [e.event, e.parent, e.uuid].filter((x) => x !== undefined).join(" ");
@@ -266,29 +266,6 @@ Deno.test("monitor: a stalled reader keeps memory bounded and ends with the righ
     ok(stats.maxBatch <= STALL_DEVICES + 2, `batch of ${stats.maxBatch}`);
     ok(stats.rss < 400 * 1024 * 1024, `rss ${stats.rss}`);
   }));
-
-/**
- * A stand-in named udevadm, first in PATH (the sandboxing launcher allows
- * `udevadm` by name): the header, then whatever the test appends to FEED.
- */
-async function fakeUdevadm(host: FakeHost): Promise<{ env: Record<string, string>; feed: string }> {
-  const feed = host.path("udevadm-feed");
-  await Deno.writeTextFile(feed, "");
-  const bin = host.path("bin");
-  await Deno.mkdir(bin);
-  const program = `${bin}/udevadm`;
-  await Deno.writeTextFile(
-    program,
-    `#!/bin/sh
-[ "$1 $2 $3" = "monitor --kernel --property" ] || exit 2
-printf 'monitor will print the received events for:\\nKERNEL - the kernel uevent\\n\\n'
-exec tail -n +1 -f '${feed}'
-`,
-    { mode: 0o755 },
-  );
-  await Deno.chmod(program, 0o755);
-  return { env: { PATH: `${bin}:${Deno.env.get("PATH") ?? "/usr/bin:/bin"}` }, feed };
-}
 
 /** The recorded uevent blocks, by SEQNUM. */
 async function recordedBlocks(): Promise<Map<string, string>> {
