@@ -48,8 +48,12 @@ function existsDir(path: string): boolean {
 }
 
 /** Registered in the dist pass only (or with no target): it does not depend on the target. */
-function sandboxTest(name: string, fn: () => Promise<void>): void {
-  if (RUN_HERE) Deno.test(requiring(`sandbox: ${name}`, REASON, fn));
+/** A test on a fresh install and fake host of its own (withHost). */
+function sandboxTest(
+  name: string,
+  fn: (made: { dest: string; host: string }) => Promise<void>,
+): void {
+  if (RUN_HERE) Deno.test(requiring(`sandbox: ${name}`, REASON, () => withHost(fn)));
 }
 
 /** A host: the install, a fake sysfs (relative links, as the kernel makes them), a config dir. */
@@ -141,88 +145,87 @@ function flag(argv: string[], name: string): string | undefined {
 
 sandboxTest(
   "the installed program runs on /sys and /etc with scoped Deno permissions only",
-  async () => {
-    await withHost(async ({ dest, host }) => {
-      const r = await inHost(
-        dest,
-        host,
-        [
-          `/usr/sbin/mdevctl types -p ${P}`,
-          "echo ---",
-          `/usr/sbin/mdevctl define -u ${DEFINED} -p ${P} -t ${T}`,
-          "/usr/sbin/mdevctl list -d",
-          "echo ---",
-          "/usr/sbin/lsmdev",
-          "echo ---",
-          `/usr/sbin/mdevctl stop -u ${RUNNING}`,
-          "echo ---",
-          // Messages name /sys, not the view the program reads it through.
-          `/usr/sbin/mdevctl types -p ${BROKEN} 2>&1`,
-          "echo ---",
-          // The first run bound /sys and /dev at the views; the others found them there.
-          `awk '$5 == "${VIEW}" { n++ } END { print n + 0 }' /proc/self/mountinfo`,
-          `awk '$5 == "${DEV_VIEW}" { n++ } $5 ~ "^${DEV_VIEW}/" { m++ } END { print n + 0, m + 0 }' /proc/self/mountinfo`,
-        ].join("\n"),
-      );
-      equal(r.stderr, "");
-      equal(r.code, 0, r.stdout);
-      const [types, defined, active, stopped, errors, views] = r.stdout.split("---\n");
-      // One bind each; none below the /dev view (pts, shm, mqueue stay out).
-      equal(views, "1\n1 0\n");
-      match(types!, new RegExp(`^${P}\\n  ${T}\\n    Available instances: 2\\n`));
-      equal(defined, `${DEFINED} ${P} ${T} manual\n`);
-      equal(active, `${RUNNING} ${P} ${T} manual\n`);
-      equal(stopped, "");
-      ok(
-        errors!.endsWith(
-          ` WARN  mdevctl] Skipping parent ${BROKEN}: No such file or directory (os error 2): ` +
-            `"/sys/class/mdev_bus/${BROKEN}/mdev_supported_types"\n`,
-        ),
-        errors!,
-      );
-      // The writes reached the real paths (here: the fake trees bound there).
-      const config = JSON.parse(await Deno.readTextFile(`${host}/etc/mdevctl.d/${P}/${DEFINED}`));
-      equal(config.mdev_type, T);
-      equal(
-        await Deno.readTextFile(`${host}/sys/devices/pci0000:00/${P}/${RUNNING}/remove`),
-        "1",
-      );
+  async ({ dest, host }) => {
+    const r = await inHost(
+      dest,
+      host,
+      [
+        `/usr/sbin/mdevctl types -p ${P}`,
+        "echo ---",
+        `/usr/sbin/mdevctl define -u ${DEFINED} -p ${P} -t ${T}`,
+        "/usr/sbin/mdevctl list -d",
+        "echo ---",
+        "/usr/sbin/lsmdev",
+        "echo ---",
+        `/usr/sbin/mdevctl stop -u ${RUNNING}`,
+        "echo ---",
+        // Messages name /sys, not the view the program reads it through.
+        `/usr/sbin/mdevctl types -p ${BROKEN} 2>&1`,
+        "echo ---",
+        // The first run bound /sys and /dev at the views; the others found them there.
+        `awk '$5 == "${VIEW}" { n++ } END { print n + 0 }' /proc/self/mountinfo`,
+        `awk '$5 == "${DEV_VIEW}" { n++ } $5 ~ "^${DEV_VIEW}/" { m++ } END { print n + 0, m + 0 }' /proc/self/mountinfo`,
+      ].join("\n"),
+    );
+    equal(r.stderr, "");
+    equal(r.code, 0, r.stdout);
+    const [types, defined, active, stopped, errors, views] = r.stdout.split("---\n");
+    // One bind each; none below the /dev view (pts, shm, mqueue stay out).
+    equal(views, "1\n1 0\n");
+    match(types!, new RegExp(`^${P}\\n  ${T}\\n    Available instances: 2\\n`));
+    equal(defined, `${DEFINED} ${P} ${T} manual\n`);
+    equal(active, `${RUNNING} ${P} ${T} manual\n`);
+    equal(stopped, "");
+    ok(
+      errors!.endsWith(
+        ` WARN  mdevctl] Skipping parent ${BROKEN}: No such file or directory (os error 2): ` +
+          `"/sys/class/mdev_bus/${BROKEN}/mdev_supported_types"\n`,
+      ),
+      errors!,
+    );
+    // The writes reached the real paths (here: the fake trees bound there).
+    const config = JSON.parse(await Deno.readTextFile(`${host}/etc/mdevctl.d/${P}/${DEFINED}`));
+    equal(config.mdev_type, T);
+    equal(
+      await Deno.readTextFile(`${host}/sys/devices/pci0000:00/${P}/${RUNNING}/remove`),
+      "1",
+    );
 
-      // What the program ran with, as its notifier saw it.
-      const argv = (await Deno.readTextFile(`${host}/out/cmdline`)).split("\n").filter((a) =>
-        a !== ""
-      );
-      equal(argv[0], "/usr/lib/mdevctl/deno");
-      equal(argv[1], "run");
-      for (const arg of argv) {
-        ok(arg !== "-A" && !arg.startsWith("--allow-all"), `unscoped: ${arg}`);
-        ok(!/^--allow-(net|ffi|sys|import|hrtime)/.test(arg), `not needed: ${arg}`);
-        ok(!/^--allow-(read|write|run|env)$/.test(arg), `unscoped: ${arg}`);
-      }
-      equal(
-        flag(argv, "--allow-write"),
-        `${VIEW},${DEV_VIEW}/vfio,/etc/mdevctl.d,/etc/.mdevctl.d.staging,/run/lock,/var/lib/mdevctl`,
-      );
-      equal(flag(argv, "--allow-run"), "udevadm,/usr/lib/mdevctl/scripts.d/notifiers/probe");
-      equal(flag(argv, "--allow-env"), "MDEVCTL_*");
-      const read = flag(argv, "--allow-read")!.split(",");
-      deepEqual(read.slice(0, 7), [
-        VIEW,
-        `${DEV_VIEW}/vfio`,
-        "/etc/mdevctl.d",
-        "/etc/.mdevctl.d.staging",
-        "/run/lock",
-        "/var/lib/mdevctl",
-        "/usr/lib/mdevctl/scripts.d",
-      ]);
-      // Only the command line's own words follow (files it may name).
-      ok(read.slice(7).every((a) => argv.includes(a)), read.join(" "));
-    });
+    // What the program ran with, as its notifier saw it.
+    const argv = (await Deno.readTextFile(`${host}/out/cmdline`)).split("\n").filter((a) =>
+      a !== ""
+    );
+    equal(argv[0], "/usr/lib/mdevctl/deno");
+    equal(argv[1], "run");
+    for (const arg of argv) {
+      ok(arg !== "-A" && !arg.startsWith("--allow-all"), `unscoped: ${arg}`);
+      ok(!/^--allow-(net|ffi|sys|import|hrtime)/.test(arg), `not needed: ${arg}`);
+      ok(!/^--allow-(read|write|run|env)$/.test(arg), `unscoped: ${arg}`);
+    }
+    equal(
+      flag(argv, "--allow-write"),
+      `${VIEW},${DEV_VIEW}/vfio,/etc/mdevctl.d,/etc/.mdevctl.d.staging,/run/lock,/var/lib/mdevctl`,
+    );
+    equal(flag(argv, "--allow-run"), "udevadm,/usr/lib/mdevctl/scripts.d/notifiers/probe");
+    equal(flag(argv, "--allow-env"), "MDEVCTL_*");
+    const read = flag(argv, "--allow-read")!.split(",");
+    deepEqual(read.slice(0, 7), [
+      VIEW,
+      `${DEV_VIEW}/vfio`,
+      "/etc/mdevctl.d",
+      "/etc/.mdevctl.d.staging",
+      "/run/lock",
+      "/var/lib/mdevctl",
+      "/usr/lib/mdevctl/scripts.d",
+    ]);
+    // Only the command line's own words follow (files it may name).
+    ok(read.slice(7).every((a) => argv.includes(a)), read.join(" "));
   },
 );
 
-sandboxTest("Deno itself refuses what the installed program's flags leave out", async () => {
-  await withHost(async ({ dest, host }) => {
+sandboxTest(
+  "Deno itself refuses what the installed program's flags leave out",
+  async ({ dest, host }) => {
     let r = await inHost(dest, host, `/usr/sbin/mdevctl define -u ${DEFINED} -p ${P} -t ${T}`);
     equal(r.code, 0, r.stderr);
     const argv = (await Deno.readTextFile(`${host}/out/cmdline`)).split("\n");
@@ -288,11 +291,12 @@ for (const [name, fn] of tries) {
       () => ok(false, "a write outside the granted paths got through"),
       () => {},
     );
-  });
-});
+  },
+);
 
-sandboxTest("a non-root user lists through a user namespace, with the same scoping", async () => {
-  await withHost(async ({ dest, host }) => {
+sandboxTest(
+  "a non-root user lists through a user namespace, with the same scoping",
+  async ({ dest, host }) => {
     const asNobody = "setpriv --reuid=65534 --regid=65534 --clear-groups";
     const r = await inHost(
       dest,
@@ -311,70 +315,66 @@ sandboxTest("a non-root user lists through a user namespace, with the same scopi
     equal(lines[1], P);
     ok(r.stdout.includes("Permission denied (os error 13)"), r.stdout);
     ok(r.stdout.endsWith("exit 1\n"), r.stdout);
-  });
-});
+  },
+);
 
 sandboxTest(
   "a root launcher that cannot bind /sys or /dev fails with one line, never -A",
-  async () => {
-    await withHost(async ({ dest, host }) => {
-      // The view directory gone: mount has nowhere to bind.
-      const r = await inHost(
-        dest,
-        host,
-        `mount -t tmpfs tmpfs /usr/lib/mdevctl\n/usr/sbin/mdevctl list || echo "exit $?"`,
-      );
-      equal(r.code, 0);
-      equal(r.stdout, "exit 1\n");
-      equal(
-        r.stderr,
-        "mdevctl: cannot set up the permission sandbox: /usr/lib/mdevctl/sysfs is missing (reinstall mdevctl)\n",
-      );
-      // Only the view of /dev gone (an install from before it existed).
-      const dev = await inHost(
-        dest,
-        host,
-        [
-          "mount -t tmpfs tmpfs /usr/lib/mdevctl",
-          "mkdir /usr/lib/mdevctl/sysfs",
-          '/usr/sbin/mdevctl list || echo "exit $?"',
-        ].join("\n"),
-      );
-      equal(dev.stdout, "exit 1\n");
-      equal(
-        dev.stderr,
-        "mdevctl: cannot set up the permission sandbox: /usr/lib/mdevctl/dev is missing (reinstall mdevctl)\n",
-      );
-    });
+  async ({ dest, host }) => {
+    // The view directory gone: mount has nowhere to bind.
+    const r = await inHost(
+      dest,
+      host,
+      `mount -t tmpfs tmpfs /usr/lib/mdevctl\n/usr/sbin/mdevctl list || echo "exit $?"`,
+    );
+    equal(r.code, 0);
+    equal(r.stdout, "exit 1\n");
+    equal(
+      r.stderr,
+      "mdevctl: cannot set up the permission sandbox: /usr/lib/mdevctl/sysfs is missing (reinstall mdevctl)\n",
+    );
+    // Only the view of /dev gone (an install from before it existed).
+    const dev = await inHost(
+      dest,
+      host,
+      [
+        "mount -t tmpfs tmpfs /usr/lib/mdevctl",
+        "mkdir /usr/lib/mdevctl/sysfs",
+        '/usr/sbin/mdevctl list || echo "exit $?"',
+      ].join("\n"),
+    );
+    equal(dev.stdout, "exit 1\n");
+    equal(
+      dev.stderr,
+      "mdevctl: cannot set up the permission sandbox: /usr/lib/mdevctl/dev is missing (reinstall mdevctl)\n",
+    );
   },
 );
 
 sandboxTest(
   "dist/mdevctl binds /sys and /dev per command and leaves no bind in the source tree",
-  async () => {
-    await withHost(async ({ host }) => {
-      const view = `${TOP}/dist/sysfs`;
-      const r = await run([
-        "unshare",
-        "--mount",
-        "--propagation",
-        "private",
-        "sh",
-        "-c",
-        [
-          `mount --bind ${host}/sys /sys`,
-          `${TOP}/dist/lsmdev`,
-          `awk '$5 == "${view}" || $5 == "${TOP}/dist/dev" { n++ } END { print "binds:", n + 0 }' /proc/self/mountinfo`,
-          // A stray stage variable never makes a bind outside a namespace of its own.
-          `MDEVCTL_SANDBOX_STAGE=ns ${TOP}/dist/mdevctl list || echo "exit $?"`,
-        ].join("\n"),
-      ]);
-      equal(r.stdout, `${RUNNING} ${P} ${T} manual\nbinds: 0\nexit 1\n`);
-      equal(
-        r.stderr,
-        "mdevctl: cannot set up the permission sandbox: " +
-          "MDEVCTL_SANDBOX_STAGE is set outside its namespace\n",
-      );
-    });
+  async ({ host }) => {
+    const view = `${TOP}/dist/sysfs`;
+    const r = await run([
+      "unshare",
+      "--mount",
+      "--propagation",
+      "private",
+      "sh",
+      "-c",
+      [
+        `mount --bind ${host}/sys /sys`,
+        `${TOP}/dist/lsmdev`,
+        `awk '$5 == "${view}" || $5 == "${TOP}/dist/dev" { n++ } END { print "binds:", n + 0 }' /proc/self/mountinfo`,
+        // A stray stage variable never makes a bind outside a namespace of its own.
+        `MDEVCTL_SANDBOX_STAGE=ns ${TOP}/dist/mdevctl list || echo "exit $?"`,
+      ].join("\n"),
+    ]);
+    equal(r.stdout, `${RUNNING} ${P} ${T} manual\nbinds: 0\nexit 1\n`);
+    equal(
+      r.stderr,
+      "mdevctl: cannot set up the permission sandbox: " +
+        "MDEVCTL_SANDBOX_STAGE is set outside its namespace\n",
+    );
   },
 );
