@@ -33,13 +33,13 @@ snap=$(mktemp -d)
 cp "$top/dist/mdevctl.js" "$snap/"
 trap 'rm -rf "$snap"' EXIT
 # install_in ROOT: both launchers and the bundle in the fake host ROOT, code cache
-# warmed (in the host's var/cache/mdevctl/deno, which both use). And a third
+# warmed (in the Deno directory the installed launcher names, which both use). And a third
 # launcher, the installed one as it was before it pointed Deno at that cache.
 install_in() {
   bash "$here/install_in_host.sh" "$snap" "$1"
   cat >"$1$lib/mdevctl-allow-all" <<EOF
 #!/bin/sh
-export MDEVCTL_ARGV0="\$0" DENO_NO_UPDATE_CHECK=1 DENO_DIR='$(realpath -m "$1/var/cache/mdevctl/deno")'
+export MDEVCTL_ARGV0="\$0" DENO_NO_UPDATE_CHECK=1 DENO_DIR='$(sh -c "$(grep -E '^denodir=' "$1$lib/mdevctl")"' && echo "$denodir"')'
 exec '$deno_bin' run -A $flags '$lib/mdevctl.js' "\$@"
 EOF
   chmod 755 "$1$lib/mdevctl-allow-all"

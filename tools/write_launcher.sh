@@ -121,6 +121,14 @@ if [ "$mode" = bundle ]; then
     case $a in *,*) a=$(printf '%s' "$a" | sed 's/,/,,/g') ;; esac
     ro="$ro,$a"
   done
+  # Deno's cache, where the install keeps the V8 code cache of the bundle
+  # (tools/warm_code_cache.sh), for a caller that may write it. A Deno that
+  # cannot write its cache directory (the units' ProtectHome= hides
+  # /root/.cache, a read-only one) retries opening it and compiles the
+  # bundle at every start: about 28 ms more on a small host (bench/analysis.md).
+  if [ -z "${DENO_DIR:-}" ] && [ -n "$denodir" ] && [ -w "$denodir" ]; then
+    export DENO_DIR="$denodir"
+  fi
   # shellcheck disable=SC2086 # $flags is a list of words
   exec "$deno" run $flags --allow-read="$ro" --allow-write="$rw" \
     --allow-run="$x" --allow-env='MDEVCTL_*' "$bundle" "$@"
@@ -132,18 +140,6 @@ else
   exec "$binary" "$@"
 }
 COMPILED
-fi
-
-if [ "$mode" = bundle ]; then
-  cat <<'BUNDLE'
-
-# Deno's cache, where the install keeps the V8 code cache of the bundle
-# (tools/warm_code_cache.sh): used by every caller that may write it. A
-# Deno that cannot write its cache directory (the units' ProtectHome= hides
-# /root/.cache, a read-only one) retries opening it and compiles the bundle
-# at every start: about 28 ms more on a small host (bench/analysis.md).
-[ -z "${DENO_DIR:-}" ] && [ -n "$denodir" ] && [ -w "$denodir" ] && export DENO_DIR="$denodir"
-BUNDLE
 fi
 
 cat <<'TAIL'
