@@ -556,6 +556,12 @@ export interface ParentFacts {
   device: string | undefined;
   /** Basename of the `physfn` link: the PF of an SR-IOV VF. */
   physfn: string | undefined;
+  /**
+   * The `subsystem` link points into a `bus/` directory: the parent is a bus
+   * device (PCI, css, ap), which has a `driver` link whenever a driver is
+   * bound; class devices (the mtty sample) never have one.
+   */
+  onBus: boolean;
 }
 
 /** The selector facts of a registered parent; absent files are `undefined`. */
@@ -566,7 +572,16 @@ export function parentFacts(env: Environment, parent: string): ParentFacts {
     vendor: readTrimmed(`${dir}/vendor`),
     device: readTrimmed(`${dir}/device`),
     physfn: linkBasename(`${dir}/physfn`),
+    onBus: linkPointsIntoBus(`${dir}/subsystem`),
   };
+}
+
+function linkPointsIntoBus(path: string): boolean {
+  try {
+    return /(^|\/)bus\/[^/]+\/?$/.test(Deno.readLinkSync(path));
+  } catch {
+    return false; // no subsystem link (fake trees, old kernels): not known to be on a bus
+  }
 }
 
 /** The registered parent names (entries of `sys/class/mdev_bus`); none when it is missing. */

@@ -1,14 +1,24 @@
 /** `mdevctl apply` (hostfile.md §1, §7, §8): converge the host to a host file. */
 import type { CommandContext } from "../cli/context.ts";
-import { formatError } from "../errors.ts";
-import { execute } from "../hostfile/execute.ts";
+import { formatError, MdevError } from "../errors.ts";
+import { unsatisfiedCount } from "../hostfile/changes.ts";
+import { execute, type Execution } from "../hostfile/execute.ts";
+import { withJsonErrors } from "../hostfile/json_errors.ts";
 import { readLedgers } from "../hostfile/ledger.ts";
 import { loadHostFile } from "../hostfile/load.ts";
 import { makePlan } from "../hostfile/plan.ts";
-import { failureLine, renderJson, renderText } from "../hostfile/render.ts";
+import {
+  failureLine,
+  interruptedLine,
+  outcomeLine,
+  renderJson,
+  renderText,
+  summaryLine,
+  tailLines,
+} from "../hostfile/render.ts";
 import { readSnapshot } from "../hostfile/snapshot.ts";
+import { watchInterrupts } from "../interrupt.ts";
 import { withLock } from "../lock.ts";
-import { withJsonErrors } from "./diff.ts";
 
 export function run(ctx: CommandContext<"apply">): Promise<number> {
   const { env, options } = ctx;
@@ -24,24 +34,43 @@ export function run(ctx: CommandContext<"apply">): Promise<number> {
     // The lock is taken before the snapshot: nothing the plan rests on can change.
     return await withLock(env, async () => {
       const plan = makePlan(file, readSnapshot(env), readLedgers(env, file.owner), opts);
-      const done = await execute(env, plan, {
-        force: options.force,
-        keepGoing: options["keep-going"],
-      });
+      const watch = watchInterrupts();
+      let done: Execution;
+      try {
+        done = await execute(env, plan, {
+          force: options.force,
+          keepGoing: options["keep-going"],
+          signal: watch.signal,
+          // Text output shows each action as it completes: a slow callout
+          // must not leave the operator looking at nothing.
+          onOutcome: json ? undefined : (c, o) => ctx.stdout(outcomeLine(c, o) + "\n"),
+        });
+      } finally {
+        watch.dispose();
+      }
       if (json) ctx.stdout(renderJson(plan, done.outcomes, done.result));
       else {
-        const text = renderText(plan, false, done.outcomes, "applied");
-        ctx.stdout(
-          done.firstError === null
-            ? text
-            : text.replace(/[^\n]*\n$/, `${failureLine(done.outcomes)}\n`),
-        );
+        const last = done.interrupted
+          ? interruptedLine(done.outcomes)
+          : done.errors.length > 0
+          ? failureLine(done.outcomes)
+          : summaryLine(plan, "applied");
+        ctx.stdout([...tailLines(plan, false), last].map((l) => l + "\n").join(""));
       }
-      if (done.firstError !== null) {
-        env.stderr(formatError(done.firstError));
-        return 1;
-      }
-      return 0;
+      if (done.errors.length > 0) env.stderr(formatError(failures(done.errors)));
+      const interrupted = watch.exitStatus();
+      if (done.interrupted && interrupted !== null) return interrupted;
+      if (done.errors.length > 0) return 1;
+      return unsatisfiedCount(plan) > 0 ? 4 : 0;
     });
   });
+}
+
+/** One failure as it is; several (`--keep-going`) as one error naming each. */
+function failures(errors: readonly MdevError[]): MdevError {
+  if (errors.length === 1) return errors[0]!;
+  return new MdevError(
+    `${errors.length} changes failed`,
+    errors.map((e) => [e.message, ...e.causes].join(": ")),
+  );
 }

@@ -10,12 +10,19 @@ import { causeChain, MdevError } from "../errors.ts";
 import { startDevice, stopActive, undefineDevice, writeDefinition } from "../lifecycle.ts";
 import { vfioGroupInUse } from "../sysfs.ts";
 import { type Ledger, type LedgerEntry, writeLedgerIfChanged } from "./ledger.ts";
-import { type Change, executable, type Plan } from "./plan.ts";
+import { type Change, executable, type Plan } from "./changes.ts";
 import type { Outcome } from "./render.ts";
 
 export interface ExecuteOptions {
   force: boolean;
   keepGoing: boolean;
+  /**
+   * Aborted on SIGINT/SIGTERM: the action under way finishes, every later
+   * one is skipped (reason `interrupted`), and the ledger is left true.
+   */
+  signal?: AbortSignal;
+  /** Told of each change's outcome as soon as it is known (apply's progress lines). */
+  onOutcome?: ((change: Change, outcome: Outcome) => void) | undefined;
 }
 
 export interface Execution {
@@ -23,6 +30,10 @@ export interface Execution {
   result: "success" | "partial" | "failed";
   /** The first failure, for the `Error:` block. */
   firstError: MdevError | null;
+  /** Every failure, in the order they happened. */
+  errors: MdevError[];
+  /** The run stopped early because `signal` was aborted. */
+  interrupted: boolean;
 }
 
 function deviceOf(c: Change, config: MdevConfig): MdevDevice {
@@ -48,29 +59,37 @@ export async function execute(
 ): Promise<Execution> {
   const outcomes = new Map<Change, Outcome>();
   const todo = executable(plan);
-  let firstError: MdevError | null = null;
+  const errors: MdevError[] = [];
   let stopped = false;
   let anyDone = false;
   let anyFailed = false;
   /** uuids whose earlier step failed or was skipped: their later steps are skipped. */
   const blocked = new Set<string>();
+  const interrupted = () => opts.signal?.aborted ?? false;
+  const record = (c: Change, o: Outcome) => {
+    outcomes.set(c, o);
+    opts.onOutcome?.(c, o);
+  };
 
   const run = async (c: Change, step: () => Promise<void>) => {
+    if (interrupted()) {
+      record(c, { status: "skipped", reason: "interrupted" });
+      return;
+    }
     if (stopped || blocked.has(c.uuid)) {
-      outcomes.set(c, { status: "skipped" });
+      record(c, { status: "skipped" });
       blocked.add(c.uuid);
       return;
     }
     try {
       await step();
-      outcomes.set(c, { status: "done" });
+      record(c, { status: "done" });
       anyDone = true;
     } catch (e) {
       const chain = causeChain(e);
-      const error = new MdevError(`${c.action} of ${c.parent}/${c.uuid} failed`, chain);
-      firstError ??= error;
+      errors.push(new MdevError(`${c.action} of ${c.parent}/${c.uuid} failed`, chain));
       anyFailed = true;
-      outcomes.set(c, { status: "failed", error: { message: chain[0]!, causes: chain.slice(1) } });
+      record(c, { status: "failed", error: { message: chain[0]!, causes: chain.slice(1) } });
       blocked.add(c.uuid);
       if (!opts.keepGoing) stopped = true;
     }
@@ -79,11 +98,11 @@ export async function execute(
 
   // 1. stop (in-use devices are skipped, and so is their undefine).
   for (const c of phase("stop")) {
-    if (!stopped && !blocked.has(c.uuid) && vfioGroupInUse(env, c.uuid)) {
-      outcomes.set(c, { status: "skipped", reason: "in-use" });
+    if (!interrupted() && !stopped && !blocked.has(c.uuid) && vfioGroupInUse(env, c.uuid)) {
+      record(c, { status: "skipped", reason: "in-use" });
       blocked.add(c.uuid);
       anyFailed = true;
-      firstError ??= new MdevError(`stop of ${c.parent}/${c.uuid} skipped: the device is in use`);
+      errors.push(new MdevError(`stop of ${c.parent}/${c.uuid} skipped: the device is in use`));
       continue;
     }
     await run(c, async () => {
@@ -106,7 +125,7 @@ export async function execute(
 
   // 3–5. modify, define+adopt, start; the ledger knows a device before its config exists.
   const claims = phase("modify", "define", "adopt");
-  if (!stopped) {
+  if (!stopped && !interrupted()) {
     const added = new Map<string, LedgerEntry>();
     for (const [uuid, entry] of plan.ledgerAfter.devices) {
       if (!ledger.devices.has(uuid)) added.set(uuid, entry);
@@ -135,10 +154,12 @@ export async function execute(
       if (old !== undefined) ledger.devices.set(c.uuid, old);
     }
     writeLedgerIfChanged(env, ledger);
-  } else {
-    for (const c of todo) if (!outcomes.has(c)) outcomes.set(c, { status: "skipped" });
   }
-  for (const c of todo) if (!outcomes.has(c)) outcomes.set(c, { status: "skipped" });
+  for (const c of todo) {
+    if (outcomes.has(c)) continue;
+    record(c, interrupted() ? { status: "skipped", reason: "interrupted" } : { status: "skipped" });
+  }
   const result = !anyFailed ? "success" : anyDone ? "partial" : "failed";
-  return { outcomes, result, firstError };
+  const cut = [...outcomes.values()].some((o) => o.reason === "interrupted");
+  return { outcomes, result, firstError: errors[0] ?? null, errors, interrupted: cut };
 }

@@ -5,7 +5,7 @@
  */
 import type { MdevConfig } from "../config.ts";
 import { compareBytes } from "../order.ts";
-import { compareParents } from "./plan.ts";
+import { compareParents } from "../parent_order.ts";
 
 export interface ExportedDevice {
   parent: string;

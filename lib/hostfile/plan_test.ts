@@ -7,7 +7,10 @@ import * as Y from "npm:yaml@2.9.1";
 import type { MdevConfig } from "../config.ts";
 import { serializeConfig } from "../config.ts";
 import { type Ledger, type LedgerEntry, sha256 } from "./ledger.ts";
-import { compareParents, globToRegExp, makePlan, type Plan, type PlanOptions } from "./plan.ts";
+import type { Plan, PlanOptions } from "./changes.ts";
+import { compareParents } from "../parent_order.ts";
+import { makePlan } from "./plan.ts";
+import { globToRegExp } from "./selectors.ts";
 import { renderText } from "./render.ts";
 import { parseHostFile } from "./schema.ts";
 import { activeFromMap, type ParentInfo, type Snapshot } from "./snapshot.ts";
@@ -24,6 +27,7 @@ function parent(
     vendor: undefined,
     device: undefined,
     physfn: undefined,
+    onBus: false,
     types: new Map(
       Object.entries(types).map(([id, [n, available]]) => [id, { name: n, available }]),
     ),

@@ -4,9 +4,19 @@
  */
 import type { Attr, MdevConfig } from "../config.ts";
 import type { Origin } from "./ledger.ts";
-import { type Action, ACTIONS, type Change, EXECUTED, type Plan } from "./plan.ts";
+import {
+  type Change,
+  EXECUTED,
+  type NotReady,
+  type Plan,
+  PLAN_ACTIONS,
+  type PlanAction,
+  type Surplus,
+  type Unmatched,
+  unsatisfiedCount,
+} from "./changes.ts";
 
-const SIGILS: Record<Action, string> = {
+const SIGILS: Record<PlanAction, string> = {
   stop: "<",
   undefine: "-",
   modify: "~",
@@ -60,8 +70,11 @@ export function changeLine(c: Change): string {
   }`;
 }
 
-export function countChanges(plan: Plan): Record<Action, number> {
-  const counts = Object.fromEntries(ACTIONS.map((a) => [a, 0])) as Record<Action, number>;
+export function countChanges(plan: Plan): Record<PlanAction, number> {
+  const counts = Object.fromEntries(PLAN_ACTIONS.map((a) => [a, 0])) as Record<
+    PlanAction,
+    number
+  >;
   for (const c of plan.changes) counts[c.action]++;
   return counts;
 }
@@ -70,23 +83,77 @@ function plural(n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
+/** `# <parent>/<uuid> <type> surplus rule=<pool> slot=<n>` (or `device=<id>`). */
+export function surplusLine(s: Surplus): string {
+  const keys = "pool" in s.origin ? originKeys(s.origin) : [`device=${s.origin.device}`];
+  return `# ${s.parent}/${s.uuid} ${s.type} surplus ${keys.join(" ")}`;
+}
+
+/** `? <parent> not-ready reason=<reason> kept=<n>`. */
+export function notReadyLine(n: NotReady): string {
+  return `? ${n.parent} not-ready reason=${n.reason} kept=${n.kept}`;
+}
+
+/** The reason as the `reason=` key quotes it, with the suggestion after it. */
+function unmatchedReason(u: Unmatched): string {
+  const text = u.suggestion === undefined
+    ? u.reason
+    : `${u.reason}; did you mean ${JSON.stringify(u.suggestion)}?`;
+  return JSON.stringify(text);
+}
+
+/** `? pool:<name> unmatched reason="…"`, or `? <parent>/<uuid> <type> unmatched reason="…"`. */
+export function unmatchedLine(u: Unmatched): string {
+  const what = "pool" in u ? `pool:${u.pool}` : `${u.parent}/${u.uuid} ${u.type}`;
+  return `? ${what} unmatched reason=${unmatchedReason(u)}`;
+}
+
+/** The lines after the changes (§8, amended): surplus, not-ready parents, unmatched wants. */
+export function reportLines(plan: Plan): string[] {
+  return [
+    ...plan.surplus.map(surplusLine),
+    ...plan.notReady.map(notReadyLine),
+    ...plan.unmatched.map(unmatchedLine),
+  ];
+}
+
 /** The last line of §8. `verb` is "drift" for diff, "applied" after an apply. */
 export function summaryLine(plan: Plan, verb = "drift"): string {
   const counts = countChanges(plan);
   const k = plan.changes.filter((c) => EXECUTED.has(c.action)).length;
-  const unsatisfied = counts.conflict + counts["restart-required"] + counts.shortfall;
+  const unsatisfied = unsatisfiedCount(plan);
   let line: string;
   if (k === 0) {
     line = `in sync: ${plan.ledgerAfter.devices.size} managed`;
     if (unsatisfied > 0) line += `; unsatisfied: ${unsatisfied}`;
   } else {
-    const parts = ACTIONS.filter((a) => EXECUTED.has(a) && counts[a] > 0)
+    const parts = PLAN_ACTIONS.filter((a) => EXECUTED.has(a) && counts[a] > 0)
       .map((a) => `${a} ${counts[a]}`);
     line = `${verb}: ${plural(k, "change", "changes")} (${parts.join(", ")})`;
   }
+  if (plan.surplus.length > 0) line += `; surplus: ${plan.surplus.length} kept (--prune removes)`;
   const u = plan.unmanaged.length;
   if (u > 0) line += `; ${plural(u, "unmanaged definition", "unmanaged definitions")} not touched`;
   return line;
+}
+
+/** An executed change's line with its status, and its causes when it failed (apply). */
+export function outcomeLine(c: Change, o: Outcome): string {
+  let line = `${changeLine(c)} status=${o.status}${o.reason ? ` (${o.reason})` : ""}`;
+  if (o.error !== undefined) {
+    for (const cause of [o.error.message, ...o.error.causes]) line += `\n  cause: ${cause}`;
+  }
+  return line;
+}
+
+/** The lines after the executed changes: reported-only changes, then §8's report lines. */
+export function tailLines(plan: Plan, verbose: boolean): string[] {
+  const lines = plan.changes.filter((c) => !EXECUTED.has(c.action)).map(changeLine);
+  lines.push(...reportLines(plan));
+  if (verbose) {
+    for (const u of plan.unmanaged) lines.push(`= ${u.parent}/${u.uuid} ${u.type} unmanaged`);
+  }
+  return lines;
 }
 
 /** diff's text output; with `outcomes`, apply's (each executed line gets its status). */
@@ -96,16 +163,16 @@ export function renderText(
   outcomes?: ReadonlyMap<Change, Outcome>,
   verb?: string,
 ): string {
-  const lines = plan.changes.map((c) => {
+  const lines = plan.changes.filter((c) => EXECUTED.has(c.action)).map((c) => {
     const o = outcomes?.get(c);
-    if (o === undefined) return changeLine(c);
-    return `${changeLine(c)} status=${o.status}${o.reason ? ` (${o.reason})` : ""}`;
+    return o === undefined ? changeLine(c) : outcomeLine(c, o);
   });
-  if (verbose) {
-    for (const u of plan.unmanaged) lines.push(`= ${u.parent}/${u.uuid} ${u.type} unmanaged`);
-  }
-  lines.push(summaryLine(plan, verb));
+  lines.push(...tailLines(plan, verbose), summaryLine(plan, verb));
   return lines.join("\n") + "\n";
+}
+
+function originJson(origin: Origin) {
+  return "pool" in origin ? { pool: origin.pool, slot: origin.slot } : { device: origin.device };
 }
 
 function configJson(config: MdevConfig) {
@@ -130,9 +197,7 @@ function changeJson(c: Change, outcome: Outcome | undefined): Record<string, unk
       parent: c.parent,
       uuid: c.uuid,
       type: c.type,
-      origin: "pool" in c.origin
-        ? { pool: c.origin.pool, slot: c.origin.slot }
-        : { device: c.origin.device },
+      origin: originJson(c.origin),
       external_change: c.externalChange,
     };
     if (c.action === "modify" && c.fields) {
@@ -172,9 +237,17 @@ export function renderJson(
     version: 1,
     owner: plan.owner,
     in_sync: k === 0,
-    satisfied: counts.conflict + counts["restart-required"] + counts.shortfall === 0,
+    satisfied: unsatisfiedCount(plan) === 0,
     counts,
     changes: plan.changes.map((c) => changeJson(c, outcomes?.get(c))),
+    surplus: plan.surplus.map((x) => ({
+      parent: x.parent,
+      uuid: x.uuid,
+      type: x.type,
+      origin: originJson(x.origin),
+    })),
+    notReady: plan.notReady.map((n) => ({ parent: n.parent, reason: n.reason, kept: n.kept })),
+    unmatched: plan.unmatched.map((u) => ({ ...u })),
     unmanaged: plan.unmanaged.map((u) => ({ parent: u.parent, uuid: u.uuid, type: u.type })),
     warnings: plan.warnings,
   };
@@ -196,11 +269,17 @@ export function failureLine(outcomes: ReadonlyMap<Change, Outcome>): string {
   } done, ${failed} failed, ${skipped} skipped`;
 }
 
+/** apply's last line after SIGINT/SIGTERM: how many of the executable changes were done. */
+export function interruptedLine(outcomes: ReadonlyMap<Change, Outcome>): string {
+  let done = 0;
+  for (const o of outcomes.values()) if (o.status === "done") done++;
+  return `interrupted: ${done} of ${plural(outcomes.size, "change", "changes")} applied`;
+}
+
 /** diff's exit status (§8): 3 drift, else 4 unsatisfiable, else 0. */
 export function diffStatus(plan: Plan): number {
   if (plan.changes.some((c) => EXECUTED.has(c.action))) return 3;
-  if (plan.changes.length > 0) return 4;
-  return 0;
+  return unsatisfiedCount(plan) > 0 ? 4 : 0;
 }
 
 /** `{"error":{"message","causes","exit"}}` for --dumpjson fatal errors (§8). */

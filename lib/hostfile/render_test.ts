@@ -1,6 +1,6 @@
 /** diff's text and JSON (hostfile.md §8) from hand-made plans. */
 import { deepEqual as assertEquals } from "node:assert/strict";
-import type { Change, Plan } from "./plan.ts";
+import type { Change, Plan } from "./changes.ts";
 import { changeLine, diffStatus, errorJson, renderText, summaryLine } from "./render.ts";
 
 const U = "13d239f7-94da-5e66-bf61-1f80948d75bc";
@@ -15,6 +15,9 @@ function plan(changes: Change[], managed = 0, unmanaged = 0): Plan {
   return {
     owner: "o",
     changes,
+    surplus: [],
+    notReady: [],
+    unmatched: [],
     unmanaged: Array.from(
       { length: unmanaged },
       (_, i) => ({ parent: "p", uuid: `${i}`, type: "t" }),

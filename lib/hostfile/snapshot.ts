@@ -26,6 +26,8 @@ export interface ParentInfo {
   vendor: string | undefined;
   device: string | undefined;
   physfn: string | undefined;
+  /** A bus device (PCI, css, ap): it has a `driver` link when it is bound. */
+  onBus: boolean;
   types: Map<string, TypeInfo>;
 }
 

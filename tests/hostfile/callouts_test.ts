@@ -98,7 +98,11 @@ Deno.test("--keep-going runs the independent changes after a failure", () =>
     const { file } = await setup(host);
     const r = await host.run(["apply", "-f", file, "--keep-going"]);
     assertEquals(r.code, 1);
-    const lines = r.stdout.trimEnd().split("\n");
+    const all = r.stdout.trimEnd().split("\n");
+    // The failure's cause follows its line, indented.
+    const causes = all.filter((l) => l.startsWith("  cause: "));
+    assertEquals(causes.length > 0, true, r.stdout);
+    const lines = all.filter((l) => !l.startsWith("  cause: "));
     assertEquals(lines.slice(0, 4).map((l) => l.split(" ").at(-1)), [
       "status=done",
       "status=failed",
@@ -106,6 +110,7 @@ Deno.test("--keep-going runs the independent changes after a failure", () =>
       "status=done",
     ]);
     assertEquals(lines[1]!.includes(VETOED), true);
+    assertEquals(all[all.indexOf(lines[1]!) + 1]!.startsWith("  cause: "), true);
     assertEquals(lines[4], "failed: 3 of 4 changes done, 1 failed, 0 skipped");
     assertEquals(await ledgerUuids(host), uuids.filter((u) => u !== VETOED));
     const diff = await host.run(["diff", "-f", file]);

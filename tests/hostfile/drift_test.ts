@@ -62,6 +62,9 @@ const EXPECTED_JSON = {
       "config": { "mdev_type": "nvidia-222", "start": "auto", "attrs": [] },
     },
   ],
+  "surplus": [],
+  "notReady": [],
+  "unmatched": [],
   "unmanaged": [{
     "parent": "0000:5e:00.0",
     "uuid": "9f1c7c2e-1111-4b5e-8d8e-2c4a1c9e0001",

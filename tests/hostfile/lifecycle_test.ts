@@ -43,9 +43,23 @@ Deno.test("prune removes only this owner's unwanted devices; --start --prune sto
 
     const shrunk = await writeHostFile(host, T4_FILE.replace("perParent: 2", "perParent: 1"));
     const plain = await host.run(["diff", "-f", shrunk]);
+    // Without --prune the two devices the file no longer wants are named, and kept.
     assertEquals([plain.code, plain.stdout], [
       0,
-      "in sync: 5 managed; 1 unmanaged definition not touched\n",
+      `# ${T4A}/${T4_UUIDS.a1} nvidia-222 surplus rule=t4-q slot=1
+# ${T4B}/${T4_UUIDS.b1} nvidia-222 surplus rule=t4-q slot=1
+in sync: 5 managed; surplus: 2 kept (--prune removes); 1 unmanaged definition not touched
+`,
+    ]);
+    const surplus = JSON.parse((await host.run(["diff", "-f", shrunk, "--dumpjson"])).stdout);
+    assertEquals(surplus.surplus, [
+      { parent: T4A, uuid: T4_UUIDS.a1, type: "nvidia-222", origin: { pool: "t4-q", slot: 1 } },
+      { parent: T4B, uuid: T4_UUIDS.b1, type: "nvidia-222", origin: { pool: "t4-q", slot: 1 } },
+    ]);
+    const kept = await host.run(["apply", "-f", shrunk]);
+    assertEquals([kept.code, kept.stdout.split("\n").at(-2)], [
+      0,
+      "in sync: 5 managed; surplus: 2 kept (--prune removes); 1 unmanaged definition not touched",
     ]);
     const diff = await host.run(["diff", "-f", shrunk, "--prune", "--start"]);
     assertEquals(diff.code, 3);
@@ -85,7 +99,8 @@ Deno.test("diff exit statuses: 4 for a shortfall alone, 3 when something would c
     const first = await host.run(["diff", "-f", file]);
     assertEquals(first.code, 3);
     assertEquals(first.stdout.split("\n").at(-2), "drift: 2 changes (define 2)");
-    assertEquals((await host.run(["apply", "-f", file])).code, 0);
+    // apply finishes, but says the pool stays short: 4.
+    assertEquals((await host.run(["apply", "-f", file])).code, 4);
     const second = await host.run(["diff", "-f", file]);
     assertEquals([second.code, second.stdout], [
       4,
