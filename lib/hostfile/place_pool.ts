@@ -225,7 +225,9 @@ class Placement {
       let victim = from.at(-1)!;
       if (!pack) {
         victim = from[0]!;
-        for (const p of from) if (this.onParent(p).length >= this.onParent(victim).length) victim = p;
+        for (const p of from) {
+          if (this.onParent(p).length >= this.onParent(victim).length) victim = p;
+        }
       }
       const top = this.onParent(victim).reduce((a, b) => (b.slot > a.slot ? b : a));
       this.kept = this.kept.filter((i) => i !== top);
@@ -237,7 +239,9 @@ class Placement {
       if (open.length === 0) break;
       let target = open[0]!;
       if (!pack) {
-        for (const p of open) if (this.onParent(p).length < this.onParent(target).length) target = p;
+        for (const p of open) {
+          if (this.onParent(p).length < this.onParent(target).length) target = p;
+        }
       }
       this.place(target);
     }

@@ -274,9 +274,19 @@ function wantChanges(
   if (def !== undefined && managed === undefined && def.config.type !== w.type) {
     return void conflict(`unmanaged definition of type ${def.config.type}`);
   }
-  after.set(w.uuid, { parent: w.parent, type: w.type, origin: w.origin, sha256: sha256(wantedBytes) });
+  after.set(w.uuid, {
+    parent: w.parent,
+    type: w.type,
+    origin: w.origin,
+    sha256: sha256(wantedBytes),
+  });
   if (def === undefined) {
-    changes.push({ action: "define", ...base, externalChange: managed !== undefined, config: w.config });
+    changes.push({
+      action: "define",
+      ...base,
+      externalChange: managed !== undefined,
+      config: w.config,
+    });
   } else if (serializeConfig(def.config) === wantedBytes) {
     if (managed === undefined) {
       changes.push({ action: "adopt", ...base, externalChange: false, config: w.config });
@@ -347,7 +357,12 @@ function unwantedChanges(
     const running = host.snap.active.get(uuid);
     if (!opts.prune) {
       if (def !== undefined || running !== undefined) {
-        surplus.push({ parent: e.parent, uuid, type: def?.config.type ?? e.type, origin: e.origin });
+        surplus.push({
+          parent: e.parent,
+          uuid,
+          type: def?.config.type ?? e.type,
+          origin: e.origin,
+        });
       }
       continue;
     }

@@ -29,6 +29,8 @@ export async function setPciFacts(host: FakeHost, parent: string, facts: PciFact
     const drv = host.path(`sys/bus/pci/drivers/${facts.driver}`);
     await Deno.mkdir(drv, { recursive: true });
     await Deno.symlink(drv, `${dir}/driver`);
+    // A PCI device is on a bus: without a driver link it is not ready.
+    await Deno.symlink(host.path("sys/bus/pci"), `${dir}/subsystem`);
   }
   if (facts.vendor !== undefined) await Deno.writeTextFile(`${dir}/vendor`, `${facts.vendor}\n`);
   if (facts.device !== undefined) await Deno.writeTextFile(`${dir}/device`, `${facts.device}\n`);
