@@ -3,7 +3,7 @@ import { activeAttributes } from "../callouts/attributes.ts";
 import type { CommandContext } from "../cli/context.ts";
 import { newDevice } from "../config.ts";
 import { MdevError } from "../errors.ts";
-import { type ExportedDevice, renderExport } from "../hostfile/export.ts";
+import { type ExportedDevice, exportOwner, renderExport } from "../hostfile/export.ts";
 import { readLedgers } from "../hostfile/ledger.ts";
 import { loadYaml } from "../hostfile/load.ts";
 import { NAME_PATTERN } from "../hostfile/schema.ts";
@@ -12,18 +12,36 @@ import { scanActive } from "../sysfs.ts";
 
 export async function run(ctx: CommandContext<"export">): Promise<void> {
   const { env, options } = ctx;
-  const owner = options.owner ?? "default";
-  if (!NAME_PATTERN.test(owner)) {
-    throw new MdevError(`Invalid owner name '${owner}' ([a-z0-9][a-z0-9._-]{0,62})`);
+  if (options.owner !== undefined && !NAME_PATTERN.test(options.owner)) {
+    throw new MdevError(`Invalid owner name '${options.owner}' ([a-z0-9][a-z0-9._-]{0,62})`);
   }
   const parent = options.parent;
   const snap = readSnapshot(env);
+  if (
+    parent !== undefined && !snap.parents.has(parent) &&
+    !snap.definitions.some((d) => d.parent === parent)
+  ) {
+    throw new MdevError(`parent ${parent} not found: it is not registered and has no definitions`);
+  }
   const ledgers = readLedgers(env, null);
-  const ownLedger = ledgers.get(owner);
-  const inAnyLedger = (uuid: string) => [...ledgers.values()].some((l) => l.devices.has(uuid));
+  // One owner per file: devices another owner manages would conflict when
+  // the file is applied, so they are left out, and stderr says so.
+  const choice = exportOwner(options.owner, ledgers);
+  const owner = choice.owner;
+  if (choice.inferred) env.stderr(`export: owner ${owner} (the only owner with a ledger)\n`);
+  const ownerOf = (uuid: string) => {
+    for (const [name, l] of ledgers) if (l.devices.has(uuid)) return name;
+    return undefined;
+  };
+  const leftOut = new Map<string, number>();
   const keep = (uuid: string) => {
-    if (options.managed) return ownLedger?.devices.has(uuid) ?? false;
-    if (options.unmanaged) return !inAnyLedger(uuid);
+    const managedBy = ownerOf(uuid);
+    if (managedBy !== undefined && managedBy !== owner) {
+      leftOut.set(managedBy, (leftOut.get(managedBy) ?? 0) + 1);
+      return false;
+    }
+    if (options.managed) return managedBy === owner;
+    if (options.unmanaged) return managedBy === undefined;
     return true;
   };
   const devices: ExportedDevice[] = [];
@@ -51,6 +69,13 @@ export async function run(ctx: CommandContext<"export">): Promise<void> {
         config: { type: a.type!, autostart: false, attrs },
       });
     }
+  }
+  for (const [other, n] of leftOut) {
+    env.stderr(
+      `export: left out ${n} ${
+        n === 1 ? "device" : "devices"
+      } managed by owner ${other} (export them with --owner ${other})\n`,
+    );
   }
   ctx.stdout(renderExport(await loadYaml(), owner, devices));
 }

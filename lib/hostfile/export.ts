@@ -15,6 +15,31 @@ export interface ExportedDevice {
 
 type YamlModule = typeof import("npm:yaml@2.9.1");
 
+/**
+ * The owner an export is written for: `--owner` when given; else the one
+ * owner whose ledger holds devices, so that applying the file again finds
+ * them managed instead of foreign; else `default`.
+ *
+ * @example
+ * ```ts
+ * import { exportOwner } from "./export.ts";
+ * const pool = { owner: "gpu-pool", devices: new Map([["u", {} as never]]) };
+ * console.assert(exportOwner(undefined, new Map([["gpu-pool", pool]])).owner === "gpu-pool");
+ * console.assert(exportOwner("crypto", new Map([["gpu-pool", pool]])).owner === "crypto");
+ * console.assert(exportOwner(undefined, new Map()).owner === "default");
+ * ```
+ */
+export function exportOwner(
+  given: string | undefined,
+  ledgers: ReadonlyMap<string, { devices: ReadonlyMap<string, unknown> }>,
+): { owner: string; inferred: boolean } {
+  if (given !== undefined) return { owner: given, inferred: false };
+  const holding = [...ledgers].filter(([, l]) => l.devices.size > 0).map(([name]) => name);
+  return holding.length === 1
+    ? { owner: holding[0]!, inferred: true }
+    : { owner: "default", inferred: false };
+}
+
 /** The host file text for `devices`, sorted by parent (§3) then uuid. */
 export function renderExport(Y: YamlModule, owner: string, devices: ExportedDevice[]): string {
   const sorted = [...devices].sort((a, b) =>
