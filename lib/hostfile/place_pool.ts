@@ -35,7 +35,7 @@ export interface PoolContext {
   foreignOwner(uuid: string): string | undefined;
   /** uuid -> type of everything defined, running or placed so far on a parent. */
   typesOn(parent: string): [string, string][];
-  /** Instances earlier pools added on (parent, type). */
+  /** Instances earlier pools hold on (parent, type) that are not running. */
   plannedNew(parent: string, type: string): number;
   /** The exclusive pool that claimed a parent, if any. */
   claimedBy(parent: string): { pool: string; type: string } | undefined;

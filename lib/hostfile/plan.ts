@@ -106,7 +106,15 @@ export function makePlan(
   const owner = file.owner;
   const own: Ledger = ledgers.get(owner) ?? { owner, devices: new Map() };
   const host = new HostView(snap, own, ledgers);
-  const decided = decideWants(file, host);
+  let decided = decideWants(file, host, new Set());
+  // An exclusive pool looks at the types on a parent. With --prune, managed
+  // devices the file no longer wants are undefined before anything is
+  // defined, so the pools are planned again without them; otherwise the
+  // next apply would place what this one refused (not idempotent).
+  const leaving = opts.prune ? pruned(host, decided, opts) : new Set<string>();
+  if (leaving.size > 0 && file.pools.some((p) => p.exclusive)) {
+    decided = decideWants(file, host, leaving);
+  }
   const after = new Map<string, LedgerEntry>(own.devices);
   const adoptedHere = new Set<string>();
   for (const w of decided.wants.values()) {
@@ -130,8 +138,23 @@ export function makePlan(
   };
 }
 
-/** Explicit devices, then pools in file order (§6): the wanted state W. */
-function decideWants(file: HostFile, host: HostView): Decisions {
+/** Managed devices a --prune plan removes: neither wanted nor retained, on a ready parent. */
+function pruned(host: HostView, decided: Decisions, opts: PlanOptions): Set<string> {
+  const out = new Set<string>();
+  for (const [uuid, e] of host.own.devices) {
+    if (decided.wants.has(uuid) || decided.retained.has(uuid) || !host.isReady(e.parent)) continue;
+    const running = host.snap.active.get(uuid);
+    // A running device stays unless --start stops it.
+    if (running === undefined || opts.start) out.add(uuid);
+  }
+  return out;
+}
+
+/**
+ * Explicit devices, then pools in file order (§6): the wanted state W.
+ * `leaving`: devices the plan removes, which exclusive pools do not see.
+ */
+function decideWants(file: HostFile, host: HostView, leaving: ReadonlySet<string>): Decisions {
   const d: Decisions = { wants: new Map(), retained: new Set(), changes: [], unmatched: [] };
   const addWant = (w: Want) => {
     const earlier = d.wants.get(w.uuid);
@@ -166,7 +189,7 @@ function decideWants(file: HostFile, host: HostView): Decisions {
     });
     noteType(dev.parent, dev.type, dev.uuid);
   }
-  const plannedNew = new Map<string, number>(); // parent \0 type -> new instances
+  const plannedNew = new Map<string, number>(); // parent \0 type -> held by earlier pools
   const claimed = new Map<string, { pool: string; type: string }>(); // exclusive pools
   const ctx: PoolContext = {
     owner: file.owner,
@@ -177,14 +200,15 @@ function decideWants(file: HostFile, host: HostView): Decisions {
     isReady: (p) => host.isReady(p),
     defsOn: (p) => host.defsByParent.get(p) ?? [],
     foreignOwner: (u) => host.foreignOwner(u),
-    typesOn: (parent) => [
-      ...(host.defsByParent.get(parent) ?? []).map((x): [string, string] => [
-        x.uuid,
-        x.config.type,
-      ]),
-      ...host.snap.active.onParent(parent),
-      ...(placedTypes.get(parent) ?? []),
-    ],
+    typesOn: (parent) =>
+      [
+        ...(host.defsByParent.get(parent) ?? []).map((x): [string, string] => [
+          x.uuid,
+          x.config.type,
+        ]),
+        ...host.snap.active.onParent(parent),
+        ...(placedTypes.get(parent) ?? []),
+      ].filter(([uuid]) => !leaving.has(uuid)),
     plannedNew: (p, t) => plannedNew.get(`${p}\0${t}`) ?? 0,
     claimedBy: (p) => claimed.get(p),
   };
@@ -216,7 +240,12 @@ function decideWants(file: HostFile, host: HostView): Decisions {
         where: pool.where,
       });
       noteType(i.parent, i.type, i.uuid);
-      if (i.isNew) {
+      // Capacity an earlier pool holds on (parent, type): every instance it
+      // keeps or adds that is not running (a running one is already out of
+      // available_instances). Counting only new ones would let the next
+      // pool take the room on the second apply: not idempotent.
+      const running = host.snap.active.get(i.uuid);
+      if (running === undefined || running.parent !== i.parent || running.type !== i.type) {
         const key = `${i.parent}\0${i.type}`;
         plannedNew.set(key, (plannedNew.get(key) ?? 0) + 1);
       }
