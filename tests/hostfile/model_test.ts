@@ -264,7 +264,11 @@ async function fullApply(host: ModelHost, req: ApplyRequest, where: string): Pro
   checkLedgerCovers(host, before, where);
   // Invariant 3: converged. Nothing left to execute; diff says 0 or 4.
   const diff = diffOf(req);
-  assertEquals(diff.executable, 0, `${where}: a second apply would change:\n${diff.text}after\n${first}`);
+  assertEquals(
+    diff.executable,
+    0,
+    `${where}: a second apply would change:\n${diff.text}after\n${first}`,
+  );
   assert(diff.status === 0 || diff.status === 4, `${where}: diff exits ${diff.status}`);
 }
 
