@@ -9,6 +9,8 @@
 // alternating order, `list -d` and `diff -f F` (the host in sync, the common
 // readiness-probe case). Medians and ratios are printed as Markdown.
 
+import { median } from "./stats.ts";
+
 const opts: Record<string, string> = {};
 for (let i = 0; i < Deno.args.length; i += 2) opts[Deno.args[i]!.slice(2)] = Deno.args[i + 1]!;
 const ours = opts["ours"]!.trim().split(/\s+/);
@@ -55,7 +57,6 @@ function reset(): number {
   return removed;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const apply: number[] = [], list: number[] = [], diff: number[] = [];
 time(["list", "-d"]); // warm-up
 for (let r = 0; r < runs; r++) {

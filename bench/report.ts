@@ -15,6 +15,7 @@
 
 import type { CommandResult, Sample } from "./results_schema.ts";
 import { fitLinear, renderScalingSvg, type ScaleSeries } from "./scaling.ts";
+import { iqr, median } from "./stats.ts";
 
 interface HostResult {
   label: string;
@@ -49,22 +50,14 @@ for (let i = 0; i < Deno.args.length; i++) {
 }
 const outFile = opts["out"] ?? "bench/results.md";
 
-function quantile(a: number[], q: number): number {
-  const s = [...a].sort((x, y) => x - y);
-  const pos = (s.length - 1) * q;
-  const lo = Math.floor(pos), hi = Math.ceil(pos);
-  return s[lo]! + (s[hi]! - s[lo]!) * (pos - lo);
-}
-const median = (a: number[]) => quantile(a, 0.5);
 const fmtMs = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
 const mib = (kib: number) => kib / 1024;
 
 function timeCell(s: Sample | undefined): string {
   if (!s || s.status !== "ok" || s.times_ms.length === 0) return "n/a";
   const fails = s.failed_runs ? ` (${s.failed_runs} failed)` : "";
-  return `${fmtMs(median(s.times_ms))} (${fmtMs(quantile(s.times_ms, 0.25))}–${
-    fmtMs(quantile(s.times_ms, 0.75))
-  })${fails}`;
+  const { q1, q3 } = iqr(s.times_ms);
+  return `${fmtMs(median(s.times_ms))} (${fmtMs(q1)}–${fmtMs(q3)})${fails}`;
 }
 function rssCell(s: Sample | undefined): string {
   if (!s || s.status !== "ok" || s.maxrss_kib.length === 0) return "n/a";

@@ -83,11 +83,9 @@ for h in ${BENCH_HOSTS:-small large}; do
 done
 
 # Medians, and the sandbox's cost relative to the -A launcher.
-"$DENO" run --allow-read="$here/hosts" --no-config - "${summary[@]}" <<'EOF'
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
+# From the top, so that the script's relative import finds bench/stats.ts.
+(cd "$top" && "$DENO" run --allow-read="$here/hosts" --no-config - "${summary[@]}") <<'EOF'
+import { median } from "./bench/stats.ts";
 console.log("Against: the -A launcher; on the rows \"as a unit\", the installed launcher before it");
 console.log("pointed Deno at the install's cache directory.\n");
 console.log("| host | command | sandboxed ms | against ms | floor ms | sandboxed / against |");
