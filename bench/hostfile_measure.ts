@@ -1,5 +1,5 @@
 // Host-file timings on one fake host, as ratios to `list -d` measured in the
-// same run (issue 14); run inside bench/ns.sh's namespace by bench/hostfile.sh.
+// same run (issue 14); run inside tests/helpers/host_ns.sh's namespace by bench/hostfile.sh.
 //
 //   deno run -A bench/hostfile_measure.ts --ours "CMDLINE" --type TYPE
 //        [--per-parent 8] [--runs 7]

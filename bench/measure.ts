@@ -1,4 +1,4 @@
-// Timing loop for one fake host; run inside the namespace made by bench/ns.sh.
+// Timing loop for one fake host; run inside the namespace made by tests/helpers/host_ns.sh.
 //
 //   deno run -A bench/measure.ts --label NAME --host ROOT --out FILE.json
 //        --ours "CMDLINE" --peer "CMDLINE" --floor "CMDLINE"
