@@ -1,5 +1,6 @@
 # mdevctl for Deno. `make` builds dist/, `make test` runs every test,
-# `make check` runs the formatter, linter, type checker and the public API's doc lint.
+# `make check` runs the formatter, linter, type checker, the public API's doc lint and the
+# import-layer check (docs/architecture.md).
 SHELL := /bin/bash
 PREFIX ?= /usr
 DENO := $(shell tools/deno_path.sh 2>/dev/null)
@@ -28,6 +29,7 @@ check:
 	$(DENO) lint
 	$(DENO) check cli.ts mod.ts $$(find lib tests tools bench -name '*.ts' 2>/dev/null)
 	$(DENO) doc --lint mod.ts
+	$(DENO) run --allow-read --allow-write --allow-run tools/check_layers.ts
 
 # Unit tests beside their modules, then black-box tests of the source entry
 # (permissions scoped to each test's root) and of the built program.
@@ -52,8 +54,9 @@ test-kernel: dist/mdevctl
 test-e2e: dist/mdevctl
 	bash tests/e2e/run.sh
 
+# Ours against Debian's mdevctl (bench/README.md; root).
 bench: dist/mdevctl
-	bash bench/run.sh
+	$(DENO) run -A bench/run.ts
 
 # What the permission sandbox costs (docs/sandbox.md).
 bench-sandbox: dist/mdevctl

@@ -23,7 +23,7 @@ export { LOG_LEVELS } from "./lib/logger.ts";
 export type { Level, Logger } from "./lib/logger.ts";
 export { causeChain, formatError, MdevError, UsageError } from "./lib/errors.ts";
 export { newUuid, parseUuid } from "./lib/uuid.ts";
-export type { Attr, MdevConfig, MdevDevice } from "./lib/config.ts";
+export type { Attr, MdevConfig, MdevDevice, MdevType } from "./lib/config.ts";
 export {
   compactConfig,
   configFromJson,
@@ -37,7 +37,7 @@ export type { ScanOptions } from "./lib/config_store.ts";
 export { withLock } from "./lib/lock.ts";
 export { writeFileAtomic, writeNewDirAtomic } from "./lib/atomic_write.ts";
 export { loadActive, scanActive, scanTypes } from "./lib/sysfs.ts";
-export type { ActiveInfo, DeviceFilter, Expectation, MdevType } from "./lib/sysfs.ts";
+export type { ActiveInfo, DeviceFilter, Expectation } from "./lib/sysfs.ts";
 export { formatListJson, formatListText, formatTypesJson, formatTypesText } from "./lib/format.ts";
 export type { ListedDevice } from "./lib/format.ts";
 export { COMMANDS } from "./lib/cli/command_table.ts";

@@ -1,5 +1,5 @@
 // Host-file timings on one fake host, as ratios to `list -d` measured in the
-// same run (issue 14); run inside bench/ns.sh's namespace by bench/hostfile.sh.
+// same run (issue 14); run inside tests/helpers/host_ns.sh's namespace by bench/hostfile.sh.
 //
 //   deno run -A bench/hostfile_measure.ts --ours "CMDLINE" --type TYPE
 //        [--per-parent 8] [--runs 7]
@@ -8,6 +8,8 @@
 // then time `apply -f F` defining PARENTS x per-parent new devices; then, in
 // alternating order, `list -d` and `diff -f F` (the host in sync, the common
 // readiness-probe case). Medians and ratios are printed as Markdown.
+
+import { median } from "./stats.ts";
 
 const opts: Record<string, string> = {};
 for (let i = 0; i < Deno.args.length; i += 2) opts[Deno.args[i]!.slice(2)] = Deno.args[i + 1]!;
@@ -55,7 +57,6 @@ function reset(): number {
   return removed;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const apply: number[] = [], list: number[] = [], diff: number[] = [];
 time(["list", "-d"]); // warm-up
 for (let r = 0; r < runs; r++) {

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Installs a copy of dist/ in a fake host as tools/install.sh lays it out, at
-# /usr/lib/mdevctl as the host shows it through bench/ns.sh: the bundle (or
+# /usr/lib/mdevctl as the host shows it through tests/helpers/host_ns.sh: the bundle (or
 # the compiled binary), the launcher install.sh writes for that directory
 # (its view of /sys at /usr/lib/mdevctl/sysfs, bound by the first run and
 # kept), and Deno's code cache of it warmed in the host's own
@@ -29,4 +29,4 @@ else
     "$lib/mdevctl.js" "$lib/sysfs" >"$dir/mdevctl"
 fi
 chmod 755 "$dir/mdevctl"
-bash "$here/ns.sh" "$root" "$top/tools/warm_code_cache.sh" "$lib/mdevctl"
+bash "$top/tests/helpers/host_ns.sh" "$root" "$top/tools/warm_code_cache.sh" "$lib/mdevctl"

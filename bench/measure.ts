@@ -1,4 +1,4 @@
-// Timing loop for one fake host; run inside the namespace made by bench/ns.sh.
+// Timing loop for one fake host; run inside the namespace made by tests/helpers/host_ns.sh.
 //
 //   deno run -A bench/measure.ts --label NAME --host ROOT --out FILE.json
 //        --ours "CMDLINE" --peer "CMDLINE" --floor "CMDLINE"
@@ -22,6 +22,7 @@
 // Raw samples go to FILE.json; bench/report.ts turns them into bench/results.md.
 
 import type { CommandResult, Sample } from "./results_schema.ts";
+import { median } from "./stats.ts";
 
 interface Tool {
   name: "ours" | "peer" | "floor";
@@ -147,12 +148,6 @@ function rusageOnce(argv: string[]): { rss: number; cpu: number } | null {
   } finally {
     Deno.removeSync(tmp);
   }
-}
-
-function median(a: number[]): number {
-  const s = [...a].sort((x, y) => x - y);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 const loadavg = () => {

@@ -1,7 +1,7 @@
 #!/bin/bash
 # CPU of an idle `mdevctl monitor` (issue 15, docs/monitor.md): not a test.
 #
-#   bash bench/monitor_cpu.sh [SECONDS]      (root: the poll part uses bench/ns.sh)
+#   bash bench/monitor_cpu.sh [SECONDS]      (root: the poll part uses tests/helpers/host_ns.sh)
 #
 # 1. udevadm source on this machine's real /sys, idle, for SECONDS (default 60);
 # 2. poll source at 1 s on the large bench host (BENCH_LARGE, default 64x256x512:
@@ -47,9 +47,8 @@ measure "udevadm source, idle, real /sys" "$pid"
 kill -TERM "$pid"; wait "$pid" || true
 
 host=$top/bench/hosts/large-$shape
-IFS=x read -r p a d <<< "$shape"
-"$deno" run -A bench/gen_host.ts --out "$host" --parents "$p" --active "$a" --defined "$d" > /dev/null
-bash bench/ns.sh "$host" "$prog" monitor --source poll --poll-interval 1000 > /dev/null &
+"$deno" run -A bench/gen_host.ts --out "$host" --shape "$shape" > /dev/null
+bash tests/helpers/host_ns.sh "$host" "$prog" monitor --source poll --poll-interval 1000 > /dev/null &
 nspid=$!
 sleep 2
 # The monitor is the deno process in the namespace: find it below unshare.

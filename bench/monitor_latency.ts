@@ -10,6 +10,7 @@
 // the write; not the kernel-to-udevadm hop (netlink, no measurable delay).
 import { FakeHost } from "../tests/helpers/fake_host.ts";
 import { fakeUdevadm, MonitorProcess, startMonitor } from "../tests/monitor/helpers.ts";
+import { quantile } from "./stats.ts";
 
 const rounds = Number(Deno.args[0] ?? 20);
 const host = await FakeHost.create();
@@ -34,8 +35,7 @@ try {
     }
   }
   await m.stop();
-  samples.sort((a, b) => a - b);
-  const q = (p: number) => samples[Math.min(samples.length - 1, Math.floor(p * samples.length))]!;
+  const q = (p: number) => quantile(samples, p);
   console.log(
     `udevadm source, uevent appended -> line on stdout, ${samples.length} events: ` +
       `median ${q(0.5).toFixed(0)} ms, p90 ${q(0.9).toFixed(0)} ms, max ${q(1).toFixed(0)} ms ` +

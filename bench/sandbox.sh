@@ -4,14 +4,14 @@
 # plain `-A` launcher and against the bare floor (`deno run -A` of an empty
 # script), interleaved in one run by bench/measure.ts (ours = sandboxed, peer =
 # -A launcher, floor), on the small and the large fake host mounted at the real
-# paths by bench/ns.sh. On the small host also as a systemd unit runs it
+# paths by tests/helpers/host_ns.sh. On the small host also as a systemd unit runs it
 # (ProtectHome=yes): the installed launcher against the one before it pointed
 # Deno at the install's cache directory. Prints medians and ratios; raw samples
 # stay in bench/hosts/sandbox-*.json. Needs root and a built dist/ (bundled form).
 #
 #   bash bench/sandbox.sh
 #   BENCH_HOSTS, BENCH_SMALL, BENCH_LARGE, BENCH_RUNS_SMALL, BENCH_RUNS_LARGE,
-#   BENCH_COMMANDS: as for bench/run.sh (defaults here: 31 and 5 runs; list,
+#   BENCH_COMMANDS: as in bench/README.md (defaults here: 31 and 5 runs; list,
 #   list -d, types).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -59,7 +59,7 @@ for h in ${BENCH_HOSTS:-small large}; do
   "$DENO" run -A --no-config "$here/gen_host.ts" --out "$root" --shape "$shape" >/dev/null
   install_in "$root"
   say "host $h ($shape): $runs rounds"
-  bash "$here/ns.sh" "$root" "$DENO" run -A --no-config "$here/measure.ts" --label "$h" \
+  bash "$top/tests/helpers/host_ns.sh" "$root" "$DENO" run -A --no-config "$here/measure.ts" --label "$h" \
     --host "$root" --out "$here/hosts/sandbox-$h.json" --ours "$lib/mdevctl" \
     --peer "$lib/mdevctl-allow-all" --floor "$floor" --runs "$runs" --warmup "$warm" \
     --mem-runs 1 --commands "${BENCH_COMMANDS:-list;list -d;types}" >/dev/null
@@ -73,7 +73,7 @@ for h in ${BENCH_HOSTS:-small large}; do
     mkdir -p "$home"
     parent=$(sed -n 's/.*"firstParent": "\(.*\)".*/\1/p' "$root/.bench-host.json")
     say "host $h as a unit sees it: $runs rounds"
-    bash "$here/ns.sh" "$root" sh -c 'mount -t tmpfs -o ro,size=1m unit-home "$0" && exec "$@"' \
+    bash "$top/tests/helpers/host_ns.sh" "$root" sh -c 'mount -t tmpfs -o ro,size=1m unit-home "$0" && exec "$@"' \
       "$home" "$DENO" run -A --no-config "$here/measure.ts" --label "$h, as a unit" \
       --host "$root" --out "$here/hosts/sandbox-$h-unit.json" --ours "env HOME=$home $lib/mdevctl" \
       --peer "env HOME=$home $lib/mdevctl-default-deno-dir" --floor "$floor" --runs "$runs" \
@@ -83,11 +83,9 @@ for h in ${BENCH_HOSTS:-small large}; do
 done
 
 # Medians, and the sandbox's cost relative to the -A launcher.
-"$DENO" run --allow-read="$here/hosts" --no-config - "${summary[@]}" <<'EOF'
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
+# From the top, so that the script's relative import finds bench/stats.ts.
+(cd "$top" && "$DENO" run --allow-read="$here/hosts" --no-config - "${summary[@]}") <<'EOF'
+import { median } from "./bench/stats.ts";
 console.log("Against: the -A launcher; on the rows \"as a unit\", the installed launcher before it");
 console.log("pointed Deno at the install's cache directory.\n");
 console.log("| host | command | sandboxed ms | against ms | floor ms | sandboxed / against |");

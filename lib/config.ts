@@ -18,6 +18,22 @@ export interface MdevConfig {
   attrs: Attr[];
 }
 
+/** One supported type of a parent (mdevctl.md §5.7). */
+export interface MdevType {
+  /** The type's directory name. */
+  name: string;
+  /** `available_instances` (may be negative, meaning none). */
+  availableInstances: number;
+  /** `device_api`, trimmed. */
+  deviceApi: string;
+  /** `name`, trimmed; unset when missing or blank. */
+  displayName: string | undefined;
+  /** `description`, trimmed, newlines as `, `; unset when missing or blank. */
+  description: string | undefined;
+  /** The description file as read, for the original `list-all` layout. */
+  rawDescription: string | undefined;
+}
+
 /** A mediated device as every command sees it (mdevctl.md §3). */
 export interface MdevDevice {
   /** Canonical (lower-case, hyphenated) uuid. */

@@ -9,8 +9,8 @@
  * one module that reads the process environment (`fromProcess`).
  */
 import { Logger } from "./logger.ts";
-import { writeStderr, writeStdout } from "./output.ts";
-import { parseAutostartWait, parseTimeout } from "./settings.ts";
+import { writeStderr, writeStdout, writeStdoutAsync } from "./output.ts";
+import { parseAutostartWait, parseStartWait, parseTimeout } from "./settings.ts";
 
 /** Running devices, relative to the root (mdevctl.md §1.2). */
 export const MDEV_BASE = "sys/bus/mdev/devices";
@@ -25,6 +25,8 @@ export const CONFIG_BASE = "etc/mdevctl.d";
  * beside the config base, outside the tree libvirt watches (docs/behaviour.md).
  */
 export const CONFIG_STAGING = "etc/.mdevctl.d.staging";
+/** Host-file ownership ledgers, one per owner, relative to the root (docs/hostfile.md). */
+export const OWNERS_DIR = "var/lib/mdevctl/owners";
 /** Callout script directories relative to the root: primary, then deprecated. */
 export const CALLOUT_DIRS = [
   "usr/lib/mdevctl/scripts.d/callouts",
@@ -72,6 +74,11 @@ export interface EnvironmentOptions {
   devView?: string | undefined;
   /** Where stdout text goes (default: the process's stdout). */
   stdout?: (text: string) => void;
+  /**
+   * Where stdout text goes when the writer must not block the event loop
+   * (`monitor`). Default: the process's stdout, or `stdout` when that is given.
+   */
+  stdoutAsync?: (text: string) => Promise<void>;
   /** Where stderr text and bytes go, log lines included (default: the process's stderr). */
   stderr?: (data: string | Uint8Array) => void;
 }
@@ -110,12 +117,14 @@ export class Environment {
   readonly calloutTimeoutWarning: string | undefined;
   /** Seconds start-parent-mdevs waits for a parent's types (mdevctl.md §0.9). */
   readonly autostartWaitSeconds: number;
-  /** `MDEVCTL_START_WAIT` as given: the wait of a bare `start --wait` (lib/monitor/options.ts parses it). */
-  readonly startWaitText: string | undefined;
+  /** Seconds a bare `start --wait` waits (`MDEVCTL_START_WAIT`, docs/monitor.md). */
+  readonly startWaitSeconds: number;
   /** `MDEVCTL_MONITOR_TEST_HOOKS`, split at commas (docs/monitor.md). */
   readonly monitorTestHooks: ReadonlySet<string>;
   /** Writes text to stdout in full. */
   readonly stdout: (text: string) => void;
+  /** Writes text to stdout in full, letting the event loop run meanwhile. */
+  readonly stdoutAsync: (text: string) => Promise<void>;
   /** Writes text or bytes to stderr in full. */
   readonly stderr: (data: string | Uint8Array) => void;
   /**
@@ -130,13 +139,16 @@ export class Environment {
     this.sysfs = options.sysfsView || this.path("sys");
     this.dev = options.devView || this.path("dev");
     this.stdout = options.stdout ?? writeStdout;
+    const given = options.stdout;
+    this.stdoutAsync = options.stdoutAsync ??
+      (given ? (text) => Promise.resolve(given(text)) : writeStdoutAsync);
     this.stderr = options.stderr ?? writeStderr;
     this.logger = new Logger(options.log, this.stderr);
     const timeout = parseTimeout(options.calloutTimeout);
     this.calloutTimeoutMs = timeout.ms;
     this.calloutTimeoutWarning = timeout.warning;
     this.autostartWaitSeconds = parseAutostartWait(options.autostartWait);
-    this.startWaitText = options.startWait;
+    this.startWaitSeconds = parseStartWait(options.startWait);
     this.monitorTestHooks = new Set(
       (options.monitorTestHooks ?? "").split(",").filter((h) => h !== ""),
     );
@@ -210,6 +222,11 @@ export class Environment {
   /** The per-host lock serialising every read-modify-write (mdevctl.md §0.5). */
   get lockFile(): string {
     return this.path(LOCK_FILE);
+  }
+
+  /** The directory of the host-file ownership ledgers, `var/lib/mdevctl/owners` under the root. */
+  get ownersDir(): string {
+    return this.path(OWNERS_DIR);
   }
 
   /** Callout directories, primary first, then the deprecated one. */

@@ -3,9 +3,8 @@
  * Text: every line ends in a newline, nothing at all when empty; JSON: one
  * final newline (mdevctl.md §0.1).
  */
-import { Attr, MdevConfig, MdevDevice, serializeConfig } from "./config.ts";
+import { Attr, MdevConfig, MdevDevice, MdevType, serializeConfig } from "./config.ts";
 import { JsonObject, JsonValue, obj, toPrettyJson } from "./json.ts";
-import type { MdevType } from "./sysfs.ts";
 
 /** The verbose Attrs block (mdevctl.md §6.2); names and values are printed raw. */
 export function formatAttrs(attrs: readonly Attr[]): string {

@@ -162,3 +162,29 @@ export async function writeDefinition(
     writeConfig(env, device, deviceConfig(device));
   });
 }
+
+/**
+ * Starts one auto-start device through the start bracket unless it already
+ * runs; says which on stderr. Call it holding the lock. Used by
+ * `start-parent-mdevs` and `wait --all-auto --start-missing`.
+ */
+export async function startAutostart(env: Environment, device: MdevDevice): Promise<void> {
+  const what = `mdev ${device.uuid} (type ${device.type}) on parent ${device.parent}`;
+  let running: ActiveInfo | null;
+  try {
+    running = loadActive(env, device.uuid);
+  } catch {
+    running = null;
+  }
+  if (running !== null && running.parent === device.parent && running.type === device.type) {
+    env.stderr(`Already running: ${what}\n`);
+    return;
+  }
+  try {
+    await startDevice(env, device, false);
+    env.stderr(`Started ${what}\n`);
+  } catch (e) {
+    env.stderr(`Failed to start ${what}\n`);
+    for (const message of causeChain(e)) env.logger.warn(message);
+  }
+}

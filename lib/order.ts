@@ -2,7 +2,6 @@
  * The order of every listing: upstream sorts parents, types, uuids and
  * script names by their bytes, so byte order is the one comparison here.
  */
-import type { MdevDevice } from "./config.ts";
 
 /**
  * Orders strings by their UTF-8 bytes (equivalently by code point), as
@@ -26,20 +25,26 @@ const HAS_SURROGATE = /[\ud800-\udfff]/;
  * UTF-16 order is byte order and compareBytes' surrogate check can be skipped;
  * listings sort tens of thousands of them.
  */
-function byUuid(a: MdevDevice, b: MdevDevice): number {
+function byUuid(a: Grouped, b: Grouped): number {
   return a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0;
 }
 
+/** What groupByParent needs of a device (structural: this module sits below the device model). */
+export interface Grouped {
+  uuid: string;
+  parent: string | undefined;
+}
+
 /** Groups devices by parent; parents in byte order, devices by uuid. */
-export function groupByParent(devices: readonly MdevDevice[]): Map<string, MdevDevice[]> {
-  const groups = new Map<string, MdevDevice[]>();
+export function groupByParent<D extends Grouped>(devices: readonly D[]): Map<string, D[]> {
+  const groups = new Map<string, D[]>();
   for (const d of devices) {
     const key = d.parent ?? "";
     const list = groups.get(key);
     if (list) list.push(d);
     else groups.set(key, [d]);
   }
-  const sorted = new Map<string, MdevDevice[]>();
+  const sorted = new Map<string, D[]>();
   for (const parent of [...groups.keys()].sort(compareBytes)) {
     sorted.set(parent, groups.get(parent)!.sort(byUuid));
   }

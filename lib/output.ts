@@ -17,3 +17,14 @@ export function writeStdout(text: string): void {
 export function writeStderr(data: string | Uint8Array): void {
   if (data.length > 0) writeAllSync(Deno.stderr, data);
 }
+
+/**
+ * Writes text to the process's stdout without blocking the event loop (a
+ * reader that stops reading holds only this write; `monitor` keeps reading
+ * its sources meanwhile).
+ */
+export async function writeStdoutAsync(text: string): Promise<void> {
+  const bytes = encoder.encode(text);
+  let written = 0;
+  while (written < bytes.length) written += await Deno.stdout.write(bytes.subarray(written));
+}

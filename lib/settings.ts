@@ -41,3 +41,22 @@ export function parseAutostartWait(text: string | undefined): number {
   const n = text === undefined ? NaN : Number(text);
   return Number.isFinite(n) && n >= 0 ? n : DEFAULT_AUTOSTART_WAIT;
 }
+
+/** Default of `monitor --poll-interval`, in milliseconds (docs/monitor.md). */
+export const DEFAULT_POLL_INTERVAL_MS = 1000;
+
+/** Default of `wait --timeout` and of a bare `start --wait` (docs/monitor.md). */
+export const DEFAULT_WAIT_SECONDS = 90;
+
+/**
+ * Seconds as the command line and `MDEVCTL_START_WAIT` give them: a
+ * non-negative decimal. `null` when the text is not one.
+ */
+export function parseSeconds(text: string): number | null {
+  return /^\d+(\.\d+)?$/.test(text) ? Number(text) : null;
+}
+
+/** `MDEVCTL_START_WAIT`: seconds a bare `start --wait` waits; anything else is the default. */
+export function parseStartWait(text: string | undefined): number {
+  return (text === undefined ? null : parseSeconds(text.trim())) ?? DEFAULT_WAIT_SECONDS;
+}

@@ -2,7 +2,7 @@
  * Reading the kernel's view of mediated devices (mdevctl.md §1.4, §1.6, §5.7) and
  * writing to its control files (§1.2, §7).
  */
-import type { MdevDevice } from "./config.ts";
+import type { MdevDevice, MdevType } from "./config.ts";
 import type { Environment } from "./environment.ts";
 import { describeError, isNotFound, MdevError } from "./errors.ts";
 import { compareBytes, groupByParent } from "./order.ts";
@@ -288,22 +288,6 @@ export function scanActive(
     });
   }
   return groupByParent(found);
-}
-
-/** One supported type of a parent (mdevctl.md §5.7). */
-export interface MdevType {
-  /** The type's directory name. */
-  name: string;
-  /** `available_instances` (may be negative, meaning none). */
-  availableInstances: number;
-  /** `device_api`, trimmed. */
-  deviceApi: string;
-  /** `name`, trimmed; unset when missing or blank. */
-  displayName: string | undefined;
-  /** `description`, trimmed, newlines as `, `; unset when missing or blank. */
-  description: string | undefined;
-  /** The description file as read, for the original `list-all` layout. */
-  rawDescription: string | undefined;
 }
 
 const I32 = /^[+-]?\d+$/;

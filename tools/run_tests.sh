@@ -1,7 +1,7 @@
 #!/bin/bash
 # Runs every test suite of `make test` and ends with one line
 # `N passed, N failed` summing them up.
-#  1. unit tests beside their modules (lib/**/*_test.ts, tools/*_test.ts), and
+#  1. unit tests beside their modules (lib/**/*_test.ts, tools/*_test.ts, bench/*_test.ts), and
 #     the @example blocks of the public API (mod.ts and the modules it re-exports);
 #  2. black-box tests (tests/**/*_test.ts) against the source entry, with
 #     Deno permissions scoped to each test's temporary root;
@@ -40,7 +40,7 @@ suite() {
   rm -f "$log"
 }
 
-unit=$(find lib tools -name '*_test.ts' 2>/dev/null | sort)
+unit=$(find lib tools bench -name '*_test.ts' 2>/dev/null | sort)
 # The public API: mod.ts and every module it re-exports (their JSDoc examples).
 public=$(sed -nE 's#^export .* from "\./(lib/[^"]+)";#\1#p' mod.ts | sort -u)
 blackbox=$(find tests -name '*_test.ts' -not -path 'tests/compat/*' -not -path 'tests/kernel/*' 2>/dev/null | sort)

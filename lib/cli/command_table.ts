@@ -5,6 +5,7 @@
  * declarative: which module runs a command is lib/commands/registry.ts.
  */
 import type { NameKind } from "../names.ts";
+import { DEFAULT_POLL_INTERVAL_MS, DEFAULT_WAIT_SECONDS } from "../settings.ts";
 
 /** What an option's value is; drives parsing and completion. */
 export type ValueKind =
@@ -236,8 +237,9 @@ const TABLE = [
         long: "wait",
         value: "SECONDS",
         optionalValue: true,
-        help: "Wait up to SECONDS (alone: $MDEVCTL_START_WAIT, else 90) for the parent to offer " +
-          "the type before creating",
+        help:
+          `Wait up to SECONDS (alone: $MDEVCTL_START_WAIT, else ${DEFAULT_WAIT_SECONDS}) for the ` +
+          "parent to offer the type before creating",
       },
     ],
     anyOf: ["uuid", "parent"],
@@ -336,7 +338,7 @@ const TABLE = [
       {
         long: "poll-interval",
         value: "MS",
-        help: "Milliseconds between two polls of sysfs (default 1000)",
+        help: `Milliseconds between two polls of sysfs (default ${DEFAULT_POLL_INTERVAL_MS})`,
       },
       { long: "snapshot", help: "First print the current state, then a synced event" },
       uuid("Only events of this device"),
@@ -367,7 +369,11 @@ const TABLE = [
         help: "With --all-auto: start auto devices whose parent offers their type",
         requires: ["all-auto"],
       },
-      { long: "timeout", value: "SECONDS", help: "Give up after SECONDS (default 90)" },
+      {
+        long: "timeout",
+        value: "SECONDS",
+        help: `Give up after SECONDS (default ${DEFAULT_WAIT_SECONDS})`,
+      },
     ],
     oneOf: ["parent", "uuid", "all-auto"],
   },

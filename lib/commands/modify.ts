@@ -9,7 +9,7 @@ import { formatAttrs } from "../format.ts";
 import { readJsonfile } from "../jsonfile.ts";
 import { lookupActive, lookupDefined, writeDefinition } from "../lifecycle.ts";
 import { withLock } from "../lock.ts";
-import { warnIfManaged } from "./hostfile_warning.ts";
+import { warnIfManaged } from "../hostfile/warn_managed.ts";
 
 export async function run(ctx: CommandContext<"modify">): Promise<void> {
   await warnIfManaged(ctx.env, ctx.options.uuid);

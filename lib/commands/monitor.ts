@@ -3,15 +3,7 @@ import type { CommandContext } from "../cli/context.ts";
 import { runMonitor } from "../monitor/monitor.ts";
 import type { SourceChoice } from "../monitor/monitor.ts";
 import { seconds } from "../monitor/options.ts";
-
-const encoder = new TextEncoder();
-
-/** Writes in full without blocking the loop: sources are read meanwhile. */
-async function writeAsync(text: string): Promise<void> {
-  const bytes = encoder.encode(text);
-  let written = 0;
-  while (written < bytes.length) written += await Deno.stdout.write(bytes.subarray(written));
-}
+import { DEFAULT_POLL_INTERVAL_MS } from "../settings.ts";
 
 export async function run(ctx: CommandContext<"monitor">): Promise<number> {
   const { env, options } = ctx;
@@ -19,12 +11,12 @@ export async function run(ctx: CommandContext<"monitor">): Promise<number> {
   return await runMonitor(env, {
     json: options.dumpjson,
     source: (options.source ?? "auto") as SourceChoice,
-    pollMs: Number(options["poll-interval"] ?? 1000),
+    pollMs: Number(options["poll-interval"] ?? DEFAULT_POLL_INTERVAL_MS),
     snapshot: options.snapshot,
     filter: { uuid: options.uuid, parent: options.parent },
     count: count === undefined ? undefined : Number(count),
     timeoutMs: seconds(options.timeout)?.ms,
     hooks: env.monitorTestHooks,
-    write: writeAsync,
+    write: env.stdoutAsync,
   });
 }

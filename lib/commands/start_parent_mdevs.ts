@@ -3,13 +3,11 @@
  * when a parent registers; starts its auto-start devices in sorted order.
  */
 import type { CommandContext } from "../cli/context.ts";
-import type { MdevDevice } from "../config.ts";
 import { scanDefined } from "../config_store.ts";
 import type { Environment } from "../environment.ts";
-import { causeChain } from "../errors.ts";
-import { startDevice } from "../lifecycle.ts";
+import { startAutostart } from "../lifecycle.ts";
 import { withLock } from "../lock.ts";
-import { type ActiveInfo, loadActive, supportsTypes } from "../sysfs.ts";
+import { supportsTypes } from "../sysfs.ts";
 
 export async function run(ctx: CommandContext<"start-parent-mdevs">): Promise<void> {
   const { env } = ctx;
@@ -19,34 +17,8 @@ export async function run(ctx: CommandContext<"start-parent-mdevs">): Promise<vo
   if (auto.length === 0) return;
   await waitForTypes(env, parent, new Set(auto.map((d) => d.type!)));
   await withLock(env, async () => {
-    for (const device of auto) await startOne(env, device);
+    for (const device of auto) await startAutostart(env, device);
   });
-}
-
-/**
- * Starts one auto-start device through the start bracket unless it already
- * runs; says which on stderr. Call it holding the lock. Also used by
- * `wait --all-auto --start-missing`.
- */
-export async function startOne(env: Environment, device: MdevDevice): Promise<void> {
-  const what = `mdev ${device.uuid} (type ${device.type}) on parent ${device.parent}`;
-  let running: ActiveInfo | null;
-  try {
-    running = loadActive(env, device.uuid);
-  } catch {
-    running = null;
-  }
-  if (running !== null && running.parent === device.parent && running.type === device.type) {
-    env.stderr(`Already running: ${what}\n`);
-    return;
-  }
-  try {
-    await startDevice(env, device, false);
-    env.stderr(`Started ${what}\n`);
-  } catch (e) {
-    env.stderr(`Failed to start ${what}\n`);
-    for (const message of causeChain(e)) env.logger.warn(message);
-  }
 }
 
 /** Polls until the parent lists every needed type, or the wait runs out. */

@@ -4,7 +4,7 @@ import { scanDefined } from "../config_store.ts";
 import { causeChain, MdevError } from "../errors.ts";
 import { undefineDevice } from "../lifecycle.ts";
 import { withLock } from "../lock.ts";
-import { warnIfManaged } from "./hostfile_warning.ts";
+import { warnIfManaged } from "../hostfile/warn_managed.ts";
 
 export async function run(ctx: CommandContext<"undefine">): Promise<void> {
   const { env } = ctx;

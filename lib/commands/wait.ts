@@ -7,13 +7,14 @@ import type { CommandContext } from "../cli/context.ts";
 import type { MdevDevice } from "../config.ts";
 import { scanDefined } from "../config_store.ts";
 import type { Environment } from "../environment.ts";
+import { startAutostart } from "../lifecycle.ts";
 import { withLock } from "../lock.ts";
 import { seconds } from "../monitor/options.ts";
 import { checkDevice, checkParent } from "../monitor/readiness.ts";
 import type { Missing, Placement } from "../monitor/readiness.ts";
-import { DEFAULT_WAIT_SECONDS, timeoutError, waitUntil } from "../monitor/waiter.ts";
+import { timeoutError, waitUntil } from "../monitor/waiter.ts";
+import { DEFAULT_WAIT_SECONDS } from "../settings.ts";
 import { loadActive } from "../sysfs.ts";
-import { startOne } from "./start_parent_mdevs.ts";
 
 export async function run(ctx: CommandContext<"wait">): Promise<void> {
   const { env, options } = ctx;
@@ -53,7 +54,7 @@ const RETRY_MS = 5000;
 /**
  * Every auto-start definition device-active; with `startMissing`, those
  * whose parent offers their type but that do not run are started first
- * (idempotently: startOne skips a running device, under the lock).
+ * (idempotently: startAutostart skips a running device, under the lock).
  */
 function allAuto(env: Environment, startMissing: boolean): () => Promise<Missing | null> {
   const tried = new Map<string, number>();
@@ -72,7 +73,7 @@ function allAuto(env: Environment, startMissing: boolean): () => Promise<Missing
         await withLock(env, async () => {
           for (const d of startable) {
             tried.set(d.uuid, now);
-            await startOne(env, d);
+            await startAutostart(env, d);
           }
         });
       }

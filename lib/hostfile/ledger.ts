@@ -28,13 +28,9 @@ export interface Ledger {
   devices: Map<string, LedgerEntry>;
 }
 
-/** The directory of every owner's ledger, below the environment's root. */
-export function ownersDir(env: Environment): string {
-  return env.path("var/lib/mdevctl/owners");
-}
-
+/** The ledger file of one owner. */
 export function ledgerPath(env: Environment, owner: string): string {
-  return `${ownersDir(env)}/${owner}.json`;
+  return `${env.ownersDir}/${owner}.json`;
 }
 
 /** Hex SHA-256 of a config's bytes. */
@@ -103,7 +99,7 @@ export function serializeLedger(ledger: Ledger): string {
  * skipped with a warning.
  */
 export function readLedgers(env: Environment, owner: string | null): Map<string, Ledger> {
-  const dir = ownersDir(env);
+  const dir = env.ownersDir;
   const result = new Map<string, Ledger>();
   let entries: Deno.DirEntry[];
   try {
@@ -144,7 +140,7 @@ export function writeLedgerIfChanged(env: Environment, ledger: Ledger): boolean 
   if (current === text) return false;
   if (current === null && ledger.devices.size === 0) return false;
   try {
-    Deno.mkdirSync(ownersDir(env), { recursive: true });
+    Deno.mkdirSync(env.ownersDir, { recursive: true });
     writeFileAtomic(path, text);
   } catch (e) {
     throw MdevError.wrap(`Failed to write ledger ${quotePath(path)}`, e);

@@ -109,7 +109,7 @@ class Monitor {
     }
     if (this.#opt.hooks.has("stats")) {
       const { rss } = Deno.memoryUsage();
-      console.error(`monitor-stats ${JSON.stringify({ ...this.#stats, rss })}`);
+      this.#env.stderr(`monitor-stats ${JSON.stringify({ ...this.#stats, rss })}\n`);
     }
     return 0;
   }

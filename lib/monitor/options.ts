@@ -3,7 +3,7 @@
  * parser has checked them (lib/cli/parse_args.ts, kinds SECONDS, MS, N).
  */
 import type { Environment } from "../environment.ts";
-import { DEFAULT_WAIT_SECONDS, parseSeconds } from "./waiter.ts";
+import { parseSeconds } from "../settings.ts";
 
 /** Seconds as given (for messages) and as milliseconds. */
 export interface Seconds {
@@ -23,14 +23,12 @@ export function seconds(given: string | undefined, fallback?: number): Seconds |
 
 /**
  * `start --wait[=S]` (spec monitor.md §3.2): undefined without the option
- * (no wait, as in 1.x); alone or empty, MDEVCTL_START_WAIT, else 90 seconds.
+ * (no wait, as in 1.x); alone or empty, the environment's start wait.
  */
 export function startWait(env: Environment, given: string | true | undefined): Seconds | undefined {
   if (given === undefined) return undefined;
   if (given === true || given === "") {
-    const text = env.startWaitText;
-    const n = text === undefined ? null : parseSeconds(text.trim());
-    return seconds(undefined, n ?? DEFAULT_WAIT_SECONDS);
+    return seconds(undefined, env.startWaitSeconds);
   }
   return seconds(given);
 }

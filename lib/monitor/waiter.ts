@@ -10,19 +10,8 @@ import { quotePath } from "../paths.ts";
 import type { Missing } from "./readiness.ts";
 import { mayRunUdevadm, UdevadmSource } from "./sources.ts";
 
-/** Default of `wait --timeout` and of a bare `start --wait` (spec §3.2). */
-export const DEFAULT_WAIT_SECONDS = 90;
-
 const POLL_MS = 100;
 const SAFETY_POLL_MS = 1000;
-
-/**
- * Seconds from the command line: a non-negative decimal. `null` when the
- * text is not one (the caller reports the usage error).
- */
-export function parseSeconds(text: string): number | null {
-  return /^\d+(\.\d+)?$/.test(text) ? Number(text) : null;
-}
 
 /**
  * The error for a wait that ran out: the top line, and the path as cause

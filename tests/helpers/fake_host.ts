@@ -58,6 +58,8 @@ export interface ParentSpec {
    * at all (a device that is not, or no longer, an mdev parent).
    */
   types?: Record<string, TypeSpec>;
+  /** Other files of the parent's device directory (name → content), e.g. `vendor`. */
+  files?: Record<string, string>;
 }
 
 /** A running device, as the kernel shows it. */
@@ -161,10 +163,10 @@ function scriptDirOf(where: ScriptDir, options: BuildOptions): string {
     : `usr/lib/mdevctl/scripts.d/${where}`;
 }
 
-async function writeFile(path: string, content: string, mode?: number): Promise<void> {
-  await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
-  await Deno.writeTextFile(path, content, mode === undefined ? {} : { mode });
-  if (mode !== undefined) await Deno.chmod(path, mode);
+function writeFile(path: string, content: string, mode?: number): void {
+  Deno.mkdirSync(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+  Deno.writeTextFileSync(path, content, mode === undefined ? {} : { mode });
+  if (mode !== undefined) Deno.chmodSync(path, mode);
 }
 
 /**
@@ -206,37 +208,40 @@ export class HostBuilder {
     return this.devs.get(parent) ?? parentDevDir(parent);
   }
 
-  async build(spec: HostSpec): Promise<void> {
-    await this.layout(spec.deprecatedScriptDirs ?? false);
-    for (const p of spec.parents ?? []) await this.parent(p);
-    for (const a of spec.active ?? []) await this.active(a);
-    for (const d of spec.defined ?? []) await this.defined(d);
-    for (const s of spec.scripts ?? []) await this.script(s);
+  build(spec: HostSpec): void {
+    this.layout(spec.deprecatedScriptDirs ?? false);
+    for (const p of spec.parents ?? []) this.parent(p);
+    for (const a of spec.active ?? []) this.active(a);
+    for (const d of spec.defined ?? []) this.defined(d);
+    for (const s of spec.scripts ?? []) this.script(s);
     for (const [name, content] of Object.entries(spec.inputs ?? {})) {
-      await writeFile(this.abs(`in/${name}`), content);
+      writeFile(this.abs(`in/${name}`), content);
     }
   }
 
-  async layout(deprecatedScriptDirs = false): Promise<void> {
+  layout(deprecatedScriptDirs = false): void {
     const dirs = deprecatedScriptDirs
       ? [...BASE_DIRS, "etc/mdevctl.d/scripts.d/callouts", "etc/mdevctl.d/scripts.d/notifiers"]
       : BASE_DIRS;
-    for (const dir of dirs) await Deno.mkdir(this.abs(dir), { recursive: true });
+    for (const dir of dirs) Deno.mkdirSync(this.abs(dir), { recursive: true });
   }
 
   /**
    * A parent appears as the kernel registers one: its types first, the
    * class entry last, so a program waiting for it never sees it half made.
    */
-  async parent(p: ParentSpec): Promise<void> {
+  parent(p: ParentSpec): void {
     const dev = parentDevDir(p.name, p.dev);
     this.devs.set(p.name, dev);
-    await Deno.mkdir(this.abs(dev), { recursive: true });
+    Deno.mkdirSync(this.abs(dev), { recursive: true });
     if (p.types !== undefined) {
-      await Deno.mkdir(this.abs(`${dev}/mdev_supported_types`), { recursive: true });
-      for (const [type, spec] of Object.entries(p.types)) await this.type(p.name, type, spec);
+      Deno.mkdirSync(this.abs(`${dev}/mdev_supported_types`), { recursive: true });
+      for (const [type, spec] of Object.entries(p.types)) this.type(p.name, type, spec);
     }
-    await Deno.symlink(
+    for (const [name, content] of Object.entries(p.files ?? {})) {
+      writeFile(this.abs(`${dev}/${name}`), content, this.mode(0o444));
+    }
+    Deno.symlinkSync(
       this.link(dev, `sys/class/mdev_bus/${p.name}`),
       this.abs(`sys/class/mdev_bus/${p.name}`),
     );
@@ -246,71 +251,79 @@ export class HostBuilder {
    * A supported type, whole at once: a new type directory is filled aside
    * and renamed into place (an existing one is filled in place).
    */
-  async type(parent: string, type: string, spec: TypeSpec = {}): Promise<void> {
+  type(parent: string, type: string, spec: TypeSpec = {}): void {
     const final = this.abs(`${this.devDir(parent)}/mdev_supported_types/${type}`);
     let exists = true;
-    await Deno.lstat(final).catch(() => exists = false);
-    const dir = exists ? final : await Deno.makeTempDir({ dir: this.root, prefix: ".type-" });
-    await this.fillType(dir, spec);
+    try {
+      Deno.lstatSync(final);
+    } catch {
+      exists = false;
+    }
+    const dir = exists ? final : Deno.makeTempDirSync({ dir: this.root, prefix: ".type-" });
+    this.fillType(dir, spec);
     if (!exists) {
-      await Deno.chmod(dir, 0o755);
-      await Deno.mkdir(final.slice(0, final.lastIndexOf("/")), { recursive: true });
-      await Deno.rename(dir, final);
+      Deno.chmodSync(dir, 0o755);
+      Deno.mkdirSync(final.slice(0, final.lastIndexOf("/")), { recursive: true });
+      Deno.renameSync(dir, final);
     }
   }
 
-  private async fillType(dir: string, spec: TypeSpec): Promise<void> {
+  private fillType(dir: string, spec: TypeSpec): void {
     const ro = this.mode(0o444);
-    await writeFile(`${dir}/available_instances`, `${spec.available ?? 1}\n`, ro);
-    await writeFile(`${dir}/device_api`, `${spec.deviceApi ?? "vfio-pci"}\n`, ro);
-    if (spec.name !== undefined) await writeFile(`${dir}/name`, spec.name, ro);
-    if (spec.description !== undefined) await writeFile(`${dir}/description`, spec.description, ro);
-    if (spec.createIsDir) await Deno.mkdir(`${dir}/create`);
-    else await writeFile(`${dir}/create`, "", this.mode(0o200));
-    await Deno.mkdir(`${dir}/devices`, { recursive: true });
+    writeFile(`${dir}/available_instances`, `${spec.available ?? 1}\n`, ro);
+    writeFile(`${dir}/device_api`, `${spec.deviceApi ?? "vfio-pci"}\n`, ro);
+    if (spec.name !== undefined) writeFile(`${dir}/name`, spec.name, ro);
+    if (spec.description !== undefined) writeFile(`${dir}/description`, spec.description, ro);
+    if (spec.createIsDir) Deno.mkdirSync(`${dir}/create`);
+    else writeFile(`${dir}/create`, "", this.mode(0o200));
+    Deno.mkdirSync(`${dir}/devices`, { recursive: true });
   }
 
-  async active(a: ActiveSpec): Promise<void> {
+  active(a: ActiveSpec): void {
     const parentDev = this.devDir(a.parent);
     const typeDir = `${parentDev}/mdev_supported_types/${a.type}`;
     const dev = `${parentDev}/${a.uuid}`;
-    await Deno.mkdir(this.abs(dev), { recursive: true });
+    Deno.mkdirSync(this.abs(dev), { recursive: true });
     if (!a.noTypeLink) {
-      await Deno.symlink(this.link(typeDir, `${dev}/mdev_type`), this.abs(`${dev}/mdev_type`));
+      Deno.symlinkSync(this.link(typeDir, `${dev}/mdev_type`), this.abs(`${dev}/mdev_type`));
     }
-    if (a.removeIsDir) await Deno.mkdir(this.abs(`${dev}/remove`));
-    else await writeFile(this.abs(`${dev}/remove`), "", this.mode(0o200));
+    if (a.removeIsDir) Deno.mkdirSync(this.abs(`${dev}/remove`));
+    else writeFile(this.abs(`${dev}/remove`), "", this.mode(0o200));
     for (const [name, value] of Object.entries(a.attributes ?? {})) {
-      await writeFile(this.abs(`${dev}/${name}`), value);
+      writeFile(this.abs(`${dev}/${name}`), value);
     }
     for (const name of a.attributeDirs ?? []) {
-      await Deno.mkdir(this.abs(`${dev}/${name}`), { recursive: true });
+      Deno.mkdirSync(this.abs(`${dev}/${name}`), { recursive: true });
     }
-    await Deno.symlink(
+    Deno.symlinkSync(
       this.link(dev, `sys/bus/mdev/devices/${a.uuid}`),
       this.abs(`sys/bus/mdev/devices/${a.uuid}`),
     );
     if (!a.noTypeLink) {
       // The kernel lists the device under its type's devices/ too (when the type exists).
       const at = `${typeDir}/devices/${a.uuid}`;
-      await Deno.symlink(this.link(dev, at), this.abs(at)).catch(() => {});
+      try {
+        Deno.symlinkSync(this.link(dev, at), this.abs(at));
+      } catch {
+        // no such type directory: nothing to list the device in
+      }
     }
   }
 
-  async defined(d: DefinedSpec): Promise<void> {
-    await writeFile(
+  defined(d: DefinedSpec): void {
+    writeFile(
       this.abs(`etc/mdevctl.d/${d.parent}/${d.uuid}`),
       typeof d.config === "string" ? d.config : JSON.stringify(d.config, null, 2),
     );
   }
 
   /** Writes an executable script; returns its absolute path. */
-  async script(s: ScriptFileSpec): Promise<string> {
+  script(s: ScriptFileSpec): string {
     const path = this.abs(`${scriptDirOf(s.where ?? "callouts", this.options)}/${s.name}`);
     const body = typeof s.body === "string"
       ? s.body
       : script({ ...s.body, log: this.abs(CALL_LOG) });
-    await writeFile(path, body, 0o755);
+    writeFile(path, body, 0o755);
     return path;
   }
 }
@@ -322,7 +335,7 @@ export async function buildHost(
   options: BuildOptions = {},
 ): Promise<void> {
   await Deno.mkdir(root, { recursive: true });
-  await new HostBuilder(root, options).build(spec);
+  new HostBuilder(root, options).build(spec);
 }
 
 export interface RunOptions {

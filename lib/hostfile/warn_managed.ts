@@ -6,12 +6,13 @@
  */
 import type { Environment } from "../environment.ts";
 
+/** Warns on stderr when a host file's ledger owns `uuid`. */
 export async function warnIfManaged(env: Environment, uuid: string): Promise<void> {
   try {
-    Deno.statSync(env.path("var/lib/mdevctl/owners"));
+    Deno.statSync(env.ownersDir);
   } catch {
     return;
   }
-  const ledger = await import("../hostfile/ledger.ts");
+  const ledger = await import("./ledger.ts");
   ledger.warnIfManaged(env, uuid);
 }
