@@ -4,7 +4,7 @@
  * table; the bash completion loads and completes options and values.
  */
 import { deepEqual, equal, ok } from "node:assert/strict";
-import { COMMANDS } from "../../lib/cli/command_table.ts";
+import { COMMANDS, type OptionSpec } from "../../lib/cli/command_table.ts";
 import { missing, requiring } from "../helpers/requires.ts";
 
 const TOP = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
@@ -207,4 +207,63 @@ test("gen_man.ts prints the same page to stdout", async () => {
   ]);
   equal(r.code, 0, r.stderr);
   equal(r.stdout, await Deno.readTextFile(`${await outDir()}/mdevctl.8`));
+});
+
+/** README's `## Commands` block, one entry per command (continuation lines joined). */
+async function readmeSynopses(): Promise<Map<string, string>> {
+  const readme = await Deno.readTextFile(`${TOP}/README.md`);
+  const block = readme.split("\n## Commands\n\n")[1]!.split("\n\n")[0]!;
+  const entries: string[] = [];
+  for (const line of block.split("\n")) {
+    // A comment after two spaces, such as "(run by udev)", is not synopsis.
+    const text = line.replace(/\s{2,}\([^)]*\)$/, "").trim();
+    if (text.startsWith("mdevctl ")) entries.push(text.slice("mdevctl ".length));
+    else entries[entries.length - 1] += ` ${text}`;
+  }
+  const byName = new Map<string, string>();
+  for (const entry of entries) {
+    const first = entry.split(" ")[0]!;
+    // The original commands share lines: "list-all | list-available | ...".
+    const parts = COMMANDS.find((c) => c.name === first)?.legacy ? entry.split(" | ") : [entry];
+    for (const part of parts) byName.set(part.split(" ")[0]!, part);
+  }
+  return byName;
+}
+
+test("README's synopsis of each command has the table's options and arguments", async () => {
+  const synopses = await readmeSynopses();
+  deepEqual([...synopses.keys()].sort(), COMMANDS.map((c) => c.name).sort());
+  for (const command of COMMANDS) {
+    const text = synopses.get(command.name)!;
+    const options = command.options.filter((o) => !o.hidden);
+    const byWord = new Map<string, OptionSpec>(options.flatMap((o) => [
+      [`--${o.long}`, o] as const,
+      ...(o.short ? [[`-${o.short}`, o] as const] : []),
+    ]));
+    const seen = new Set<string>();
+    let depth = 0;
+    // Option words, with their bracket depth and what follows them.
+    for (
+      const m of text.matchAll(/\[|\]|(?<=^|[\s[(|])(--?[A-Za-z][\w-]*)(?=(\[=|=| [^-[\]()|\s])?)/g)
+    ) {
+      if (m[0] === "[") depth++;
+      else if (m[0] === "]") depth--;
+      else {
+        const option = byWord.get(m[1]!);
+        ok(option, `${command.name}: README names ${m[1]}, which the table does not have`);
+        seen.add(option.long);
+        const next = m[2] ?? "";
+        const placeholder = next.startsWith(" ");
+        if (option.optionalValue) equal(next, "[=", `${command.name} ${m[1]}: [=VALUE]`);
+        else if (option.value) ok(placeholder, `${command.name} ${m[1]} takes a value`);
+        else ok(!placeholder && next !== "=", `${command.name} ${m[1]} is a flag`);
+        if (option.required) equal(depth, 0, `${command.name} ${m[1]} is required`);
+      }
+    }
+    deepEqual([...seen].sort(), options.map((o) => o.long).sort(), `${command.name}'s options`);
+    const words = text.split(/\s+/);
+    for (const p of command.positionals ?? []) {
+      ok(words.includes(p.name), `${command.name} ${p.name}`);
+    }
+  }
 });
