@@ -5,6 +5,7 @@
  */
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { COMMANDS, type OptionSpec } from "../../lib/cli/command_table.ts";
+import { DEFAULT_NAMESPACE, uuid5 } from "../../lib/hostfile/uuid5.ts";
 import { missing, requiring } from "../helpers/requires.ts";
 
 const TOP = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
@@ -265,5 +266,70 @@ test("README's synopsis of each command has the table's options and arguments", 
     for (const p of command.positionals ?? []) {
       ok(words.includes(p.name), `${command.name} ${p.name}`);
     }
+  }
+});
+
+/** A generated page as man shows it on a wide terminal, dashes as ASCII. */
+async function rendered(page: string): Promise<string> {
+  const r = await run(["groff", "-man", "-Tutf8", "-P-cbou", "-rLL=2000n", "-rHY=0", page]);
+  equal(r.code, 0, r.stderr);
+  return r.stdout.replace(/[\u2010\u2212\u2011]/g, "-");
+}
+
+test("mdevctl-hostfile(5) renders with groff without warnings", async () => {
+  const page = `${await outDir()}/mdevctl-hostfile.5`;
+  const r = await run(["groff", "-man", "-Tutf8", "-ww", "-z", page]);
+  equal(r.stderr, "");
+  equal(r.code, 0);
+}, NO_GROFF);
+
+test("mdevctl-hostfile(5) has every heading and example of docs/hostfile.md", async () => {
+  const text = await rendered(`${await outDir()}/mdevctl-hostfile.5`);
+  const markdown = await Deno.readTextFile(`${TOP}/docs/hostfile.md`);
+  const plain = (s: string) => s.replace(/`/g, "");
+  for (const line of ["NAME", "DESCRIPTION"]) ok(new RegExp(`^${line}$`, "m").test(text), line);
+  ok(text.includes("mdevctl-hostfile - host files: mdevctl apply, diff and export"), "NAME line");
+  const headings = [...markdown.matchAll(/^(##|###) (.*)$/gm)];
+  ok(headings.length > 20, "docs/hostfile.md has its sections");
+  for (const [, level, title] of headings) {
+    const want = level === "##" ? plain(title!).toUpperCase() : `   ${plain(title!)}`;
+    ok(text.split("\n").includes(want), `heading ${JSON.stringify(want)}`);
+  }
+  // Every line of every code block, as typed (the drift example's exact output included).
+  const blocks = [...markdown.matchAll(/^```\w*\n([^]*?)^```$/gm)].map((m) => m[1]!);
+  ok(blocks.length > 10);
+  for (const block of blocks) {
+    for (const line of block.split("\n").filter((l) => l.trim() !== "")) {
+      ok(text.includes(line), `code line ${JSON.stringify(line)}`);
+    }
+  }
+}, NO_GROFF);
+
+test("man -l shows mdevctl-hostfile(5)", async () => {
+  const r = await run(["man", "-l", `${await outDir()}/mdevctl-hostfile.5`], {
+    MANPAGER: "cat",
+    PAGER: "cat",
+  });
+  equal(r.code, 0, r.stderr);
+  ok(r.stdout.includes("MDEVCTL-HOSTFILE(5)"));
+  ok(r.stdout.includes("not-ready"));
+}, NO_MAN);
+
+test("docs/hostfile.md's UUID test vectors are what apply derives", async () => {
+  const markdown = await Deno.readTextFile(`${TOP}/docs/hostfile.md`);
+  const rows = [...markdown.matchAll(/^\| `(v1\/[^`]+)` +\| `([0-9a-f-]{36})` +\|$/gm)];
+  equal(rows.length, 7);
+  for (const [, name, uuid] of rows) equal(uuid5(DEFAULT_NAMESPACE, name!), uuid, name!);
+  ok(markdown.includes(`default \`${DEFAULT_NAMESPACE}\``), "the default namespace is stated");
+});
+
+test("user documentation does not send readers to the unshipped spec", async () => {
+  const files = ["README.md", "contrib/ansible/README.md"];
+  for await (const entry of Deno.readDir(`${TOP}/docs`)) {
+    if (entry.name.endsWith(".md")) files.push(`docs/${entry.name}`);
+  }
+  for (const file of files) {
+    const text = await Deno.readTextFile(`${TOP}/${file}`);
+    ok(!/shared\/spec|\.\.\/shared|shared\/reference/.test(text), `${file} names ../shared`);
   }
 });
