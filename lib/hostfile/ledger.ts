@@ -28,9 +28,12 @@ export interface Ledger {
   devices: Map<string, LedgerEntry>;
 }
 
+/** Where every owner's ledger is, relative to the root. */
+export const OWNERS_BASE = "var/lib/mdevctl/owners";
+
 /** The directory of every owner's ledger, below the environment's root. */
 export function ownersDir(env: Environment): string {
-  return env.path("var/lib/mdevctl/owners");
+  return env.path(OWNERS_BASE);
 }
 
 export function ledgerPath(env: Environment, owner: string): string {

@@ -3,10 +3,11 @@
  * without warnings and documents every command and option of the command
  * table; the bash completion loads and completes options and values.
  */
-import { deepEqual, equal, ok } from "node:assert/strict";
+import { deepEqual, equal, ok, throws } from "node:assert/strict";
 import { COMMANDS, type OptionSpec } from "../../lib/cli/command_table.ts";
 import { DEFAULT_NAMESPACE, uuid5 } from "../../lib/hostfile/uuid5.ts";
 import { missing, requiring } from "../helpers/requires.ts";
+import { hostfileExitStatus } from "../../tools/gen_man.ts";
 
 const TOP = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 const RUN_HERE = Deno.env.get("MDEVCTL_TEST_TARGET") !== "source";
@@ -332,4 +333,41 @@ test("user documentation does not send readers to the unshipped spec", async () 
     const text = await Deno.readTextFile(`${TOP}/${file}`);
     ok(!/shared\/spec|\.\.\/shared|shared\/reference/.test(text), `${file} names ../shared`);
   }
+});
+
+test("mdevctl(8) lists every exit status of every command, and the files", async () => {
+  const text = await rendered(`${await outDir()}/mdevctl.8`);
+  const section = (name: string) => text.split(`\n${name}\n`)[1]!.split(/\n[A-Z][A-Z ]+\n/)[0]!;
+  const exit = section("EXIT STATUS");
+  /** The statuses listed under a subsection of EXIT STATUS (tagged paragraphs). */
+  const statuses = (sub: string) => {
+    const body = exit.split(`\n   ${sub}\n`)[1]!.split(/\n {3}\S/)[0]!;
+    return [...body.matchAll(/^ {7}(\d+) /gm)].map((m) => Number(m[1]));
+  };
+  deepEqual(statuses("apply"), [0, 1, 2, 4, 130, 143]);
+  deepEqual(statuses("diff"), [0, 1, 2, 3, 4]);
+  deepEqual(statuses("export"), [0, 1, 2]);
+  deepEqual(statuses("wait"), [0, 1, 2]);
+  deepEqual(statuses("monitor"), [0, 1, 2]);
+  ok(/^ {7}1 +Not ready within the timeout \(default 90 seconds\)/m.test(exit), "wait's timeout");
+  ok(exit.includes("timed out after S s waiting for PATH"));
+  // Every command has its say, the original ones together.
+  const named = exit.match(/^ {3}\S.*$/gm)!.join(", ");
+  for (const c of COMMANDS.filter((c) => !c.legacy)) {
+    ok(new RegExp(`(^|[ ,])${c.name}(,|$)`).test(named), `EXIT STATUS names ${c.name}`);
+  }
+  ok(named.includes("Original commands"));
+  const files = section("FILES");
+  for (const path of ["/var/lib/mdevctl/owners/OWNER.json", "/etc/.mdevctl.d.staging"]) {
+    ok(files.includes(path), path);
+  }
+  ok(section("SEE ALSO").includes("mdevctl-hostfile(5)"));
+}, NO_GROFF);
+
+test("the host-file exit statuses come from docs/hostfile.md's table", async () => {
+  const doc = await Deno.readTextFile(`${TOP}/docs/hostfile.md`);
+  const table = hostfileExitStatus(doc);
+  deepEqual([...table.keys()], ["apply", "diff", "export"]);
+  deepEqual(table.get("diff")!.map(([s]) => s), ["0", "1", "2", "3", "4"]);
+  throws(() => hostfileExitStatus("# no table\n"), /no exit status table/);
 });
