@@ -9,12 +9,14 @@ SOURCES := cli.ts mod.ts $(shell find lib -name '*.ts' ! -name '*_test.ts' 2>/de
 .PHONY: all build docs check test test-all test-compat test-kernel test-e2e bench bench-sandbox demo \
 	install uninstall clean
 
-# The man page and shell completions, generated from the command table.
-GEN := dist/mdevctl.8 dist/mdevctl.bash dist/_mdevctl
+# The man pages and shell completions, generated from the command table and,
+# for mdevctl-hostfile(5), from docs/hostfile.md.
+GEN := dist/mdevctl.8 dist/mdevctl-hostfile.5 dist/mdevctl.bash dist/_mdevctl
 
 all: dist/mdevctl $(GEN)
 
-$(GEN) &: lib/cli/command_table.ts lib/version.ts tools/gen_man.ts tools/gen_completions.ts
+$(GEN) &: lib/cli/command_table.ts lib/version.ts tools/gen_man.ts tools/gen_completions.ts \
+	tools/gen_doc_man.ts docs/hostfile.md
 	@bash tools/install.sh generate dist
 
 docs: $(GEN)

@@ -16,14 +16,21 @@ import { ACTIONS } from "../lib/callouts/protocol.ts";
 import {
   CALLOUT_DIRS,
   CONFIG_BASE,
+  CONFIG_STAGING,
   LOCK_FILE,
   MDEV_BASE,
   NOTIFIER_DIRS,
+  OWNERS_DIR,
   PARENT_BASE,
 } from "../lib/environment.ts";
 import { DEFAULT_LOG_LEVEL, LOG_LEVELS } from "../lib/logger.ts";
-import { DEFAULT_AUTOSTART_WAIT, DEFAULT_TIMEOUT_MS } from "../lib/settings.ts";
+import {
+  DEFAULT_AUTOSTART_WAIT,
+  DEFAULT_TIMEOUT_MS,
+  DEFAULT_WAIT_SECONDS,
+} from "../lib/settings.ts";
 import { VERSION } from "../lib/version.ts";
+import { inline } from "./gen_doc_man.ts";
 
 /** The facts the page states, taken from the code that acts on them. */
 const LOCK = `/${LOCK_FILE}`;
@@ -33,6 +40,11 @@ const PARENTS = `/${PARENT_BASE}`;
 const [CALLOUTS, OLD_CALLOUTS] = CALLOUT_DIRS.map((dir) => `/${dir}`);
 const [NOTIFIERS, OLD_NOTIFIERS] = NOTIFIER_DIRS.map((dir) => `/${dir}`);
 const TIMEOUT_SECONDS = DEFAULT_TIMEOUT_MS / 1000;
+const OWNERS = `/${OWNERS_DIR}`;
+const STAGING = `/${CONFIG_STAGING}`;
+
+/** The reference of host files, whose exit status table this page repeats. */
+const HOSTFILE_DOC = new URL("../docs/hostfile.md", import.meta.url);
 
 /** Escapes text for roff: backslashes, and a leading `.` or `'` (control lines). */
 export function roffText(text: string): string {
@@ -164,7 +176,96 @@ function item(head: string, ...body: string[]): string[] {
   return [".TP", head, ...body];
 }
 
-export function renderMan(date = ""): string {
+/**
+ * The exit statuses of the host-file commands, by command, from the table
+ * under "## Exit status" in docs/hostfile.md (declared there once).
+ */
+export function hostfileExitStatus(markdown: string): Map<string, [string, string][]> {
+  const section = markdown.split(/^## Exit status$/m)[1]?.split(/^## /m)[0] ?? "";
+  const rows = section.split("\n").filter((l) => l.startsWith("|"))
+    .map((l) => l.slice(1, -1).split("|").map((c) => c.trim()));
+  const [head, , ...body] = rows;
+  if (head === undefined || body.length === 0) {
+    throw new Error("docs/hostfile.md: no exit status table under ## Exit status");
+  }
+  const byCommand = new Map<string, [string, string][]>();
+  head.slice(1).forEach((title, i) => {
+    const entries = body.filter((row) => row[i + 1]).map((row): [string, string] => [
+      row[0]!,
+      row[i + 1]!,
+    ]);
+    byCommand.set(title.replace(/`/g, ""), entries);
+  });
+  return byCommand;
+}
+
+/** EXIT STATUS: what every command shares, then what each adds or narrows. */
+function exitStatus(hostfileDoc: string): string[] {
+  const sentence = (text: string) => inline(text.charAt(0).toUpperCase() + text.slice(1)) + ".";
+  const timedOut = bold("timed out after") + " " + italic("S") + " " + bold("s waiting for") +
+    " " + italic("PATH");
+  const out = [
+    ".SH EXIT STATUS",
+    ...para("Every command exits with one of these:"),
+    ...item(bold("0"), "Success."),
+    ...item(
+      bold("1"),
+      "The command failed; the reason is printed on standard error, in a block starting " +
+        "with " + bold("Error:") + ".",
+    ),
+    ...item(
+      bold("2"),
+      "The command line was wrong (unknown command or option, missing or conflicting options). " +
+        bold("mdevctl") + " without a command prints its help on standard error and exits 2.",
+    ),
+    ...para("Some commands narrow these or add others:"),
+    ".SS define, undefine, modify, stop, list, types",
+    ...para("0, 1 and 2 as above."),
+    ".SS start",
+    ...para(
+      "0, 1 and 2 as above. With " + bold("--wait") + ", a parent or type that does not appear " +
+        "in time exits 1 with the error " + bold("start") + " gives without waiting, then the " +
+        `cause ${timedOut}.`,
+    ),
+    ".SS wait",
+    ...item(bold("0"), "The parent, type, capacity or device is ready."),
+    ...item(
+      bold("1"),
+      `Not ready within the timeout (default ${DEFAULT_WAIT_SECONDS} seconds): the error ` +
+        bold("start") + " would give (such as " +
+        bold("Parent P is not currently registered for mdev support") + "), then the cause " +
+        `${timedOut}; or another error.`,
+    ),
+    ...item(bold("2"), "Usage error."),
+    ".SS monitor",
+    ...item(
+      bold("0"),
+      "Ended by SIGINT or SIGTERM, by " + bold("--count") + " or " + bold("--timeout") +
+        ", or because the reader closed the pipe.",
+    ),
+    ...item(bold("1"), "Error."),
+    ...item(bold("2"), "Usage error."),
+  ];
+  for (const [command, entries] of hostfileExitStatus(hostfileDoc)) {
+    out.push(`.SS ${command}`);
+    for (const [status, text] of entries) out.push(...item(bold(status), sentence(text)));
+  }
+  out.push(
+    ...para("See " + bold("mdevctl-hostfile") + "(5) for when each applies."),
+    ".SS start-parent-mdevs",
+    ...para(
+      "0 also when a device failed to start: each failure is reported on standard error " +
+        "and the other devices are still started. 1 when the command itself fails.",
+    ),
+    ".SS Original commands",
+    ...para(
+      "0 and 1 as above; a wrong number of arguments prints a usage line and exits 1, not 2.",
+    ),
+  );
+  return out;
+}
+
+export function renderMan(date = "", hostfileDoc = Deno.readTextFileSync(HOSTFILE_DOC)): string {
   const current = COMMANDS.filter((c) => !c.legacy);
   const legacy = COMMANDS.filter((c) => c.legacy);
   const lines: string[] = [
@@ -394,6 +495,17 @@ export function renderMan(date = ""): string {
       `${OLD_CALLOUTS}, ${OLD_NOTIFIERS}`,
       "Deprecated script directories, used after the ones above.",
     ),
+    ...item(
+      STAGING,
+      "Temporary files of definitions being written, renamed into place when complete, so " +
+        "that programs watching " + CONFIGS + " see only whole files.",
+    ),
+    ...item(
+      `${OWNERS}/` + italic("OWNER") + ".json",
+      "The ledger of each host file owner: which definitions " + bold("mdevctl apply") +
+        " made for it, from which rule (see " + bold("mdevctl-hostfile") + "(5)). The 1.x " +
+        "commands only read it, to warn before changing such a definition.",
+    ),
     ...item(LOCK, "Serialises commands that change definitions or devices."),
     ...item(
       "/var/cache/mdevctl/deno",
@@ -406,17 +518,15 @@ export function renderMan(date = ""): string {
       "Running devices and parent devices, as the kernel shows them.",
     ),
     ...item(
-      "60-mdevctl.rules, mdev@.service, mdevctl-autostart@.service",
-      "The udev rule and systemd units of " + bold("AUTOMATIC START") + ".",
+      "/usr/lib/mdevctl/sysfs, /usr/lib/mdevctl/dev",
+      "Where the launcher binds /sys and /dev for the program (see " + bold("SANDBOX") + ").",
     ),
-    ".SH EXIT STATUS",
-    ...item(bold("0"), "Success."),
-    ...item(bold("1"), "The command failed; the reason is printed on standard error."),
     ...item(
-      bold("2"),
-      "The command line was wrong (unknown command or option, missing or conflicting options). " +
-        "The original commands report a wrong number of arguments with status 1.",
+      "60-mdevctl.rules, mdev@.service, mdevctl-autostart@.service, " +
+        "mdevctl-wait-online.service, /usr/share/mdevctl/61-mdevctl-record.rules",
+      "The udev rules and systemd units of " + bold("AUTOMATIC START") + ".",
     ),
+    ...exitStatus(hostfileDoc),
     ".SH EXAMPLES",
     ...para("Show the types a parent supports:"),
     ...example(["mdevctl types --parent 0000:00:02.0"]),
@@ -439,7 +549,8 @@ export function renderMan(date = ""): string {
       "After=mdev@UUID.service",
     ]),
     ".SH SEE ALSO",
-    `${bold("udev")}(7), ${bold("udevadm")}(8), ${bold("systemd.service")}(5), ` +
+    `${bold("mdevctl-hostfile")}(5), ${bold("udev")}(7), ${bold("udevadm")}(8), ` +
+      `${bold("systemd.service")}(5), ` +
       `${bold("systemd-escape")}(1), ${bold("driverctl")}(8)`,
   );
   return lines.join("\n") + "\n";

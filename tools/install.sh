@@ -73,12 +73,14 @@ substitute() { # SRC DEST
   mv "$2.tmp" "$2"
 }
 
-generate() { # OUTDIR: man pages and completions from the command table
+generate() { # OUTDIR: man pages and completions from the command table and docs/
   local out=$1 deno
   deno=$("$top/tools/deno_path.sh")
   mkdir -p "$out"
   DENO_NO_UPDATE_CHECK=1 "$deno" run --quiet --no-lock --no-prompt --allow-read --allow-write \
     --allow-env=SOURCE_DATE_EPOCH "$top/tools/gen_man.ts" "$out/mdevctl.8"
+  DENO_NO_UPDATE_CHECK=1 "$deno" run --quiet --no-lock --no-prompt --allow-read --allow-write \
+    --allow-env=SOURCE_DATE_EPOCH "$top/tools/gen_doc_man.ts" "$out"
   DENO_NO_UPDATE_CHECK=1 "$deno" run --quiet --no-lock --no-prompt --allow-read --allow-write \
     "$top/tools/gen_completions.ts" "$out"
 }
@@ -98,6 +100,7 @@ installed_files() {
   echo "$SYSTEMDUNITDIR/mdevctl-wait-online.service"
   echo "$MANDIR/man8/mdevctl.8"
   echo "$MANDIR/man8/lsmdev.8"
+  echo "$MANDIR/man5/mdevctl-hostfile.5"
   echo "$BASHCOMPDIR/mdevctl"
   echo "$BASHCOMPDIR/lsmdev"
   echo "$ZSHCOMPDIR/_mdevctl"
@@ -106,7 +109,7 @@ installed_files() {
 do_install() {
   [ -e "$DIST/mdevctl" ] || die "$DIST/mdevctl missing: run make first"
   install -d -m 755 "$(d "$SBINDIR")" "$(d "$LIBDIR")" "$(d "$UDEVDIR/rules.d")" \
-    "$(d "$DATADIR/mdevctl")" "$(d "$SYSTEMDUNITDIR")" "$(d "$MANDIR/man8")" \
+    "$(d "$DATADIR/mdevctl")" "$(d "$SYSTEMDUNITDIR")" "$(d "$MANDIR/man8")" "$(d "$MANDIR/man5")" \
     "$(d "$BASHCOMPDIR")" "$(d "$ZSHCOMPDIR")" "$(d "$CONFDIR")" \
     "$(d "$LIBDIR/scripts.d/callouts")" "$(d "$LIBDIR/scripts.d/notifiers")" \
     "$(d "$LIBDIR/sysfs")" "$(d "$LIBDIR/dev")"
@@ -153,6 +156,7 @@ do_install() {
   generate "$gen"
   install -m 644 "$gen/mdevctl.8" "$(d "$MANDIR/man8/mdevctl.8")"
   ln -sfn mdevctl.8 "$(d "$MANDIR/man8/lsmdev.8")"
+  install -m 644 "$gen/mdevctl-hostfile.5" "$(d "$MANDIR/man5/mdevctl-hostfile.5")"
   install -m 644 "$gen/mdevctl.bash" "$(d "$BASHCOMPDIR/mdevctl")"
   # bash-completion loads completions/<command>; one file serves both.
   ln -sfn mdevctl "$(d "$BASHCOMPDIR/lsmdev")"

@@ -283,7 +283,8 @@ const TABLE = [
       "wants, recording them in the owner's ledger under /var/lib/mdevctl/owners. With --prune " +
       "it also undefines managed devices the file no longer wants; with --start it starts the " +
       "wanted auto devices (and, with --prune, stops unwanted ones not in use). Devices it does " +
-      "not manage are never touched.",
+      "not manage are never touched. Exit status: 0 done, 4 done but something unsatisfiable, " +
+      "1 error or a failed change, 130/143 interrupted. See mdevctl-hostfile(5).",
     options: [
       ...hostfileOptions,
       { long: "dry-run", help: "Only print the plan, as diff does" },
@@ -313,7 +314,12 @@ const TABLE = [
       "Writes a version 1 host file with one explicit device per definition, sorted, every " +
       "string double-quoted. Applying it on the same host only adopts the devices.",
     options: [
-      { long: "owner", value: "NAME", help: "Owner written into the file (default: default)" },
+      {
+        long: "owner",
+        value: "NAME",
+        help: "Export for this owner (default: the one owner whose ledger holds devices, else " +
+          "default)",
+      },
       parent("Only definitions under this parent", { validate: "parent" }),
       { long: "managed", help: "Only devices in the owner's ledger", conflicts: ["unmanaged"] },
       { long: "unmanaged", help: "Only devices in no owner's ledger", conflicts: ["managed"] },

@@ -16,12 +16,20 @@ function optionColumn(option: OptionSpec): string {
   return `${short}--${option.long}${valueLabel(option)}`;
 }
 
+/**
+ * The usage line, clap's shape: `[OPTIONS]`, then the options the command
+ * cannot run without (`mdevctl apply [OPTIONS] --file <FILE>`), then the
+ * positional arguments.
+ */
 export function commandUsage(command: CommandSpec, program: string): string {
   const head = program === "lsmdev" ? "lsmdev" : `mdevctl ${command.name}`;
-  const opts = command.options.length > 0 ? " [OPTIONS]" : "";
+  const optional = command.options.some((o) => !o.required);
+  const opts = optional ? " [OPTIONS]" : "";
+  const required = command.options.filter((o) => o.required).map((o) => ` ${optionLabel(o)}`)
+    .join("");
   const pos = (command.positionals ?? []).map((p) => (p.required ? ` <${p.name}>` : ` [${p.name}]`))
     .join("");
-  return `${head}${opts}${pos}`;
+  return `${head}${opts}${required}${pos}`;
 }
 
 function table(rows: [string, string][]): string {

@@ -113,6 +113,7 @@ test("puts every file in place with its mode, links and final paths", async () =
     "/usr/lib/systemd/system/mdevctl-wait-online.service": 0o644,
     "/usr/share/man/man8/mdevctl.8": 0o644,
     "/usr/share/man/man8/lsmdev.8": "mdevctl.8",
+    "/usr/share/man/man5/mdevctl-hostfile.5": 0o644,
     "/usr/share/bash-completion/completions/mdevctl": 0o644,
     "/usr/share/bash-completion/completions/lsmdev": "mdevctl",
     "/usr/share/zsh/site-functions/_mdevctl": 0o644,
