@@ -20,7 +20,7 @@ import {
   writeFileAtomic,
   writeNewDirAtomic,
 } from "./atomic_write.ts";
-import { type DeviceFilter, isActiveAs, parentChildNames, typeDeviceNames } from "./sysfs.ts";
+import { type DeviceFilter, isActiveAs, parentChildNames, typeDeviceNames } from "./sysfs/active.ts";
 import { parseUuid } from "./uuid.ts";
 
 /** The directory of callout scripts inside the config base; never a parent. */

@@ -5,7 +5,7 @@
  */
 import { Attr, MdevConfig, MdevDevice, serializeConfig } from "./config.ts";
 import { JsonObject, JsonValue, obj, toPrettyJson } from "./json.ts";
-import type { MdevType } from "./sysfs.ts";
+import type { MdevType } from "./sysfs/types.ts";
 
 /** The verbose Attrs block (mdevctl.md §6.2); names and values are printed raw. */
 export function formatAttrs(attrs: readonly Attr[]): string {

@@ -9,7 +9,9 @@ import type { Environment } from "../environment.ts";
 import { causeChain } from "../errors.ts";
 import { startDevice } from "../lifecycle.ts";
 import { withLock } from "../lock.ts";
-import { type ActiveInfo, loadActive, supportsTypes } from "../sysfs.ts";
+import { waitUntil } from "../monitor/waiter.ts";
+import { loadRunning } from "../sysfs/active.ts";
+import { checkParent } from "../sysfs/readiness.ts";
 
 export async function run(ctx: CommandContext<"start-parent-mdevs">): Promise<void> {
   const { env } = ctx;
@@ -30,12 +32,7 @@ export async function run(ctx: CommandContext<"start-parent-mdevs">): Promise<vo
  */
 export async function startOne(env: Environment, device: MdevDevice): Promise<void> {
   const what = `mdev ${device.uuid} (type ${device.type}) on parent ${device.parent}`;
-  let running: ActiveInfo | null;
-  try {
-    running = loadActive(env, device.uuid);
-  } catch {
-    running = null;
-  }
+  const running = loadRunning(env, device.uuid);
   if (running !== null && running.parent === device.parent && running.type === device.type) {
     env.stderr(`Already running: ${what}\n`);
     return;
@@ -49,11 +46,17 @@ export async function startOne(env: Environment, device: MdevDevice): Promise<vo
   }
 }
 
-/** Polls until the parent lists every needed type, or the wait runs out. */
+/**
+ * Polls until the parent offers every needed type (type-ready), or the wait
+ * runs out; then the starts say what is still missing, device by device.
+ */
 async function waitForTypes(env: Environment, parent: string, types: Set<string>) {
-  const deadline = Date.now() + env.autostartWaitSeconds * 1000;
-  for (;;) {
-    if (supportsTypes(env, parent, types) || Date.now() >= deadline) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  const check = () => {
+    for (const type of types) {
+      const missing = checkParent(env, parent, type);
+      if (missing !== null) return missing;
+    }
+    return null;
+  };
+  await waitUntil(check, env.autostartWaitSeconds * 1000, { uevents: false });
 }

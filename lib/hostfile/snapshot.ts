@@ -6,13 +6,9 @@
 import type { MdevConfig } from "../config.ts";
 import { scanDefined } from "../config_store.ts";
 import type { Environment } from "../environment.ts";
-import {
-  loadActiveOrWarn,
-  parentFacts,
-  parentNames,
-  runningOnParent,
-  scanTypes,
-} from "../sysfs.ts";
+import { loadActiveOrWarn, runningOnParent } from "../sysfs/active.ts";
+import { parentFacts, parentNames } from "../sysfs/parents.ts";
+import { scanTypes } from "../sysfs/types.ts";
 
 export interface TypeInfo {
   /** The trimmed `name` file; absent on old kernels. */

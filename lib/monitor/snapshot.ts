@@ -7,7 +7,9 @@ import { deviceConfig } from "../config.ts";
 import { definitionReader, scanDefined } from "../config_store.ts";
 import type { Environment } from "../environment.ts";
 import { causeChain } from "../errors.ts";
-import { loadActive, registeredTypeIds, runningDeviceParent, sysfsNames } from "../sysfs.ts";
+import { loadRunning } from "../sysfs/active.ts";
+import { sysfsNames } from "../sysfs/layout.ts";
+import { registeredTypeIds } from "../sysfs/readiness.ts";
 import { parseUuid } from "../uuid.ts";
 import { definedKey } from "./state.ts";
 import type { ActiveEntry, DefinedEntry, HostState, ParentEntry } from "./state.ts";
@@ -98,18 +100,9 @@ export function readActive(
       out.push(old.defined === defined && old.start === start ? old : { ...old, start, defined });
       continue;
     }
-    let parent: string;
-    let type: string | null;
-    try {
-      const info = loadActive(env, name);
-      if (info === null) continue;
-      ({ parent, type } = info);
-    } catch {
-      const where = runningDeviceParent(env, name);
-      if (where === null) continue; // gone meanwhile
-      parent = where;
-      type = null;
-    }
+    const running = loadRunning(env, name);
+    if (running === null) continue; // gone meanwhile
+    const { parent, type } = running;
     const { defined, autostart } = definition(parent, uuid);
     out.push({ uuid, parent, type, start: autostart ? "auto" : "manual", defined });
   }
