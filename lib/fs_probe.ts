@@ -4,9 +4,9 @@
  * (permission, I/O, a sandbox refusal) surfaces as an error naming the path,
  * so an unreadable host gives an error, never a shorter answer.
  *
- * "Not there" is NotFound (ENOENT), a path through a non-directory
- * (ENOTDIR: it cannot exist), and ENODEV, which sysfs returns for a device
- * that went away between listing and reading it.
+ * "Not there" is NotFound (ENOENT), and ENODEV, which sysfs returns for a
+ * device that went away between listing and reading it. ENOTDIR is not: a
+ * directory listing of a file is a broken host, reported as such.
  */
 import { describeError, MdevError } from "./errors.ts";
 import { quotePath } from "./paths.ts";
@@ -28,9 +28,7 @@ const asIs: ShowPath = (path) => path;
  * ```
  */
 export function isAbsent(error: unknown): boolean {
-  if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
-    return true;
-  }
+  if (error instanceof Deno.errors.NotFound) return true;
   return (error as { code?: unknown } | null)?.code === "ENODEV";
 }
 

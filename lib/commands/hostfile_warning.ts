@@ -5,12 +5,15 @@
  * one failed directory lookup.
  */
 import type { Environment } from "../environment.ts";
+import { isAbsent } from "../fs_probe.ts";
 
 export async function warnIfManaged(env: Environment, uuid: string): Promise<void> {
   try {
     Deno.statSync(env.path("var/lib/mdevctl/owners"));
-  } catch {
-    return;
+  } catch (e) {
+    // No ledgers: nothing to warn about. Any other failure is for the
+    // ledger module to say (managingOwner warns why it cannot tell).
+    if (isAbsent(e)) return;
   }
   const ledger = await import("../hostfile/ledger.ts");
   ledger.warnIfManaged(env, uuid);
