@@ -3,9 +3,8 @@
  * devices and every parent with its types and PCI facts. Read through the
  * modules that own sysfs and the config store.
  */
-import type { MdevConfig } from "../config.ts";
-import { scanDefined } from "../config_store.ts";
 import type { Environment } from "../environment.ts";
+import { type ActiveInfo, type Definition, readDefinitions } from "../host_model.ts";
 import { loadActiveOrWarn, runningOnParent } from "../sysfs/active.ts";
 import { parentFacts, parentNames } from "../sysfs/parents.ts";
 import { scanTypes } from "../sysfs/types.ts";
@@ -25,17 +24,8 @@ export interface ParentInfo {
   types: Map<string, TypeInfo>;
 }
 
-export interface Definition {
-  parent: string;
-  uuid: string;
-  config: MdevConfig;
-  configPath: string | undefined;
-}
-
-export interface ActiveInfo {
-  parent: string;
-  type: string;
-}
+// The shared read model (lib/host_model.ts), importable from here as before.
+export type { ActiveInfo, Definition } from "../host_model.ts";
 
 /**
  * Running devices, looked up on demand: a plan needs only the few it names
@@ -98,16 +88,5 @@ export function readSnapshot(env: Environment): Snapshot {
     }
     parents.set(name, info);
   }
-  const definitions: Definition[] = [];
-  for (const [parent, devices] of scanDefined(env, {}, { skipActive: true })) {
-    for (const d of devices) {
-      definitions.push({
-        parent,
-        uuid: d.uuid,
-        config: { type: d.type!, autostart: d.autostart, attrs: d.attrs },
-        configPath: d.configPath,
-      });
-    }
-  }
-  return { parents, definitions, active: liveActive(env) };
+  return { parents, definitions: readDefinitions(env), active: liveActive(env) };
 }

@@ -3,8 +3,8 @@
  * config store's scan, running devices and parents from sysfs. Partial
  * rescans replace only what a trigger marked dirty.
  */
-import { deviceConfig } from "../config.ts";
-import { definitionReader, scanDefined } from "../config_store.ts";
+import { definitionReader } from "../config_store.ts";
+import { readDefinitions } from "../host_model.ts";
 import type { Environment } from "../environment.ts";
 import { causeChain } from "../errors.ts";
 import { loadRunning } from "../sysfs/active.ts";
@@ -47,18 +47,11 @@ export function readDefined(
   const out: DefinedEntry[] = [];
   const filters = parents === "all" ? [undefined] : [...parents];
   for (const parent of filters) {
-    let groups;
     try {
-      groups = scanDefined(env, { parent });
+      out.push(...readDefinitions(env, parent));
     } catch (e) {
+      // The monitor keeps running: the error is said, the parent read again on its next change.
       env.logger.warn(causeChain(e).join(": "));
-      continue;
-    }
-    for (const devices of groups.values()) {
-      for (const d of devices) {
-        if (d.parent === undefined || d.type === undefined) continue;
-        out.push({ uuid: d.uuid, parent: d.parent, config: deviceConfig(d) });
-      }
     }
   }
   return out;

@@ -7,7 +7,7 @@
  */
 import type { Environment } from "../environment.ts";
 import { describeError, MdevError } from "../errors.ts";
-import { isAbsent, isDir, readDirOrNull } from "../fs_probe.ts";
+import { isAbsent, isDir, readDirOrNull, unreadable } from "../fs_probe.ts";
 import { loadRunning } from "./active.ts";
 import { quoted, shower, typeDir, typesDir } from "./layout.ts";
 import { parseI32 } from "./types.ts";
@@ -30,17 +30,17 @@ export interface Missing {
 
 /**
  * `available_instances` of a type: the count, or the error `start` reports
- * when the file is not there or garbled. Unreadable otherwise throws.
+ * when the file is not there or garbled; unreadable for another reason, an
+ * error naming it.
  */
 function readCapacity(env: Environment, file: string): number | MdevError {
   let text: string;
   try {
     text = Deno.readTextFileSync(file);
   } catch (e) {
+    if (!isAbsent(e)) throw unreadable(file, e, shower(env));
     // Upstream's top line (the bare I/O error), and which file (mdevctl.md §16.28).
-    const error = new MdevError(describeError(e), [`while reading ${quoted(env, file)}`]);
-    if (isAbsent(e)) return error;
-    throw error;
+    return new MdevError(describeError(e), [`while reading ${quoted(env, file)}`]);
   }
   try {
     return parseI32(text.trim());
