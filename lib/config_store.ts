@@ -12,7 +12,7 @@ import {
 } from "./config.ts";
 import type { Environment } from "./environment.ts";
 import { describeError, MdevError } from "./errors.ts";
-import { lstatOrNull, readDirOrNull } from "./fs_probe.ts";
+import { isAbsent, lstatOrNull, readDirOrNull, unreadable } from "./fs_probe.ts";
 import { quotePath } from "./paths.ts";
 import { groupByParent } from "./order.ts";
 import {
@@ -205,7 +205,14 @@ function scanParent(
 
 /** True when a regular config file exists for the canonical uuid (mdevctl.md §3). */
 export function isDefined(env: Environment, parent: string, uuid: string): boolean {
-  return lstatOrNull(env.configFile(parent, uuid))?.isFile ?? false;
+  const path = env.configFile(parent, uuid);
+  try {
+    return Deno.lstatSync(path).isFile;
+  } catch (e) {
+    // Below a file no config can exist; the scan that follows names that file.
+    if (isAbsent(e) || e instanceof Deno.errors.NotADirectory) return false;
+    throw unreadable(path, e);
+  }
 }
 
 /**
