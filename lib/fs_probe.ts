@@ -1,5 +1,5 @@
 /**
- * The one rule for "is it there?" (docs/behaviour.md "Unreadable paths"):
+ * The one rule for "is it there?" (docs/behaviour.md, "Unreadable paths"):
  * only a path that is not there counts as absent; any other failure to look
  * (permission, I/O, a sandbox refusal) surfaces as an error naming the path,
  * so an unreadable host gives an error, never a shorter answer.
