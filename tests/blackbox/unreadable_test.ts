@@ -129,3 +129,39 @@ test("wait for a type under an unreadable mdev_supported_types fails naming it",
     const args = ["wait", "--parent", P1, "--type", TYPE, "--timeout", "0"];
     expectError(await runDenied(host, dir, args), shown);
   }));
+
+test("export (host files) with a definition directory it cannot read fails naming it", () =>
+  withHost(async (host) => {
+    await populate(host);
+    const dir = host.path(`etc/mdevctl.d/${P1}`);
+    expectError(await runDenied(host, dir, ["export"]), dir);
+    assertEquals((await host.run(["export"])).code, 0);
+  }));
+
+test("apply (host files) with an unreadable available_instances fails naming it, changing nothing", () =>
+  withHost(async (host) => {
+    await populate(host);
+    const hostFile = (await host.run(["export"])).stdout;
+    const before = await host.snapshot("etc");
+    const file = `${host.typeDir(P1, TYPE)}/available_instances`;
+    const shown = host.path(
+      `sys/class/mdev_bus/${P1}/mdev_supported_types/${TYPE}/available_instances`,
+    );
+    const mode = (await Deno.stat(file)).mode! & 0o7777;
+    await Deno.chmod(file, 0);
+    try {
+      const result = await host.run(["apply", "-f", "-"], { stdin: hostFile, prefix: PREFIX });
+      expectError(result, shown);
+    } finally {
+      await Deno.chmod(file, mode);
+    }
+    assertEquals(await host.snapshot("etc"), before);
+  }));
+
+test("monitor with the parent class directory unreadable fails naming it", () =>
+  withHost(async (host) => {
+    await populate(host);
+    const dir = host.path("sys/class/mdev_bus");
+    const args = ["monitor", "--source", "poll", "--timeout", "1"];
+    expectError(await runDenied(host, dir, args), dir);
+  }));
