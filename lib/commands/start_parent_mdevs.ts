@@ -16,7 +16,9 @@ import { checkParent } from "../sysfs/readiness.ts";
 export async function run(ctx: CommandContext<"start-parent-mdevs">): Promise<void> {
   const { env } = ctx;
   const parent = ctx.positionals.PARENT;
-  const devices = scanDefined(env, { parent }).get(parent) ?? [];
+  // Whether each runs is asked per device by startOne, where a device that
+  // cannot be read fails alone: the scan need not look at sysfs.
+  const devices = scanDefined(env, { parent }, { skipActive: true }).get(parent) ?? [];
   const auto = devices.filter((d) => d.autostart);
   if (auto.length === 0) return;
   await waitForTypes(env, parent, new Set(auto.map((d) => d.type!)));
@@ -32,12 +34,13 @@ export async function run(ctx: CommandContext<"start-parent-mdevs">): Promise<vo
  */
 export async function startOne(env: Environment, device: MdevDevice): Promise<void> {
   const what = `mdev ${device.uuid} (type ${device.type}) on parent ${device.parent}`;
-  const running = loadRunning(env, device.uuid);
-  if (running !== null && running.parent === device.parent && running.type === device.type) {
-    env.stderr(`Already running: ${what}\n`);
-    return;
-  }
   try {
+    // A device whose state cannot be read fails alone; the others still start (§0.6).
+    const running = loadRunning(env, device.uuid);
+    if (running !== null && running.parent === device.parent && running.type === device.type) {
+      env.stderr(`Already running: ${what}\n`);
+      return;
+    }
     await startDevice(env, device, false);
     env.stderr(`Started ${what}\n`);
   } catch (e) {

@@ -165,3 +165,26 @@ test("monitor with the parent class directory unreadable fails naming it", () =>
     const args = ["monitor", "--source", "poll", "--timeout", "1"];
     expectError(await runDenied(host, dir, args), dir);
   }));
+
+test("start-parent-mdevs: a device whose state cannot be read fails alone; the others start", () =>
+  withHost(async (host) => {
+    await populate(host);
+    await host.define(P1, U3, { mdev_type: TYPE, start: "auto", attrs: [] });
+    // U2 runs under P2; U1 is made to look half-there: a device directory nobody may search.
+    await host.addActive(U1, P1, TYPE);
+    const dir = `${host.parentDir(P1)}/${U1}`;
+    const result = await runDenied(host, dir, ["start-parent-mdevs", P1]);
+    assertEquals(result.code, 0);
+    const lines = result.stderr.split("\n");
+    assertEquals(lines[0], `Failed to start mdev ${U1} (type ${TYPE}) on parent ${P1}`);
+    assertEquals(lines.at(-2), `Started mdev ${U3} (type ${TYPE}) on parent ${P1}`);
+    assertEquals(
+      lines.some((l) => l.endsWith("] Permission denied (os error 13)")),
+      true,
+      result.stderr,
+    );
+    assertEquals(
+      await host.read(`${host.typeDir(P1, TYPE).slice(host.root.length + 1)}/create`),
+      U3,
+    );
+  }));
