@@ -209,8 +209,10 @@ export function isDefined(env: Environment, parent: string, uuid: string): boole
   try {
     return Deno.lstatSync(path).isFile;
   } catch (e) {
-    // Below a file no config can exist; the scan that follows names that file.
+    // Below a file, or under a name too long for a file, no config can exist:
+    // what follows (the scan, the write) names the problem.
     if (isAbsent(e) || e instanceof Deno.errors.NotADirectory) return false;
+    if ((e as { code?: unknown }).code === "ENAMETOOLONG") return false;
     throw unreadable(path, e);
   }
 }
