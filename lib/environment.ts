@@ -265,6 +265,6 @@ function optionalVar(name: string): string | undefined {
   try {
     return Deno.env.get(name);
   } catch {
-    return undefined;
+    return undefined; // no env permission: the default
   }
 }

@@ -3,7 +3,7 @@ import { listAttributes } from "../callouts/attributes.ts";
 import type { CommandContext } from "../cli/context.ts";
 import { definitionReader, scanDefined } from "../config_store.ts";
 import { ListedDevice, listJsonChunks, listTextChunks } from "../format.ts";
-import { scanActive } from "../sysfs.ts";
+import { scanActive } from "../sysfs/active.ts";
 
 export async function run(ctx: CommandContext<"list">): Promise<void> {
   const { env } = ctx;

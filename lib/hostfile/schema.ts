@@ -266,7 +266,8 @@ class Reader {
   }
 }
 
-function checkName(r: Reader, node: Node | null, what: string, value: string): string {
+/** An owner, id or name field of a host file (NAME_PATTERN); device names are lib/names.ts's. */
+function checkIdent(r: Reader, node: Node | null, what: string, value: string): string {
   if (!NAME_PATTERN.test(value)) {
     r.fail(
       node,
@@ -359,7 +360,7 @@ function readDevice(
     }
     uuid = parsed;
   } else {
-    id = checkName(
+    id = checkIdent(
       r,
       idEntry!.value,
       `${label}.id`,
@@ -461,7 +462,7 @@ function readPool(
   );
   const nameEntry = m.get("name");
   if (nameEntry === undefined) r.fail(self, `${label} is missing the required key "name"`);
-  const name = checkName(
+  const name = checkIdent(
     r,
     nameEntry.value,
     `${label}.name`,
@@ -668,7 +669,7 @@ export function parseHostFile(
   }
   const ownerEntry = top.get("owner");
   const owner = ownerEntry
-    ? checkName(r, ownerEntry.value, "owner", r.str(ownerEntry.value, "owner", 1, ownerEntry.key))
+    ? checkIdent(r, ownerEntry.value, "owner", r.str(ownerEntry.value, "owner", 1, ownerEntry.key))
     : "default";
   const nsEntry = top.get("uuidNamespace");
   let namespace = DEFAULT_NAMESPACE;

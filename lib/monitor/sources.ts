@@ -24,12 +24,16 @@ const APPEAR_POLL_MS = 1000;
 /** The directory holding callout and notifier scripts, never a parent. */
 const SCRIPTS_DIR = "scripts.d";
 
+// The watcher only decides what to watch: a path it cannot see (not there,
+// or an ancestor the permission sandbox refuses) is treated as absent; the
+// rescan that follows reads through lib/fs_probe.ts and reports real errors.
+
 function exists(path: string): boolean {
   try {
     Deno.statSync(path);
     return true;
   } catch {
-    return false;
+    return false; // see above: only where to watch
   }
 }
 
@@ -37,7 +41,7 @@ function isDir(path: string): boolean {
   try {
     return Deno.statSync(path).isDirectory;
   } catch {
-    return false;
+    return false; // see above: only where to watch
   }
 }
 
@@ -45,7 +49,7 @@ function realPath(path: string): string {
   try {
     return Deno.realPathSync(path);
   } catch {
-    return path;
+    return path; // see above: only where to watch
   }
 }
 
@@ -169,7 +173,7 @@ export function mayRunUdevadm(): boolean {
   try {
     return Deno.permissions.querySync({ name: "run", command: "udevadm" }).state === "granted";
   } catch {
-    return false;
+    return false; // a permission query that fails grants nothing
   }
 }
 
