@@ -38,6 +38,9 @@ async function readLimited(stream: ReadableStream<Uint8Array>): Promise<Uint8Arr
   return out;
 }
 
+/** `-f` names for the standard input. */
+const STDIN_NAMES = ["-", "/dev/stdin", "/proc/self/fd/0"];
+
 /**
  * The bytes of `-f PATH`; `-` is stdin. A regular file or a pipe (`-f
  * <(...)`, `/dev/stdin`); a failure is one line, `Unable to read host file
@@ -46,7 +49,8 @@ async function readLimited(stream: ReadableStream<Uint8Array>): Promise<Uint8Arr
 export async function readHostFileBytes(path: string): Promise<Uint8Array> {
   let file: Deno.FsFile | undefined;
   try {
-    if (path === "-") return await readLimited(Deno.stdin.readable);
+    // The standard input we hold: Deno refuses /dev and /proc paths in the sandbox.
+    if (STDIN_NAMES.includes(path)) return await readLimited(Deno.stdin.readable);
     file = await Deno.open(path, { read: true });
     const info = await file.stat();
     if (info.isDirectory) throw new Error("is a directory");

@@ -9,12 +9,16 @@ import type * as Yaml from "npm:yaml@2.9.1";
 import type { Attr } from "../config.ts";
 import { MdevError } from "../errors.ts";
 import { isValidAttributeName, isValidDeviceName } from "../names.ts";
-import { composeOptions, MAX_DEPTH, type YamlModule, type YamlSource } from "./yaml_source.ts";
+import {
+  composeOptions,
+  MAX_DEPTH,
+  MAX_NODES,
+  type YamlModule,
+  type YamlSource,
+} from "./yaml_source.ts";
 
 /** Owner, pool and id names: also UUID name components, so never `/`. */
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
-/** Most nodes visited, aliases expanded: stops alias bombs. */
-export const MAX_NODES = 200_000;
 
 /** Where something was written, for messages: `<file>:<line>:<col>`. */
 export type Where = string;

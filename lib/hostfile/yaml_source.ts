@@ -23,6 +23,8 @@ export type YamlModule = typeof import("npm:yaml@2.9.1");
 export const MAX_FILE_BYTES = 4 * 1024 * 1024;
 /** Deepest nesting of maps and lists accepted; the top-level mapping is level 1. */
 export const MAX_DEPTH = 32;
+/** Most nodes visited, aliases expanded: stops alias bombs. */
+export const MAX_NODES = 200_000;
 /** Flow nesting at which lexing stops (above MAX_DEPTH: the check is on the CST). */
 const FLOW_GUARD = MAX_DEPTH + 2;
 /** The message for nesting over MAX_DEPTH. */
@@ -201,20 +203,47 @@ function checkTokens(file: string, lc: Yaml.LineCounter, tokens: CST.Token[]): v
   }
 }
 
-/** Every alias and the node its anchor named last before it, in one pass. */
-function indexAnchors(Y: YamlModule, doc: Yaml.Document.Parsed): Map<Yaml.Alias, Yaml.Node> {
+/**
+ * Every alias and the node its anchor named last before it, in one pass,
+ * refusing an alias that contains itself or stands for more than MAX_NODES
+ * nodes (a "billion laughs"), wherever it is, `x-` keys included.
+ */
+function indexAnchors(
+  Y: YamlModule,
+  file: string,
+  lc: Yaml.LineCounter,
+  doc: Yaml.Document.Parsed,
+): Map<Yaml.Alias, Yaml.Node> {
   // Alias.resolve() walks the whole document at each call: a file of many
-  // aliases would take quadratic time. Nesting is bounded by now.
+  // aliases would take quadratic time. Recursion: nesting is bounded by now.
   const latest = new Map<string, Yaml.Node>();
   const out = new Map<Yaml.Alias, Yaml.Node>();
-  Y.visit(doc, {
-    Node: (_key, node) => {
-      if (Y.isAlias(node)) {
-        const target = latest.get(node.source);
-        if (target !== undefined) out.set(node, target);
-      } else if (node.anchor) latest.set(node.anchor, node);
-    },
-  });
+  /** Nodes below each finished node, aliases expanded (capped above MAX_NODES). */
+  const sizes = new Map<Yaml.Node, number>();
+  const walk = (node: unknown): number => {
+    if (Y.isAlias(node)) {
+      const target = latest.get(node.source);
+      // An unknown alias is reported where the file uses it (Reader.resolve).
+      if (target === undefined) return 1;
+      out.set(node, target);
+      const size = sizes.get(target);
+      const at = node.range?.[0] ?? 0;
+      if (size === undefined) {
+        failAt(file, lc, at, `alias *${node.source} is inside its own anchor`);
+      }
+      if (size > MAX_NODES) {
+        failAt(file, lc, at, `alias *${node.source} stands for more than ${MAX_NODES} nodes`);
+      }
+      return size;
+    }
+    if (!Y.isNode(node)) return Y.isPair(node) ? walk(node.key) + walk(node.value) : 0;
+    if (node.anchor) latest.set(node.anchor, node);
+    let size = 1;
+    if (Y.isCollection(node)) { for (const item of node.items) size += walk(item); }
+    sizes.set(node, Math.min(size, MAX_NODES + 1));
+    return sizes.get(node)!;
+  };
+  walk(doc.contents);
   return out;
 }
 
@@ -230,5 +259,5 @@ export function readYaml(Y: YamlModule, file: string, bytes: Uint8Array): YamlSo
   const doc = docs[0]!;
   const error = doc.errors[0];
   if (error !== undefined) failAt(file, lc, error.pos[0], libraryErrorText(error, text));
-  return { file, text, lc, tokens, doc, anchors: indexAnchors(Y, doc) };
+  return { file, text, lc, tokens, doc, anchors: indexAnchors(Y, file, lc, doc) };
 }
