@@ -247,6 +247,28 @@ function indexAnchors(
   return out;
 }
 
+/**
+ * Where to point at for a library error: its own position, but the opening
+ * quote of a string that is not closed (the library points at its end,
+ * often the end of the file).
+ */
+function errorOffset(error: Yaml.YAMLError, tokens: CST.Token[]): number {
+  const at = error.pos[0];
+  if (error.code !== "MISSING_CHAR" || !/quote/.test(error.message)) return at;
+  const stack: (CST.Token | CST.CollectionItem)[] = [...tokens];
+  while (stack.length > 0) {
+    const t = stack.pop()!;
+    if (
+      "type" in t && (t.type === "double-quoted-scalar" || t.type === "single-quoted-scalar") &&
+      t.offset + t.source.length === at
+    ) {
+      return t.offset;
+    }
+    stack.push(...children(t));
+  }
+  return at;
+}
+
 /** Decodes and reads a host file's bytes as one YAML 1.2 document. */
 export function readYaml(Y: YamlModule, file: string, bytes: Uint8Array): YamlSource {
   const text = decode(file, bytes);
@@ -258,6 +280,8 @@ export function readYaml(Y: YamlModule, file: string, bytes: Uint8Array): YamlSo
   const docs = [...new Y.Composer(composeOptions("1.2")).compose(tokens, true, text.length)];
   const doc = docs[0]!;
   const error = doc.errors[0];
-  if (error !== undefined) failAt(file, lc, error.pos[0], libraryErrorText(error, text));
+  if (error !== undefined) {
+    failAt(file, lc, errorOffset(error, tokens), libraryErrorText(error, text));
+  }
   return { file, text, lc, tokens, doc, anchors: indexAnchors(Y, file, lc, doc) };
 }
