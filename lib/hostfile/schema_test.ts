@@ -149,3 +149,73 @@ Deno.test("the library's syntax errors are in this project's words", () => {
     "h.yaml:2:1: a second YAML document: a host file is one document",
   );
 });
+
+Deno.test("mutated files: every refusal is one line at a position, never the library's words", () => {
+  const base = `%YAML 1.2
+---
+version: 1
+owner: gpu-pool
+x-note: &n {a: [1, 2], b: "c"}
+devices:
+  - {id: dasd-boot, parent: "0.0.0052", type: vfio_ccw-io, attrs: [{assign_adapter: "5"}]}
+pools:
+  - name: t4-q
+    type: {name: "GRID T4-1Q"}
+    parents: {driver: nvidia, pciDevice: ["0x1eb8"], names: *n}
+    perParent: 2
+`;
+  const pieces = [
+    "[",
+    "]",
+    "{",
+    "}",
+    ":",
+    ",",
+    "-",
+    "---",
+    "\t",
+    "'",
+    '"',
+    "&a",
+    "*a",
+    "!!binary ",
+    "!x ",
+    "%TAG",
+    "\n",
+    "  ",
+    "? ",
+    "|",
+    ">",
+    "#",
+    "\\",
+    "\ufeff",
+    "…",
+  ];
+  let seed = 22;
+  const next = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed % n;
+  };
+  const bad: string[] = [];
+  for (let i = 0; i < 3000; i++) {
+    let text = base;
+    for (let k = 1 + next(3); k > 0; k--) {
+      const at = next(text.length);
+      const cut = next(3);
+      text = text.slice(0, at) + pieces[next(pieces.length)]! + text.slice(at + cut);
+    }
+    try {
+      parse(text);
+    } catch (e) {
+      const m = e instanceof Error ? e.message : String(e);
+      const ours = e instanceof Error && e.name === "MdevError";
+      if (
+        !ours || !/^h\.yaml:\d+:\d+: [^\n]+$/.test(m) ||
+        /YAML\.|please use|Maximum call|\d+,\d+,\d+/.test(m)
+      ) {
+        bad.push(`${JSON.stringify(text)} -> ${ours ? "" : `${(e as Error).name}: `}${m}`);
+      }
+    }
+  }
+  assertEquals(bad.slice(0, 5), []);
+});
