@@ -13,6 +13,7 @@ import {
   composeOptions,
   MAX_DEPTH,
   MAX_NODES,
+  TOO_DEEP,
   type YamlModule,
   type YamlSource,
 } from "./yaml_source.ts";
@@ -59,7 +60,8 @@ export class Reader {
     if (++this.nodes > MAX_NODES) {
       this.fail(node as Node, `too many nodes (more than ${MAX_NODES} after expanding aliases)`);
     }
-    if (depth > MAX_DEPTH) this.fail(node as Node, `nesting deeper than ${MAX_DEPTH} levels`);
+    // Reached only through aliases: the file itself was checked (yaml_source.ts).
+    if (depth > MAX_DEPTH) this.fail(node as Node, TOO_DEEP);
     let n = node as Node | null;
     let hops = 0;
     while (n !== null && this.Y.isAlias(n)) {

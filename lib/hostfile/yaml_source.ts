@@ -27,8 +27,8 @@ export const MAX_DEPTH = 32;
 export const MAX_NODES = 200_000;
 /** Flow nesting at which lexing stops (above MAX_DEPTH: the check is on the CST). */
 const FLOW_GUARD = MAX_DEPTH + 2;
-/** The message for nesting over MAX_DEPTH. */
-const TOO_DEEP = `nesting deeper than ${MAX_DEPTH} levels of maps and lists`;
+/** The message for nesting over MAX_DEPTH (also through aliases, yaml_reader.ts). */
+export const TOO_DEEP = `nesting deeper than ${MAX_DEPTH} levels of maps and lists`;
 /** The tags of YAML 1.2's core schema: the only ones a host file may write. */
 const CORE_TAGS = ["!!str", "!!int", "!!float", "!!bool", "!!null", "!!map", "!!seq"];
 
