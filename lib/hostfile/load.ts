@@ -51,6 +51,7 @@ export async function readHostFileBytes(path: string): Promise<Uint8Array> {
   try {
     // The standard input we hold: Deno refuses /dev and /proc paths in the sandbox.
     if (STDIN_NAMES.includes(path)) return await readLimited(Deno.stdin.readable);
+    if (path === "") throw new Error("the path is empty");
     file = await Deno.open(path, { read: true });
     const info = await file.stat();
     if (info.isDirectory) throw new Error("is a directory");

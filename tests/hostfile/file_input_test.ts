@@ -136,6 +136,7 @@ Deno.test(
         const cases: [string[], string, string[]?][] = [
           [["-f", host.path("etc/mdevctl/dir.yaml")], "is a directory"],
           [["-f", missingFile], "No such file or directory (os error 2)"],
+          [["-f", ""], "the path is empty"],
           [
             ["-f", host.path("etc/mdevctl/dangling.yaml")],
             "No such file or directory (os error 2)",
