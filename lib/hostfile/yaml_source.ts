@@ -273,15 +273,22 @@ function errorOffset(error: Yaml.YAMLError, tokens: CST.Token[]): number {
 export function readYaml(Y: YamlModule, file: string, bytes: Uint8Array): YamlSource {
   const text = decode(file, bytes);
   const lc = new Y.LineCounter();
-  const { tokens, stoppedAt } = tokenize(Y, text, lc);
-  checkTokens(file, lc, tokens);
-  // Not reached in practice: the tokens before the bracket nest too deep.
-  if (stoppedAt !== null) failAt(file, lc, stoppedAt, TOO_DEEP);
-  const docs = [...new Y.Composer(composeOptions("1.2")).compose(tokens, true, text.length)];
-  const doc = docs[0]!;
-  const error = doc.errors[0];
-  if (error !== undefined) {
-    failAt(file, lc, errorOffset(error, tokens), libraryErrorText(error, text));
+  try {
+    const { tokens, stoppedAt } = tokenize(Y, text, lc);
+    checkTokens(file, lc, tokens);
+    // Not reached in practice: the tokens before the bracket nest too deep.
+    if (stoppedAt !== null) failAt(file, lc, stoppedAt, TOO_DEEP);
+    const docs = [...new Y.Composer(composeOptions("1.2")).compose(tokens, true, text.length)];
+    const doc = docs[0]!;
+    const error = doc.errors[0];
+    if (error !== undefined) {
+      failAt(file, lc, errorOffset(error, tokens), libraryErrorText(error, text));
+    }
+    return { file, text, lc, tokens, doc, anchors: indexAnchors(Y, file, lc, doc) };
+  } catch (e) {
+    if (e instanceof MdevError) throw e;
+    // The library failing in a way it does not report (none known): its
+    // text would mean nothing to the user.
+    throw new MdevError(`${file}:1:1: not valid YAML (the YAML reader gave up)`);
   }
-  return { file, text, lc, tokens, doc, anchors: indexAnchors(Y, file, lc, doc) };
 }
