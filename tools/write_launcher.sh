@@ -94,6 +94,20 @@ COMMON
 
 if [ "$mode" = bundle ]; then
   cat <<'BUNDLE'
+  # linked PATH: true when a component of PATH is a symbolic link (builtins
+  # only: no program is started for the usual path without one).
+  linked() {
+    case $1 in /*) l_at= ;; *) l_at=. ;; esac
+    l_rest=$1
+    while [ -n "$l_rest" ]; do
+      l_c=${l_rest%%/*}
+      case $l_rest in */*) l_rest=${l_rest#*/} ;; *) l_rest= ;; esac
+      [ -n "$l_c" ] || continue
+      l_at=$l_at/$l_c
+      [ -h "$l_at" ] && return 0
+    done
+    return 1
+  }
   # Deno splits permission lists at commas; a comma in a path is doubled.
   s=$sys v=$dev/vfio p=$r
   case $s$v$p in *,*)
@@ -114,10 +128,19 @@ if [ "$mode" = bundle ]; then
       x="$x,$f"
     done
   done
-  # Files named on the command line (--jsonfile FILE, -f FILE) are readable.
+  # Files named on the command line (--jsonfile FILE, -f FILE, -fFILE) are
+  # readable; Deno checks a file at its real path, so one reached through a
+  # symbolic link (on any component) is granted there too. (Not /dev and
+  # /proc: /dev/stdin is read from the standard input, no path is opened.)
   for a; do
-    case $a in --*=*) a=${a#*=} ;; -*) continue ;; esac
+    case $a in --*=*) a=${a#*=} ;; -f?*) a=${a#-f} a=${a#=} ;; -*) continue ;; esac
     [ -n "$a" ] || continue
+    case $a in /dev/* | /proc/*) ;; *) if [ -e "$a" ] && linked "$a" &&
+      t=$(readlink -f -- "$a") && [ -n "$t" ]; then
+      case $t in *,*) t=$(printf '%s' "$t" | sed 's/,/,,/g') ;; esac
+      ro="$ro,$t"
+    fi ;;
+    esac
     case $a in *,*) a=$(printf '%s' "$a" | sed 's/,/,,/g') ;; esac
     ro="$ro,$a"
   done
