@@ -163,7 +163,8 @@ const TEMP_NAME = /^\..+\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-
 
 /** The name writeFileAtomic gives its temporary file (`.<name>.<uuid>.tmp`). */
 export function isTempName(name: string): boolean {
-  return TEMP_NAME.test(name);
+  // Every definition file of a listing is asked: the dot decides most without the regex.
+  return name.charCodeAt(0) === 0x2e && TEMP_NAME.test(name);
 }
 
 /**
