@@ -18,7 +18,7 @@ $(GEN) &: lib/cli/command_table.ts lib/version.ts tools/gen_man.ts tools/gen_com
 
 docs: $(GEN)
 
-dist/mdevctl: $(SOURCES) tools/build.sh tools/write_launcher.sh tools/v8_flags.sh tools/warm_code_cache.sh deno.json
+dist/mdevctl: $(SOURCES) tools/build.sh tools/launcher.sh tools/gen_sandbox.ts tools/sandbox_paths.ts tools/warm_code_cache.sh deno.json
 	@tools/build.sh dist
 
 build: dist/mdevctl

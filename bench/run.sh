@@ -105,11 +105,12 @@ derive_floor() {
     floor_note="ours with bench/empty.ts as the script"
     echo "$line"
     return 0
-  elif [ -f "$first" ] && [ "$(head -c 2 "$first")" = "#!" ] && grep -q '^flags=' "$first"; then
-    # our shell launcher (tools/write_launcher.sh): its Deno and its flags, no permissions
-    # (an empty script needs none)
-    line=$(sh -c "$(grep -E '^(deno|flags)=' "$first")"' && echo "$deno run $flags"')
-    floor_note="the Deno and the flags of $first"
+  elif [ -f "$first" ] && [ "$(head -c 2 "$first")" = "#!" ] && [ -f "${first%/*}/mdevctl.js" ]; then
+    # our shell launcher of a bundle: the pinned Deno (the bench installs the bundle with it)
+    # and the flags tools/sandbox_paths.ts declares, no permissions (an empty script needs none)
+    line="$("$top/tools/deno_path.sh") run $("$DENO" run --quiet --no-lock --allow-read \
+      "$top/tools/gen_sandbox.ts" deno-flags)"
+    floor_note="the Deno and the flags of $first (tools/sandbox_paths.ts)"
     echo "$line $here/empty.ts"
     return 0
   elif [ "$first" = "$ours" ] && [ -f "$first" ] &&

@@ -25,6 +25,8 @@ export const CONFIG_BASE = "etc/mdevctl.d";
  * beside the config base, outside the tree libvirt watches (docs/behaviour.md).
  */
 export const CONFIG_STAGING = "etc/.mdevctl.d.staging";
+/** The ownership ledgers of `apply`, relative to the root (hostfile.md §5). */
+export const LEDGER_DIR = "var/lib/mdevctl/owners";
 /** Callout script directories relative to the root: primary, then deprecated. */
 export const CALLOUT_DIRS = [
   "usr/lib/mdevctl/scripts.d/callouts",
@@ -53,8 +55,6 @@ export interface EnvironmentOptions {
   autostartWait?: string | undefined;
   /** `MDEVCTL_START_WAIT`: seconds a bare `start --wait` waits (docs/monitor.md). */
   startWait?: string | undefined;
-  /** `MDEVCTL_MONITOR_TEST_HOOKS`: comma-separated test hooks of `monitor` (docs/monitor.md). */
-  monitorTestHooks?: string | undefined;
   /**
    * `MDEVCTL_SYSFS_VIEW`: the directory sysfs is reached at instead of
    * `ROOT/sys`. Deno refuses every path under /sys to a program without all
@@ -112,8 +112,6 @@ export class Environment {
   readonly autostartWaitSeconds: number;
   /** `MDEVCTL_START_WAIT` as given: the wait of a bare `start --wait` (lib/monitor/options.ts parses it). */
   readonly startWaitText: string | undefined;
-  /** `MDEVCTL_MONITOR_TEST_HOOKS`, split at commas (docs/monitor.md). */
-  readonly monitorTestHooks: ReadonlySet<string>;
   /** Writes text to stdout in full. */
   readonly stdout: (text: string) => void;
   /** Writes text or bytes to stderr in full. */
@@ -137,9 +135,6 @@ export class Environment {
     this.calloutTimeoutWarning = timeout.warning;
     this.autostartWaitSeconds = parseAutostartWait(options.autostartWait);
     this.startWaitText = options.startWait;
-    this.monitorTestHooks = new Set(
-      (options.monitorTestHooks ?? "").split(",").filter((h) => h !== ""),
-    );
   }
 
   /** The context of this process: its environment variables, stdout and stderr. */
@@ -150,7 +145,6 @@ export class Environment {
       calloutTimeout: optionalVar("MDEVCTL_CALLOUT_TIMEOUT"),
       autostartWait: optionalVar("MDEVCTL_AUTOSTART_WAIT"),
       startWait: optionalVar("MDEVCTL_START_WAIT"),
-      monitorTestHooks: optionalVar("MDEVCTL_MONITOR_TEST_HOOKS"),
       // A test root has its own sys/: the view is the real /sys.
       sysfsView: root === undefined ? optionalVar("MDEVCTL_SYSFS_VIEW") : undefined,
       devView: root === undefined ? optionalVar("MDEVCTL_DEV_VIEW") : undefined,

@@ -5,8 +5,9 @@
 #    Deno's cache);
 #  - bundled: dist/mdevctl.js, run by the pinned Deno (no network, absolute
 #    paths, any cwd).
-# Either way dist/mdevctl is the sandboxing launcher (tools/write_launcher.sh,
-# docs/sandbox.md) with dist/sysfs and dist/dev as its views of /sys and /dev,
+# Either way dist/mdevctl is the sandboxing launcher (tools/launcher.sh written
+# by tools/gen_sandbox.ts, docs/sandbox.md) with dist/sysfs and dist/dev as its
+# views of /sys and /dev,
 # bound per command in a private namespace (a bind kept in a source tree
 # would be walked by cp -a).
 # Usage: tools/build.sh [OUTDIR]   (default: dist)
@@ -19,6 +20,11 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 deno=$("$top/tools/deno_path.sh")
 version=$("$deno" --version | sed -n 's/^deno \([0-9.]*\).*/\1/p')
+# gen ARGS...: runs tools/gen_sandbox.ts (the sandbox's one declaration).
+gen() {
+  DENO_NO_UPDATE_CHECK=1 "$deno" run --quiet --no-lock --no-prompt --allow-read --allow-env=PATH \
+    "$top/tools/gen_sandbox.ts" "$@"
+}
 mkdir -p "$out"
 rm -f "$out/mdevctl" "$out/lsmdev" "$out/mdevctl.js" "$out/mdevctl.bin" "$out/mdevctl.libdir"
 mkdir -p "$out/sysfs" "$out/dev"
@@ -33,17 +39,16 @@ fi
 if [ -n "$denort" ] && [ -f "$denort" ]; then
   libdir=${LIBDIR:-/usr/lib/mdevctl}
   echo "build: compiled form (deno compile with denort from $denort, for LIBDIR=$libdir)"
-  # Baked in, so the same set for every start: writes as the launcher
-  # grants them (both views: this build's and the installed one's); reads
-  # and runs unscoped, because the files named on the command line and the
-  # scripts present are only known at run time (docs/sandbox.md).
-  DENORT_BIN=$denort DENO_NO_UPDATE_CHECK=1 "$deno" compile --quiet --no-prompt \
-    --v8-flags="$("$top/tools/v8_flags.sh")" --no-config --no-lock \
-    --allow-read \
-    --allow-write="$out/sysfs,$libdir/sysfs,$out/dev/vfio,$libdir/dev/vfio,/etc/mdevctl.d,/run/lock,/var/lib/mdevctl" \
-    --allow-run --allow-env='MDEVCTL_*' -o "$out/mdevctl.bin" "$top/cli.ts"
+  # Baked in, so the same set for every start (tools/gen_sandbox.ts compileFlags).
+  flags=$(gen compile-flags "$out" "$libdir")
+  set --
+  while IFS= read -r flag; do set -- "$@" "$flag"; done <<FLAGS
+$flags
+FLAGS
+  DENORT_BIN=$denort DENO_NO_UPDATE_CHECK=1 "$deno" compile --quiet --no-prompt "$@" \
+    -o "$out/mdevctl.bin" "$top/cli.ts"
   echo "$libdir" >"$out/mdevctl.libdir"
-  "$top/tools/write_launcher.sh" --view-per-run compiled "$out/mdevctl.bin" "$out/sysfs" >"$out/mdevctl"
+  gen launcher --view-per-run compiled "$out/mdevctl.bin" "$out" >"$out/mdevctl"
   chmod 755 "$out/mdevctl"
   ln -s mdevctl "$out/lsmdev"
   exit 0
@@ -54,7 +59,7 @@ echo "build: bundled form (no denort runtime: set DENORT_BIN to compile one bina
 # parse in less time (about 0.5-1 ms of CPU per run, bench/analysis.md).
 DENO_NO_UPDATE_CHECK=1 "$deno" bundle --quiet --no-lock --platform=deno --minify \
   -o "$out/mdevctl.js" "$top/cli.ts"
-"$top/tools/write_launcher.sh" --view-per-run bundle "$deno" "$out/mdevctl.js" "$out/sysfs" >"$out/mdevctl"
+gen launcher --view-per-run bundle "$deno" "$out/mdevctl.js" "$out" >"$out/mdevctl"
 chmod 755 "$out/mdevctl"
 ln -s mdevctl "$out/lsmdev"
 "$top/tools/warm_code_cache.sh" "$out/mdevctl"

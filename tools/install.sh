@@ -83,6 +83,12 @@ generate() { # OUTDIR: man pages and completions from the command table
     "$top/tools/gen_completions.ts" "$out"
 }
 
+# The launcher (tools/launcher.sh with its configuration, docs/sandbox.md).
+gen_launcher() {
+  DENO_NO_UPDATE_CHECK=1 "$("$top/tools/deno_path.sh")" run --quiet --no-lock --no-prompt \
+    --allow-read --allow-env=PATH "$top/tools/gen_sandbox.ts" launcher "$@"
+}
+
 # Files and links install puts down, one "DEST" per line; directories apart.
 # Uninstall walks the same list, so the two cannot drift apart.
 installed_files() {
@@ -118,8 +124,7 @@ do_install() {
       die "the compiled $DIST/mdevctl.bin may only write $built_for/sysfs: rebuild with LIBDIR=$LIBDIR"
     echo "install: compiled binary -> $LIBDIR/mdevctl.bin, launcher -> $SBINDIR/mdevctl"
     install -m 755 "$DIST/mdevctl.bin" "$(d "$LIBDIR/mdevctl.bin")"
-    "$top/tools/write_launcher.sh" compiled "$LIBDIR/mdevctl.bin" "$LIBDIR/sysfs" \
-      >"$(d "$SBINDIR/mdevctl.tmp")"
+    gen_launcher compiled "$LIBDIR/mdevctl.bin" "$LIBDIR" >"$(d "$SBINDIR/mdevctl.tmp")"
     # A bundled form installed before would be left unused.
     rm -f "$(d "$LIBDIR/mdevctl.js")" "$(d "$LIBDIR/deno")"
   else
@@ -129,8 +134,8 @@ do_install() {
     install -m 755 "${DENO_BIN:-$("$top/tools/deno_path.sh")}" "$(d "$LIBDIR/deno")"
     # Deno's cache of the bundle, shared by root's runs and the units.
     install -d -m 755 "$(d "$CACHEDIR")" "$(d "$CACHEDIR/deno")"
-    "$top/tools/write_launcher.sh" --deno-dir "$CACHEDIR/deno" bundle "$LIBDIR/deno" \
-      "$LIBDIR/mdevctl.js" "$LIBDIR/sysfs" >"$(d "$SBINDIR/mdevctl.tmp")"
+    gen_launcher --deno-dir "$CACHEDIR/deno" bundle "$LIBDIR/deno" "$LIBDIR/mdevctl.js" "$LIBDIR" \
+      >"$(d "$SBINDIR/mdevctl.tmp")"
     rm -f "$(d "$LIBDIR/mdevctl.bin")"
   fi
   chmod 755 "$(d "$SBINDIR/mdevctl.tmp")"

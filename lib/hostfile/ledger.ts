@@ -5,7 +5,7 @@
  */
 import { sha256Hex } from "./sha.ts";
 import { writeFileAtomic } from "../atomic_write.ts";
-import type { Environment } from "../environment.ts";
+import { type Environment, LEDGER_DIR } from "../environment.ts";
 import { describeError, isNotFound, MdevError } from "../errors.ts";
 import { compareBytes } from "../order.ts";
 import { quotePath } from "../paths.ts";
@@ -30,7 +30,7 @@ export interface Ledger {
 
 /** The directory of every owner's ledger, below the environment's root. */
 export function ownersDir(env: Environment): string {
-  return env.path("var/lib/mdevctl/owners");
+  return env.path(LEDGER_DIR);
 }
 
 export function ledgerPath(env: Environment, owner: string): string {
