@@ -31,7 +31,7 @@ gen() { "$deno_bin" run --quiet --no-lock --allow-read --allow-env=PATH "$top/to
 flags=$(gen deno-flags)
 floor="$deno_bin run $flags $here/empty.ts"
 snap=$(mktemp -d)
-cp "$top/dist/mdevctl.js" "$snap/"
+cp "$top/dist/mdevctl.js" "$top/dist/mdevctl-yaml.js" "$snap/"
 trap 'rm -rf "$snap"' EXIT
 # install_in ROOT: both launchers and the bundle in the fake host ROOT, code cache
 # warmed (in the host's Deno directory, where bench/install_in_host.sh points the

@@ -22,7 +22,7 @@ lib=/usr/lib/mdevctl
 root=$here/hosts/startup
 snap=$(mktemp -d)
 trap 'rm -rf "$snap"' EXIT
-cp "$top/dist/mdevctl.js" "$snap/"
+cp "$top/dist/mdevctl.js" "$top/dist/mdevctl-yaml.js" "$snap/"
 "$DENO" run -A --no-config "$here/gen_host.ts" --out "$root" --shape "${BENCH_SMALL:-2x4x4}" \
   --force >/dev/null
 bash "$here/install_in_host.sh" "$snap" "$root"

@@ -3,7 +3,8 @@
 #  - compiled: one self-contained binary dist/mdevctl.bin from `deno
 #    compile`, when a denort runtime is at hand (DENORT_BIN, or one in
 #    Deno's cache);
-#  - bundled: dist/mdevctl.js, run by the pinned Deno (no network, absolute
+#  - bundled: dist/mdevctl.js (and the YAML library it imports on demand,
+#    dist/mdevctl-yaml.js), run by the pinned Deno (no network, absolute
 #    paths, any cwd).
 # Either way dist/mdevctl is the sandboxing launcher (tools/launcher.sh written
 # by tools/gen_sandbox.ts, docs/sandbox.md) with dist/sysfs and dist/dev as its
@@ -26,7 +27,8 @@ gen() {
     "$top/tools/gen_sandbox.ts" "$@"
 }
 mkdir -p "$out"
-rm -f "$out/mdevctl" "$out/lsmdev" "$out/mdevctl.js" "$out/mdevctl.bin" "$out/mdevctl.libdir"
+rm -f "$out/mdevctl" "$out/lsmdev" "$out/mdevctl.js" "$out/mdevctl-yaml.js" "$out/mdevctl.bin" \
+  "$out/mdevctl.libdir"
 mkdir -p "$out/sysfs" "$out/dev"
 
 denort=${DENORT_BIN:-}
@@ -57,8 +59,23 @@ fi
 echo "build: bundled form (no denort runtime: set DENORT_BIN to compile one binary)"
 # Minified: V8 parses the whole bundle at every start, and half the bytes
 # parse in less time (about 0.5-1 ms of CPU per run, bench/analysis.md).
+# The YAML library, which only the host-file commands import (lib/hostfile/
+# load.ts), goes to a file of its own, mdevctl-yaml.js beside the bundle:
+# every start pays for each byte of the bundle (its 104 KB cost 0.7-1.5 ms of
+# CPU, bench/analysis.md), while a file named by a literal import() is only
+# read. Deno resolves that import without a read permission.
+yaml='node_modules/yaml/browser/index.js'
 DENO_NO_UPDATE_CHECK=1 "$deno" bundle --quiet --no-lock --platform=deno --minify \
-  -o "$out/mdevctl.js" "$top/cli.ts"
+  --external "*/$yaml" -o "$out/mdevctl.js.tmp" "$top/cli.ts"
+found=$(grep -o "import(\"[./]*$yaml\")" "$out/mdevctl.js.tmp" | wc -l)
+if [ "$found" != 1 ]; then
+  echo "build: expected one import() of $yaml in the bundle, found $found" >&2
+  exit 1
+fi
+sed "s#import(\"[./]*$yaml\")#import(\"./mdevctl-yaml.js\")#" "$out/mdevctl.js.tmp" >"$out/mdevctl.js"
+rm "$out/mdevctl.js.tmp"
+DENO_NO_UPDATE_CHECK=1 "$deno" bundle --quiet --no-lock --platform=deno --minify \
+  -o "$out/mdevctl-yaml.js" "$top/$yaml"
 gen launcher --view-per-run bundle "$deno" "$out/mdevctl.js" "$out" >"$out/mdevctl"
 chmod 755 "$out/mdevctl"
 ln -s mdevctl "$out/lsmdev"

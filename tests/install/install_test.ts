@@ -119,6 +119,7 @@ test("puts every file in place with its mode, links and final paths", async () =
   };
   if (isBundled) {
     expected["/usr/lib/mdevctl/mdevctl.js"] = 0o644;
+    expected["/usr/lib/mdevctl/mdevctl-yaml.js"] = 0o644;
     expected["/usr/lib/mdevctl/deno"] = 0o755;
   } else expected["/usr/lib/mdevctl/mdevctl.bin"] = 0o755;
   deepEqual(await treeFiles(dest), Object.keys(expected).sort());
@@ -248,6 +249,7 @@ test("installs a compiled program behind the sandboxing launcher", async () => {
   ok(launcher.includes("\nform=compiled\n"), launcher);
   ok(launcher.includes("\nbinary='/usr/lib/mdevctl/mdevctl.bin'\nview='/usr/lib/mdevctl/sysfs'\n"));
   equal(await lstat(`${dest}/usr/lib/mdevctl/mdevctl.js`), null);
+  equal(await lstat(`${dest}/usr/lib/mdevctl/mdevctl-yaml.js`), null);
   equal(await lstat(`${dest}/usr/lib/mdevctl/deno`), null);
   equal(await Deno.readLink(`${dest}/usr/sbin/lsmdev`), "mdevctl");
 });
