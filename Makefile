@@ -1,5 +1,6 @@
 # mdevctl for Deno. `make` builds dist/, `make test` runs every test,
-# `make check` runs the formatter, linter, type checker and the public API's doc lint.
+# `make check` runs the formatter, linter, type checker and the public API's doc lint, and
+# checks the units and docs/sandbox.md against the sandbox's declaration.
 SHELL := /bin/bash
 PREFIX ?= /usr
 DENO := $(shell tools/deno_path.sh 2>/dev/null)
@@ -28,6 +29,7 @@ check:
 	$(DENO) lint
 	$(DENO) check cli.ts mod.ts $$(find lib tests tools bench -name '*.ts' 2>/dev/null)
 	$(DENO) doc --lint mod.ts
+	$(DENO) run --quiet --no-lock --allow-read tools/gen_sandbox.ts check
 
 # Unit tests beside their modules, then black-box tests of the source entry
 # (permissions scoped to each test's root) and of the built program.
