@@ -55,8 +55,6 @@ export interface EnvironmentOptions {
   autostartWait?: string | undefined;
   /** `MDEVCTL_START_WAIT`: seconds a bare `start --wait` waits (docs/monitor.md). */
   startWait?: string | undefined;
-  /** `MDEVCTL_MONITOR_TEST_HOOKS`: comma-separated test hooks of `monitor` (docs/monitor.md). */
-  monitorTestHooks?: string | undefined;
   /**
    * `MDEVCTL_SYSFS_VIEW`: the directory sysfs is reached at instead of
    * `ROOT/sys`. Deno refuses every path under /sys to a program without all
@@ -119,8 +117,6 @@ export class Environment {
   readonly autostartWaitSeconds: number;
   /** Seconds a bare `start --wait` waits (`MDEVCTL_START_WAIT`, docs/monitor.md). */
   readonly startWaitSeconds: number;
-  /** `MDEVCTL_MONITOR_TEST_HOOKS`, split at commas (docs/monitor.md). */
-  readonly monitorTestHooks: ReadonlySet<string>;
   /** Writes text to stdout in full. */
   readonly stdout: (text: string) => void;
   /** Writes text to stdout in full, letting the event loop run meanwhile. */
@@ -149,9 +145,6 @@ export class Environment {
     this.calloutTimeoutWarning = timeout.warning;
     this.autostartWaitSeconds = parseAutostartWait(options.autostartWait);
     this.startWaitSeconds = parseStartWait(options.startWait);
-    this.monitorTestHooks = new Set(
-      (options.monitorTestHooks ?? "").split(",").filter((h) => h !== ""),
-    );
   }
 
   /** The context of this process: its environment variables, stdout and stderr. */
@@ -162,7 +155,6 @@ export class Environment {
       calloutTimeout: optionalVar("MDEVCTL_CALLOUT_TIMEOUT"),
       autostartWait: optionalVar("MDEVCTL_AUTOSTART_WAIT"),
       startWait: optionalVar("MDEVCTL_START_WAIT"),
-      monitorTestHooks: optionalVar("MDEVCTL_MONITOR_TEST_HOOKS"),
       // A test root has its own sys/: the view is the real /sys.
       sysfsView: root === undefined ? optionalVar("MDEVCTL_SYSFS_VIEW") : undefined,
       devView: root === undefined ? optionalVar("MDEVCTL_DEV_VIEW") : undefined,

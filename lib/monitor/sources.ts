@@ -66,7 +66,7 @@ export class ConfigWatcher {
   #onBase = false;
   #closed = false;
   #appearTimer: ReturnType<typeof setInterval> | undefined;
-  /** Test hook: drop ordinary events, as an overflowing queue would. */
+  /** Drop ordinary events, as an overflowing queue would (a fault tests inject). */
   dropEvents = false;
 
   constructor(env: Environment, onChange: (change: ConfigChange) => void) {
@@ -131,7 +131,7 @@ export class ConfigWatcher {
     if (settle && this.#onBase) setTimeout(() => this.#reopen(false), SETTLE_MS);
   }
 
-  /** One filesystem event (public for the rescan test hook). */
+  /** One filesystem event (public: tests inject a `rescan`). */
   handle(event: Deno.FsEvent): void {
     if (event.flag === "rescan") {
       this.#onChange({ all: true, overflow: true });
@@ -296,7 +296,7 @@ export class UdevadmSource {
     }
   }
 
-  /** Test hook: end the current child as if it had died. */
+  /** Ends the current child as if it had died (a fault tests inject). */
   killChild(): void {
     try {
       this.#child?.kill("SIGKILL");
