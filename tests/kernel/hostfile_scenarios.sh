@@ -5,6 +5,7 @@
 SCENARIOS+=(
     hostfile-apply
     hostfile-in-use
+    hostfile-late-parent
 )
 
 HF_LEDGER=/var/lib/mdevctl/owners/kt.json
@@ -107,5 +108,87 @@ sc_hostfile-in-use() {
     expect_rc 0
     expect_inactive "$u"
     expect_no_conf "$u"
+    rm -f "$HF_LEDGER" "$f"
+}
+
+# hf_state: the bytes and inode of every file under /etc/mdevctl.d/mtty and of
+# the ledger, in HF_STATE (one string; compared whole). Writes are atomic
+# renames, so a file rewritten even with the same bytes has a new inode.
+hf_state() {
+    local c
+    HF_STATE=$(stat -c '%n %i' "$CONF"/mtty/* "$HF_LEDGER" 2>&1)$'\n'
+    for c in "$CONF"/mtty/*; do readraw "$c"; HF_STATE+="$c"$'\n'"$REPLY"$'\n'; done
+    readraw "$HF_LEDGER"; HF_STATE+="ledger"$'\n'"$REPLY"
+}
+
+# A late parent: the managed devices of a pool and an explicit device on mtty
+# survive `apply --prune` while the parent is unloaded (rmmod mtty, as when a
+# vendor driver reloads or a VF is not created yet): no undefine, no ledger
+# change, diff plans nothing; once it is back (insmod), `apply --prune --start`
+# starts the same uuids from the same definitions.
+sc_hostfile-late-parent() {
+    if [ "$IMPL" != ours ]; then SC_SKIP="host files are not part of mdevctl 1.2.0"; return; fi
+    local f=/tmp/kt-host.yaml l u i uuids=() types=() started=() before
+    local re="^\+ mtty/($UUID_RE) (mtty-[12]) define( |$)"
+    rm -f "$HF_LEDGER"
+    printf '%s\n' 'version: 1' 'owner: kt' \
+        'pools: [{name: one, type: mtty-1, perParent: 2}]' \
+        'devices: [{id: late, parent: mtty, type: mtty-2}]' > "$f"
+    mc apply -f "$f" --prune --start
+    expect_rc 0
+    while IFS= read -r l; do
+        [[ $l =~ $re ]] && uuids+=("${BASH_REMATCH[1]}") && types+=("${BASH_REMATCH[2]}")
+    done <<< "$OUTS"
+    check "apply defined 3 devices (2 pool, 1 explicit)" [ "${#uuids[@]}" = 3 ]
+    for i in "${!uuids[@]}"; do
+        expect_conf "${uuids[$i]}"; expect_active "${uuids[$i]}" "${types[$i]}"
+    done
+    expect_count 3
+    expect_avail 20 10
+    for u in "${uuids[@]}"; do
+        check "ledger has $u" grep -q "\"$u\"" "$HF_LEDGER"
+    done
+    hf_state; before=$HF_STATE
+
+    check "rmmod mtty (with 3 devices running)" rmmod mtty
+    check "/sys/class/mdev_bus/mtty is gone" test ! -e "$SYS_PARENT"
+    expect_count 0
+    # The parent is absent: nothing to undefine or define. The file's pool
+    # matches no registered parent, which may be reported as unsatisfied (4).
+    mc apply -f "$f" --prune
+    check "apply --prune without the parent: exit 0 or 4 (got $RC)" [ "$RC" = 0 -o "$RC" = 4 ]
+    check "apply --prune without the parent changed nothing" \
+        eval '! grep -q "^[-<~+>] " "$OUT"'
+    hf_state
+    check "configs and ledger untouched by apply --prune (parent absent)" \
+        [ "$HF_STATE" = "$before" ]
+    mc diff -f "$f" --prune
+    check "diff --prune without the parent: exit 0 or 4, no drift (got $RC)" [ "$RC" = 0 -o "$RC" = 4 ]
+    check "diff --prune plans no undefine" eval '! grep -q "^- " "$OUT"'
+    mc diff -f "$f" --prune --start
+    check "diff --prune --start without the parent: exit 0 or 4 (got $RC)" [ "$RC" = 0 -o "$RC" = 4 ]
+    check "diff --prune --start plans no change" eval '! grep -q "^[-<~+>] " "$OUT"'
+
+    check "insmod mtty.ko again" insmod /run/kt-mtty.ko
+    check "/sys/class/mdev_bus/mtty is back" test -d "$SYS_TYPES"
+    expect_count 0
+    mc apply -f "$f" --prune --start
+    expect_rc 0
+    re="^> mtty/($UUID_RE) (mtty-[12]) start( |$)"
+    while IFS= read -r l; do [[ $l =~ $re ]] && started+=("${BASH_REMATCH[1]}"); done <<< "$OUTS"
+    check "apply --prune --start started the same 3 uuids" \
+        [ "$(printf '%s\n' "${started[@]}" | sort)" = "$(printf '%s\n' "${uuids[@]}" | sort)" ]
+    check "apply --prune --start only started (no define, modify, undefine, stop)" \
+        eval '! grep -q "^[-<~+] " "$OUT"'
+    for i in "${!uuids[@]}"; do expect_active "${uuids[$i]}" "${types[$i]}"; done
+    expect_count 3
+    expect_avail 20 10
+    hf_state
+    check "configs and ledger untouched after the parent came back" [ "$HF_STATE" = "$before" ]
+    mc diff -f "$f" --prune --start
+    expect_rc 0
+    expect_out "in sync: 3 managed"
+    # The next scenario's reset needs the parent, whatever happened above.
+    [ -d "$SYS_PARENT" ] || insmod /run/kt-mtty.ko
     rm -f "$HF_LEDGER" "$f"
 }
