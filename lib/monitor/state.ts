@@ -3,6 +3,7 @@
  * the host state it follows, and the ordered events that lead from one
  * state to the next. No I/O here.
  */
+import { compareParents } from "../parent_order.ts";
 import type { MdevConfig } from "../config.ts";
 import { compactConfig } from "../config.ts";
 import type { Definition } from "../host_model.ts";
@@ -101,26 +102,6 @@ const RANK: Record<string, number> = {
   "undefined": 5,
   "parent-unregistered": 6,
 };
-
-const PCI = /^([0-9a-fA-F]{4}):([0-9a-fA-F]{2}):([0-9a-fA-F]{2})\.([0-7])$/;
-
-/**
- * Parent order of hostfile.md §3: PCI addresses numerically (separators
- * ignored), then every other name by UTF-8 bytes.
- */
-export function compareParents(a: string, b: string): number {
-  const pa = PCI.exec(a);
-  const pb = PCI.exec(b);
-  if (pa && pb) {
-    const na = parseInt(pa.slice(1).join(""), 16);
-    const nb = parseInt(pb.slice(1).join(""), 16);
-    if (na !== nb) return na < nb ? -1 : 1;
-    return compareBytes(a, b);
-  }
-  if (pa) return -1;
-  if (pb) return 1;
-  return compareBytes(a, b);
-}
 
 /** Sorts a batch into the order of §2.4: kind, then parent, then uuid. */
 export function sortBatch(events: MonitorEvent[]): MonitorEvent[] {

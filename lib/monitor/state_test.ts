@@ -1,13 +1,7 @@
+import { compareParents } from "../parent_order.ts";
 import { deepEqual, equal } from "node:assert/strict";
 import type { MdevConfig } from "../config.ts";
-import {
-  compareParents,
-  definedKey,
-  diffStates,
-  emptyState,
-  matchesFilter,
-  snapshotEvents,
-} from "./state.ts";
+import { definedKey, diffStates, emptyState, matchesFilter, snapshotEvents } from "./state.ts";
 import type { ActiveEntry, HostState } from "./state.ts";
 import { eventJson, eventText } from "./format.ts";
 
