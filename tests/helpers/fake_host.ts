@@ -352,6 +352,11 @@ export interface RunOptions {
   prefix?: string[];
   /** More programs the source entry may run (e.g. a stand-in for udevadm). */
   allowRun?: string[];
+  /**
+   * A test-only entry module run instead of cli.ts, from source whatever the
+   * target (tests/monitor/faulty_monitor.ts injects faults in-process).
+   */
+  entry?: string;
 }
 
 export interface RunResult {
@@ -491,7 +496,7 @@ export class FakeHost {
       stdout: "piped" as const,
       stderr: "piped" as const,
     };
-    if (TARGET === "dist") {
+    if (TARGET === "dist" && options.entry === undefined) {
       const program = `${TOP}/dist/${options.lsmdev ? "lsmdev" : "mdevctl"}`;
       // The launcher passes $0 itself; drop our override so it is exercised.
       delete env.MDEVCTL_ARGV0;
@@ -511,7 +516,7 @@ export class FakeHost {
         "--no-lock",
         "--quiet",
         ...perms,
-        `${TOP}/cli.ts`,
+        options.entry ?? `${TOP}/cli.ts`,
         ...args,
       ], common);
     }
