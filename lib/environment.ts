@@ -70,6 +70,8 @@ export interface EnvironmentOptions {
    * `ROOT/dev` (`shownPath`).
    */
   devView?: string | undefined;
+  /** `MDEVCTL_SRIOV_MANAGE`: the program `apply --enable-vfs` runs (docs/vfio-vgpu.md). */
+  sriovManage?: string | undefined;
   /** Where stdout text goes (default: the process's stdout). */
   stdout?: (text: string) => void;
   /**
@@ -117,6 +119,8 @@ export class Environment {
   readonly autostartWaitSeconds: number;
   /** Seconds a bare `start --wait` waits (`MDEVCTL_START_WAIT`, docs/monitor.md). */
   readonly startWaitSeconds: number;
+  /** `MDEVCTL_SRIOV_MANAGE` when set and not empty (else lib/vfio/ uses NVIDIA's path). */
+  readonly sriovManage: string | undefined;
   /** Writes text to stdout in full. */
   readonly stdout: (text: string) => void;
   /** Writes text to stdout in full, letting the event loop run meanwhile. */
@@ -145,6 +149,7 @@ export class Environment {
     this.calloutTimeoutWarning = timeout.warning;
     this.autostartWaitSeconds = parseAutostartWait(options.autostartWait);
     this.startWaitSeconds = parseStartWait(options.startWait);
+    this.sriovManage = options.sriovManage || undefined;
   }
 
   /** The context of this process: its environment variables, stdout and stderr. */
@@ -155,6 +160,7 @@ export class Environment {
       calloutTimeout: optionalVar("MDEVCTL_CALLOUT_TIMEOUT"),
       autostartWait: optionalVar("MDEVCTL_AUTOSTART_WAIT"),
       startWait: optionalVar("MDEVCTL_START_WAIT"),
+      sriovManage: optionalVar("MDEVCTL_SRIOV_MANAGE"),
       // A test root has its own sys/: the view is the real /sys.
       sysfsView: root === undefined ? optionalVar("MDEVCTL_SYSFS_VIEW") : undefined,
       devView: root === undefined ? optionalVar("MDEVCTL_DEV_VIEW") : undefined,

@@ -151,6 +151,9 @@ elif [ "$form" = bundle ]; then
   # Each script present now may be run (Deno scopes --allow-run to
   # programs, not directories); dot files too.
   x=$programs
+  # apply --enable-vfs runs NVIDIA's sriov-manage (docs/vfio-vgpu.md) when it is there.
+  sm=${MDEVCTL_SRIOV_MANAGE:-/usr/lib/nvidia/sriov-manage}
+  if [ -e "$sm" ]; then esc "$sm" && x=$x,$e; fi
   for d in $scripts; do
     for f in "$root$d"/* "$root$d"/.[!.]* "$root$d"/..?*; do
       [ -e "$f" ] || [ -h "$f" ] || continue

@@ -119,6 +119,7 @@ export const ENV_VARS: readonly { name: string; purpose: string }[] = [
   { name: "MDEVCTL_CALLOUT_TIMEOUT", purpose: "seconds a script may run" },
   { name: "MDEVCTL_AUTOSTART_WAIT", purpose: "seconds start-parent-mdevs waits for types" },
   { name: "MDEVCTL_START_WAIT", purpose: "seconds a bare `start --wait` waits" },
+  { name: "MDEVCTL_SRIOV_MANAGE", purpose: "the program `apply --enable-vfs` runs" },
   { name: "MDEVCTL_ARGV0", purpose: "argv[0] as typed (lsmdev), from the launcher" },
   { name: "MDEVCTL_SYSFS_VIEW", purpose: "the view of /sys, from the launcher" },
   { name: "MDEVCTL_DEV_VIEW", purpose: "the view of /dev, from the launcher" },

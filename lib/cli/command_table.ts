@@ -74,8 +74,10 @@ export interface CommandSpec {
   positionals?: readonly PositionalSpec[];
   /** At least one of these long names must be given. */
   anyOf?: readonly string[];
-  /** Exactly one of these long names must be given. */
+  /** Exactly one of these long names must be given... */
   oneOf?: readonly string[];
+  /** ...or all of one of these groups of them. */
+  together?: readonly (readonly string[])[];
   /** Accepts -V/--version (`mdevctl-<name> <version>`). */
   version?: boolean;
   /** Not listed in help (still documented in the man page). */
@@ -262,6 +264,11 @@ const TABLE = [
       { long: "verbose", short: "v", help: "Also print the attributes" },
       uuid("Only this device"),
       parent("Only devices of this parent"),
+      {
+        long: "vfio",
+        help: "List NVIDIA vendor-VFIO GPUs and the vGPU on each VF instead (-p: one GPU)",
+        conflicts: ["defined", "uuid", "verbose"],
+      },
     ],
     version: true,
   },
@@ -272,6 +279,10 @@ const TABLE = [
     options: [
       parent("Only this parent"),
       { long: "dumpjson", help: "Print JSON" },
+      {
+        long: "vfio",
+        help: "List NVIDIA vendor-VFIO GPUs and the vGPU types creatable on each VF instead",
+      },
     ],
   },
   // Host files (docs/hostfile.md): a declarative desired state.
@@ -288,6 +299,11 @@ const TABLE = [
     options: [
       ...hostfileOptions,
       { long: "dry-run", help: "Only print the plan, as diff does" },
+      {
+        long: "enable-vfs",
+        help: "Run sriov-manage -e for selected NVIDIA GPUs whose VFs are not enabled " +
+          "($MDEVCTL_SRIOV_MANAGE overrides its path)",
+      },
       { long: "keep-going", help: "Go on with independent changes after a failure" },
       {
         long: "force",
@@ -359,7 +375,9 @@ const TABLE = [
     description:
       "Exits 0 once the parent is registered (-p), offers the type (-t), has an instance " +
       "available (--capacity), or once the device runs with its vfio group (-u), or every " +
-      "auto-start device does (--all-auto). On timeout exits 1 with the error start would give.",
+      "auto-start device does (--all-auto), or every NVIDIA vendor-VFIO GPU (-p: that one) has " +
+      "its VFs enabled, each with its nvidia/ directory (--vfio). On timeout exits 1 with the " +
+      "error start would give.",
     options: [
       parent("Wait for this parent to register with mdev", { validate: "parent" }),
       type("With --parent: wait for this type", { requires: ["parent"] }),
@@ -376,12 +394,18 @@ const TABLE = [
         requires: ["all-auto"],
       },
       {
+        long: "vfio",
+        help: "Wait for NVIDIA vendor-VFIO GPUs to have their VFs (with -p: that GPU)",
+        conflicts: ["type", "capacity"],
+      },
+      {
         long: "timeout",
         value: "SECONDS",
         help: `Give up after SECONDS (default ${DEFAULT_WAIT_SECONDS})`,
       },
     ],
-    oneOf: ["parent", "uuid", "all-auto"],
+    oneOf: ["parent", "uuid", "all-auto", "vfio"],
+    together: [["parent", "vfio"]],
   },
   {
     name: "start-parent-mdevs",

@@ -5,9 +5,13 @@ import { definitionReader, scanDefined } from "../config_store.ts";
 import type { MdevDevice } from "../config.ts";
 import { listJsonChunks, listTextChunks } from "../format.ts";
 import { scanActive } from "../sysfs/active.ts";
+import { hostNamer } from "../hostfile/vfio_names.ts";
+import { readVfioGpus } from "../vfio/gpus.ts";
+import { listVfioText, vfioJson } from "../vfio/listing.ts";
 
 export async function run(ctx: CommandContext<"list">): Promise<void> {
   const { env } = ctx;
+  if (ctx.options.vfio) return listVfio(ctx);
   const filter = { uuid: ctx.options.uuid, parent: ctx.options.parent };
   const defined = ctx.options.defined;
   const groups = defined
@@ -24,4 +28,13 @@ export async function run(ctx: CommandContext<"list">): Promise<void> {
   for (const chunk of listTextChunks(groups, (d) => d, suffix, ctx.options.verbose)) {
     ctx.stdout(chunk);
   }
+}
+
+/** `list --vfio` (docs/vfio-vgpu.md): GPUs and the vGPU on each VF; never mdev devices. */
+function listVfio(ctx: CommandContext<"list">): void {
+  const all = readVfioGpus(ctx.env);
+  const p = ctx.options.parent;
+  const shown = all.filter((g) => p === undefined || g.address === p);
+  const names = hostNamer(ctx.env, all);
+  ctx.stdout(ctx.options.dumpjson ? vfioJson(shown, names, false) : listVfioText(shown, names));
 }

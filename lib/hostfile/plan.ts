@@ -4,19 +4,17 @@
  * diff reports, and what stays unsatisfied; nothing here reads or writes
  * the system.
  */
-import type { MdevConfig } from "../config.ts";
-import { serializeConfig } from "../config.ts";
+import { type MdevConfig, serializeConfig } from "../config.ts";
 import { MdevError } from "../errors.ts";
 import { compareBytes } from "../order.ts";
 import { compareParents, sortByParent } from "../parent_order.ts";
 import type { Change, NotReady, Plan, PlanOptions, Surplus, Unmatched } from "./changes.ts";
 import { phaseOf } from "./changes.ts";
-import type { Ledger, LedgerEntry, Origin } from "./ledger.ts";
-import { sha256 } from "./ledger.ts";
-import { planPool, type PoolContext } from "./place_pool.ts";
+import { type Ledger, type LedgerEntry, type Origin, sha256 } from "./ledger.ts";
+import { planPool, type PoolContext, type PoolResult } from "./place_pool.ts";
+import { mergeVfio, planVfio } from "./plan_vfio.ts";
 import { parentReadiness } from "./readiness.ts";
-import type { DeviceSpec, HostFile } from "./schema.ts";
-import { selectorText } from "./schema.ts";
+import { type DeviceSpec, type HostFile, type PoolSpec, selectorText } from "./schema.ts";
 import { parentMatches, suggestType } from "./selectors.ts";
 import type { Definition, ParentInfo, Snapshot } from "./snapshot.ts";
 
@@ -68,6 +66,8 @@ class HostView {
     readonly snap: Snapshot,
     readonly own: Ledger,
     private readonly ledgers: ReadonlyMap<string, Ledger>,
+    /** Pools plan_vfio.ts places (on vendor-VFIO GPUs). */
+    readonly vfioPools: ReadonlySet<string>,
   ) {
     this.defsByUuid = groupBy(snap.definitions, (d) => d.uuid);
     this.defsByParent = groupBy(snap.definitions, (d) => d.parent);
@@ -105,7 +105,8 @@ export function makePlan(
 ): Plan {
   const owner = file.owner;
   const own: Ledger = ledgers.get(owner) ?? { owner, devices: new Map() };
-  const host = new HostView(snap, own, ledgers);
+  const vfio = planVfio(file, snap.gpus ?? [], [...snap.parents.values()], ledgers, own, opts);
+  const host = new HostView(snap, own, ledgers, vfio.pools);
   let decided = decideWants(file, host, new Set());
   // An exclusive pool looks at the types on a parent. With --prune, managed
   // devices the file no longer wants are undefined before anything is
@@ -121,11 +122,7 @@ export function makePlan(
     wantChanges(w, host, opts, decided.changes, after, adoptedHere);
   }
   const surplus = unwantedChanges(host, decided, opts, after);
-  decided.changes.sort((a, b) =>
-    phaseOf(a.action) - phaseOf(b.action) || compareParents(a.parent, b.parent) ||
-    compareBytes(a.uuid, b.uuid)
-  );
-  return {
+  const plan = mergeVfio(file, vfio, own, {
     owner,
     changes: decided.changes,
     surplus,
@@ -135,7 +132,12 @@ export function makePlan(
     ledgerBefore: own,
     ledgerAfter: { owner, devices: after },
     warnings: [...file.warnings],
-  };
+  });
+  plan.changes.sort((a, b) =>
+    phaseOf(a.action) - phaseOf(b.action) || compareParents(a.parent, b.parent) ||
+    compareBytes(a.uuid, b.uuid)
+  );
+  return plan;
 }
 
 /** Managed devices a --prune plan removes: neither wanted nor retained, on a ready parent. */
@@ -212,23 +214,11 @@ function decideWants(file: HostFile, host: HostView, leaving: ReadonlySet<string
     plannedNew: (p, t) => plannedNew.get(`${p}\0${t}`) ?? 0,
     claimedBy: (p) => claimed.get(p),
   };
-  for (const pool of file.pools) {
+  for (const pool of file.pools.filter((p) => !host.vfioPools.has(p.name))) {
     const r = planPool(pool, ctx);
     for (const uuid of r.retained) d.retained.add(uuid);
     if (r.unmatched !== undefined) d.unmatched.push(r.unmatched);
-    if (r.kept.length < r.wanted) {
-      d.changes.push({
-        action: "shortfall",
-        parent: "",
-        uuid: "",
-        type: r.types.length > 0 ? r.types.join(",") : selectorText(pool.type),
-        origin: { pool: pool.name, slot: 0 },
-        externalChange: false,
-        pool: pool.name,
-        wanted: r.wanted,
-        placed: r.kept.length,
-      });
-    }
+    if (r.kept.length < r.wanted) d.changes.push(shortfall(pool, r));
     for (const i of r.kept) {
       addWant({
         uuid: i.uuid,
@@ -255,6 +245,21 @@ function decideWants(file: HostFile, host: HostView, leaving: ReadonlySet<string
     }
   }
   return d;
+}
+
+/** A pool's `? pool:<name> <type> shortfall` (§6): fewer instances than wanted. */
+function shortfall(pool: PoolSpec, r: PoolResult): Change {
+  return {
+    action: "shortfall",
+    parent: "",
+    uuid: "",
+    type: r.types.length > 0 ? r.types.join(",") : selectorText(pool.type),
+    origin: { pool: pool.name, slot: 0 },
+    externalChange: false,
+    pool: pool.name,
+    wanted: r.wanted,
+    placed: r.kept.length,
+  };
 }
 
 /**

@@ -8,6 +8,7 @@ import { type ActiveInfo, type Definition, readDefinitions } from "../host_model
 import { loadActiveOrWarn, runningOnParent } from "../sysfs/active.ts";
 import { parentFacts, parentNames } from "../sysfs/parents.ts";
 import { scanTypes } from "../sysfs/types.ts";
+import { readVfioGpus, type VfioGpu } from "../vfio/gpus.ts";
 
 export interface TypeInfo {
   /** The trimmed `name` file; absent on old kernels. */
@@ -45,6 +46,8 @@ export interface Snapshot {
   parents: Map<string, ParentInfo>;
   definitions: Definition[];
   active: ActiveView;
+  /** Vendor-VFIO GPUs (docs/vfio-vgpu.md); absent in hand-built snapshots: none. */
+  gpus?: VfioGpu[];
 }
 
 /** An ActiveView over a fixed list (tests, and callers that scanned already). */
@@ -90,5 +93,10 @@ export function readSnapshot(env: Environment): Snapshot {
     }
     parents.set(name, info);
   }
-  return { parents, definitions: readDefinitions(env), active: liveActive(env) };
+  return {
+    parents,
+    definitions: readDefinitions(env),
+    active: liveActive(env),
+    gpus: readVfioGpus(env),
+  };
 }

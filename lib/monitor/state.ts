@@ -8,6 +8,7 @@ import type { MdevConfig } from "../config.ts";
 import { compactConfig } from "../config.ts";
 import type { Definition } from "../host_model.ts";
 import { compareBytes } from "../order.ts";
+import { diffVfio, type VfioState } from "./vfio_state.ts";
 
 /** One stored definition: the shared read model's (lib/host_model.ts). */
 export type DefinedEntry = Definition;
@@ -35,6 +36,8 @@ export interface HostState {
   /** Keyed by uuid: the kernel runs a uuid once. */
   active: Map<string, ActiveEntry>;
   parents: Map<string, ParentEntry>;
+  /** vGPUs on vendor-VFIO VFs (docs/vfio-vgpu.md); absent until first read. */
+  vfio?: VfioState;
 }
 
 export function emptyState(): HostState {
@@ -46,6 +49,7 @@ export function cloneState(state: HostState): HostState {
     defined: new Map(state.defined),
     active: new Map(state.active),
     parents: new Map(state.parents),
+    ...(state.vfio === undefined ? {} : { vfio: state.vfio }),
   };
 }
 
@@ -61,6 +65,8 @@ export type EventKind =
   | "stopped"
   | "undefined"
   | "parent-unregistered"
+  | "vgpu-assigned"
+  | "vgpu-released"
   | "resync"
   | "synced"
   | "error";
@@ -90,6 +96,10 @@ export interface MonitorEvent {
   initial?: true;
   /** What went wrong, for `error` events. */
   message?: string;
+  /** vgpu-assigned, vgpu-released: the VF, its GPU and the type id (`type`: short name or null). */
+  vf?: string;
+  pf?: string;
+  typeId?: number;
 }
 
 /** Batch order of §2.4. */
@@ -101,12 +111,14 @@ const RANK: Record<string, number> = {
   "stopped": 4,
   "undefined": 5,
   "parent-unregistered": 6,
+  "vgpu-released": 7,
+  "vgpu-assigned": 8,
 };
 
 /** Sorts a batch into the order of §2.4: kind, then parent, then uuid. */
 export function sortBatch(events: MonitorEvent[]): MonitorEvent[] {
   return events.sort((x, y) =>
-    (RANK[x.event] ?? 7) - (RANK[y.event] ?? 7) ||
+    (RANK[x.event] ?? 9) - (RANK[y.event] ?? 9) ||
     compareParents(x.parent ?? "", y.parent ?? "") ||
     compareBytes(x.uuid ?? "", y.uuid ?? "")
   );
@@ -161,6 +173,7 @@ export function diffStates(
   if (before.active !== after.active) {
     more = diffActive(before, after, sources, events, next);
   }
+  if (before.vfio !== after.vfio) diffVfio(before.vfio, after.vfio, sources.kernel, events);
   return { events: sortBatch(events), next, more };
 }
 
@@ -293,7 +306,7 @@ export interface EventFilter {
  */
 export function matchesFilter(event: MonitorEvent, filter: EventFilter): boolean {
   if (event.event === "resync" || event.event === "synced" || event.event === "error") return true;
-  if (filter.parent !== undefined && event.parent !== filter.parent) return false;
+  if (filter.parent !== undefined && (event.parent ?? event.pf) !== filter.parent) return false;
   if (filter.uuid !== undefined) return event.uuid === filter.uuid;
   return true;
 }
