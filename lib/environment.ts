@@ -72,6 +72,8 @@ export interface EnvironmentOptions {
    * `ROOT/dev` (`shownPath`).
    */
   devView?: string | undefined;
+  /** `MDEVCTL_SRIOV_MANAGE`: the program `apply --enable-vfs` runs (docs/vfio-vgpu.md). */
+  sriovManage?: string | undefined;
   /** Where stdout text goes (default: the process's stdout). */
   stdout?: (text: string) => void;
   /**
@@ -121,6 +123,8 @@ export class Environment {
   readonly startWaitSeconds: number;
   /** `MDEVCTL_MONITOR_TEST_HOOKS`, split at commas (docs/monitor.md). */
   readonly monitorTestHooks: ReadonlySet<string>;
+  /** `MDEVCTL_SRIOV_MANAGE` when set and not empty (else lib/vfio/ uses NVIDIA's path). */
+  readonly sriovManage: string | undefined;
   /** Writes text to stdout in full. */
   readonly stdout: (text: string) => void;
   /** Writes text to stdout in full, letting the event loop run meanwhile. */
@@ -152,6 +156,7 @@ export class Environment {
     this.monitorTestHooks = new Set(
       (options.monitorTestHooks ?? "").split(",").filter((h) => h !== ""),
     );
+    this.sriovManage = options.sriovManage || undefined;
   }
 
   /** The context of this process: its environment variables, stdout and stderr. */
@@ -163,6 +168,7 @@ export class Environment {
       autostartWait: optionalVar("MDEVCTL_AUTOSTART_WAIT"),
       startWait: optionalVar("MDEVCTL_START_WAIT"),
       monitorTestHooks: optionalVar("MDEVCTL_MONITOR_TEST_HOOKS"),
+      sriovManage: optionalVar("MDEVCTL_SRIOV_MANAGE"),
       // A test root has its own sys/: the view is the real /sys.
       sysfsView: root === undefined ? optionalVar("MDEVCTL_SYSFS_VIEW") : undefined,
       devView: root === undefined ? optionalVar("MDEVCTL_DEV_VIEW") : undefined,

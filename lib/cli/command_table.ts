@@ -262,6 +262,11 @@ const TABLE = [
       { long: "verbose", short: "v", help: "Also print the attributes" },
       uuid("Only this device"),
       parent("Only devices of this parent"),
+      {
+        long: "vfio",
+        help: "List NVIDIA vendor-VFIO GPUs and the vGPU on each VF instead (-p: one GPU)",
+        conflicts: ["defined", "uuid", "verbose"],
+      },
     ],
     version: true,
   },
@@ -272,6 +277,10 @@ const TABLE = [
     options: [
       parent("Only this parent"),
       { long: "dumpjson", help: "Print JSON" },
+      {
+        long: "vfio",
+        help: "List NVIDIA vendor-VFIO GPUs and the vGPU types creatable on each VF instead",
+      },
     ],
   },
   // Host files (docs/hostfile.md): a declarative desired state.

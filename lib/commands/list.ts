@@ -3,10 +3,14 @@ import { listAttributes } from "../callouts/attributes.ts";
 import type { CommandContext } from "../cli/context.ts";
 import { definitionReader, scanDefined } from "../config_store.ts";
 import { ListedDevice, listJsonChunks, listTextChunks } from "../format.ts";
+import { hostNamer } from "../hostfile/vfio_names.ts";
 import { scanActive } from "../sysfs.ts";
+import { readVfioGpus } from "../vfio/gpus.ts";
+import { listVfioText, vfioJson } from "../vfio/listing.ts";
 
 export async function run(ctx: CommandContext<"list">): Promise<void> {
   const { env } = ctx;
+  if (ctx.options.vfio) return listVfio(ctx);
   const filter = { uuid: ctx.options.uuid, parent: ctx.options.parent };
   const defined = ctx.options.defined;
   const groups = defined
@@ -28,4 +32,13 @@ export async function run(ctx: CommandContext<"list">): Promise<void> {
     );
   }
   for (const chunk of listTextChunks(listed, ctx.options.verbose)) ctx.stdout(chunk);
+}
+
+/** `list --vfio` (docs/vfio-vgpu.md): GPUs and the vGPU on each VF; never mdev devices. */
+function listVfio(ctx: CommandContext<"list">): void {
+  const all = readVfioGpus(ctx.env);
+  const p = ctx.options.parent;
+  const shown = all.filter((g) => p === undefined || g.address === p);
+  const names = hostNamer(ctx.env, all);
+  ctx.stdout(ctx.options.dumpjson ? vfioJson(shown, names, false) : listVfioText(shown, names));
 }

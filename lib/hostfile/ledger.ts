@@ -23,9 +23,42 @@ export interface LedgerEntry {
   sha256: string;
 }
 
+/** A VF whose vGPU a host file's owner assigned (docs/vfio-vgpu.md "Ledger"). */
+export interface VfEntry {
+  /** Its GPU's PCI address. */
+  pf: string;
+  typeId: number;
+  /** The full type name when apply knew it: names ids sysfs no longer lists. */
+  typeName: string | undefined;
+  origin: { pool: string; slot: number };
+}
+
 export interface Ledger {
   owner: string;
   devices: Map<string, LedgerEntry>;
+  /** VF address -> its vGPU; absent in ledgers written before VFIO pools. */
+  vfs?: Map<string, VfEntry>;
+}
+
+/** A ledger's VFs (none when it has no `vfs` key). */
+export function ledgerVfs(l: Ledger): ReadonlyMap<string, VfEntry> {
+  return l.vfs ?? new Map();
+}
+
+/** Type names the ledgers remember for a GPU's ids: id -> full name. */
+export function rememberedNames(
+  ledgers: ReadonlyMap<string, Ledger>,
+  pf: string,
+): Map<number, string> {
+  const out = new Map<number, string>();
+  for (const l of ledgers.values()) {
+    for (const e of ledgerVfs(l).values()) {
+      if (e.pf === pf && e.typeName !== undefined && !out.has(e.typeId)) {
+        out.set(e.typeId, e.typeName);
+      }
+    }
+  }
+  return out;
 }
 
 /** The ledger file of one owner. */
@@ -77,7 +110,33 @@ export function parseLedger(text: string, owner: string): Ledger {
     }
     devices.set(uuid, { parent: entry.parent, type: entry.type, origin, sha256: entry.sha256 });
   }
-  return { owner, devices };
+  if (value.vfs === undefined) return { owner, devices };
+  return { owner, devices, vfs: parseVfs(value.vfs) };
+}
+
+const PCI_ADDRESS = /^[0-9a-f]{4,}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/;
+
+function parseVfs(value: unknown): Map<string, VfEntry> {
+  if (!isObject(value)) throw new MdevError('"vfs" is not an object');
+  const vfs = new Map<string, VfEntry>();
+  for (const [key, e] of Object.entries(value)) {
+    const origin = isObject(e) ? parseOrigin(e.origin) : null;
+    if (
+      !PCI_ADDRESS.test(key) || !isObject(e) || typeof e.pf !== "string" ||
+      !Number.isSafeInteger(e.typeId) || (e.typeId as number) <= 0 ||
+      (e.typeName !== undefined && typeof e.typeName !== "string") ||
+      origin === null || !("pool" in origin)
+    ) {
+      throw new MdevError(`invalid vfs entry ${JSON.stringify(key)}`);
+    }
+    vfs.set(key, {
+      pf: e.pf,
+      typeId: e.typeId as number,
+      typeName: e.typeName as string | undefined,
+      origin,
+    });
+  }
+  return vfs;
 }
 
 /** The file bytes of a ledger: devices by uuid, two-space JSON, final newline. */
@@ -90,7 +149,23 @@ export function serializeLedger(ledger: Ledger): string {
       : { device: e.origin.device };
     devices[uuid] = { parent: e.parent, type: e.type, origin, sha256: e.sha256 };
   }
-  return JSON.stringify({ version: 1, owner: ledger.owner, devices }, null, 2) + "\n";
+  const doc: Record<string, unknown> = { version: 1, owner: ledger.owner, devices };
+  // Written only when there are VFs: ledgers of mdev-only owners keep their bytes.
+  const vfs = ledgerVfs(ledger);
+  if (vfs.size > 0) {
+    const out: Record<string, unknown> = {};
+    for (const vf of [...vfs.keys()].sort(compareBytes)) {
+      const e = vfs.get(vf)!;
+      out[vf] = {
+        pf: e.pf,
+        typeId: e.typeId,
+        ...(e.typeName === undefined ? {} : { typeName: e.typeName }),
+        origin: { pool: e.origin.pool, slot: e.origin.slot },
+      };
+    }
+    doc.vfs = out;
+  }
+  return JSON.stringify(doc, null, 2) + "\n";
 }
 
 /**
@@ -138,7 +213,7 @@ export function writeLedgerIfChanged(env: Environment, ledger: Ledger): boolean 
     current = null;
   }
   if (current === text) return false;
-  if (current === null && ledger.devices.size === 0) return false;
+  if (current === null && ledger.devices.size === 0 && ledgerVfs(ledger).size === 0) return false;
   try {
     Deno.mkdirSync(env.ownersDir, { recursive: true });
     writeFileAtomic(path, text);
