@@ -297,6 +297,11 @@ const TABLE = [
     options: [
       ...hostfileOptions,
       { long: "dry-run", help: "Only print the plan, as diff does" },
+      {
+        long: "enable-vfs",
+        help: "Run sriov-manage -e for selected NVIDIA GPUs whose VFs are not enabled " +
+          "($MDEVCTL_SRIOV_MANAGE overrides its path)",
+      },
       { long: "keep-going", help: "Go on with independent changes after a failure" },
       {
         long: "force",

@@ -2,7 +2,9 @@
 import type { CommandContext } from "../cli/context.ts";
 import { formatError, MdevError } from "../errors.ts";
 import { unsatisfiedCount } from "../hostfile/changes.ts";
+import { enableGpus } from "../hostfile/enable_vfs.ts";
 import { execute, type Execution } from "../hostfile/execute.ts";
+import { CAPACITY } from "../hostfile/execute_vfio.ts";
 import { withJsonErrors } from "../hostfile/json_errors.ts";
 import { readLedgers } from "../hostfile/ledger.ts";
 import { loadHostFile } from "../hostfile/load.ts";
@@ -33,7 +35,12 @@ export function run(ctx: CommandContext<"apply">): Promise<number> {
     }
     // The lock is taken before the snapshot: nothing the plan rests on can change.
     return await withLock(env, async () => {
-      const plan = makePlan(file, readSnapshot(env), readLedgers(env, file.owner), opts);
+      let plan = makePlan(file, readSnapshot(env), readLedgers(env, file.owner), opts);
+      const enabled = options["enable-vfs"] ? await enableGpus(env, plan.vfsDisabled ?? []) : [];
+      if (enabled.length > 0) {
+        if (!json) ctx.stdout(enabled.map((e) => e.line + "\n").join(""));
+        plan = makePlan(file, readSnapshot(env), readLedgers(env, file.owner), opts);
+      }
       const watch = watchInterrupts();
       let done: Execution;
       try {
@@ -57,11 +64,13 @@ export function run(ctx: CommandContext<"apply">): Promise<number> {
           : summaryLine(plan, "applied");
         ctx.stdout([...tailLines(plan, false), last].map((l) => l + "\n").join(""));
       }
-      if (done.errors.length > 0) env.stderr(formatError(failures(done.errors)));
+      const errors = [...enabled.flatMap((e) => e.error ?? []), ...done.errors];
+      if (errors.length > 0) env.stderr(formatError(failures(errors)));
       const interrupted = watch.exitStatus();
       if (done.interrupted && interrupted !== null) return interrupted;
-      if (done.errors.length > 0) return 1;
-      return unsatisfiedCount(plan) > 0 ? 4 : 0;
+      if (errors.length > 0) return 1;
+      const short = [...done.outcomes.values()].some((o) => o.reason === CAPACITY);
+      return unsatisfiedCount(plan) > 0 || short ? 4 : 0;
     });
   });
 }

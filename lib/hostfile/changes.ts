@@ -10,15 +10,32 @@ import type { Ledger, Origin } from "./ledger.ts";
 export const PLAN_ACTIONS = [
   "stop",
   "undefine",
+  "release",
   "modify",
   "define",
   "adopt",
+  "reassign",
+  "assign",
   "start",
   "conflict",
   "restart-required",
   "shortfall",
 ] as const;
 export type PlanAction = (typeof PLAN_ACTIONS)[number];
+
+/** The actions on vendor-VFIO VFs (docs/vfio-vgpu.md); JSON counts show them only for VFIO plans. */
+export const VFIO_ACTIONS: ReadonlySet<PlanAction> = new Set(["release", "reassign", "assign"]);
+
+/** A vGPU on a VF, as a change or a surplus line names it (docs/vfio-vgpu.md). */
+export interface VfTarget {
+  vf: string;
+  pf: string;
+  typeId: number;
+  /** The full name; undefined when no list or ledger names the id. */
+  typeName: string | undefined;
+  /** reassign: what the VF holds now. */
+  from?: { typeId: number; typeName: string | undefined };
+}
 
 /** Actions apply executes (those up to `start`); the others are only reported. */
 export const EXECUTED: ReadonlySet<PlanAction> = new Set(
@@ -73,6 +90,8 @@ export interface Change {
   pool?: string;
   wanted?: number;
   placed?: number;
+  /** assign, reassign, release, and conflicts on a VF: `parent` is its GPU, `uuid` the VF. */
+  vfio?: VfTarget;
 }
 
 /** A managed device the file no longer wants, kept because `--prune` was not given. */
@@ -81,10 +100,12 @@ export interface Surplus {
   uuid: string;
   type: string;
   origin: Origin;
+  /** A VF's vGPU (parent: its GPU, uuid: the VF). */
+  vfio?: VfTarget;
 }
 
 /** Why a registered parent is not ready (§5 "Not-ready parent"). */
-export type NotReadyReason = "no-driver" | "no-types" | "type-missing";
+export type NotReadyReason = "no-driver" | "no-types" | "type-missing" | "vfs-pending";
 
 /** A registered parent that is not ready: its managed devices are kept. */
 export interface NotReady {
@@ -108,6 +129,10 @@ export interface Plan {
   notReady: NotReady[];
   /** Pools (file order), then explicit devices (file order) that match nothing. */
   unmatched: Unmatched[];
+  /** GPUs a VFIO pool selects whose VFs are not enabled (`apply --enable-vfs`), sorted. */
+  vfsDisabled?: string[];
+  /** The file has a VFIO pool or the owner's ledger holds VFs (JSON shows the VFIO keys). */
+  vfio?: boolean;
   /** Definitions of nobody, left alone (§5), sorted. */
   unmanaged: { parent: string; uuid: string; type: string }[];
   /** The owner's ledger before the plan. */
@@ -132,7 +157,7 @@ export function executable(plan: Plan): Change[] {
  * unmatched pools and devices, and not-ready parents (§8 exit 4).
  */
 export function unsatisfiedCount(plan: Plan): number {
-  let n = plan.unmatched.length + plan.notReady.length;
+  let n = plan.unmatched.length + plan.notReady.length + (plan.vfsDisabled?.length ?? 0);
   for (const c of plan.changes) if (!EXECUTED.has(c.action)) n++;
   return n;
 }

@@ -14,6 +14,7 @@ import { phaseOf } from "./changes.ts";
 import type { Ledger, LedgerEntry, Origin } from "./ledger.ts";
 import { sha256 } from "./ledger.ts";
 import { planPool, type PoolContext } from "./place_pool.ts";
+import { mergeVfio, planVfio } from "./plan_vfio.ts";
 import { parentReadiness } from "./readiness.ts";
 import type { DeviceSpec, HostFile } from "./schema.ts";
 import { selectorText } from "./schema.ts";
@@ -68,6 +69,7 @@ class HostView {
     readonly snap: Snapshot,
     readonly own: Ledger,
     private readonly ledgers: ReadonlyMap<string, Ledger>,
+    readonly vfioPools: ReadonlySet<string>,
   ) {
     this.defsByUuid = groupBy(snap.definitions, (d) => d.uuid);
     this.defsByParent = groupBy(snap.definitions, (d) => d.parent);
@@ -105,7 +107,8 @@ export function makePlan(
 ): Plan {
   const owner = file.owner;
   const own: Ledger = ledgers.get(owner) ?? { owner, devices: new Map() };
-  const host = new HostView(snap, own, ledgers);
+  const vfio = planVfio(file, snap.gpus ?? [], [...snap.parents.values()], ledgers, own, opts);
+  const host = new HostView(snap, own, ledgers, vfio.pools);
   let decided = decideWants(file, host, new Set());
   // An exclusive pool looks at the types on a parent. With --prune, managed
   // devices the file no longer wants are undefined before anything is
@@ -121,11 +124,7 @@ export function makePlan(
     wantChanges(w, host, opts, decided.changes, after, adoptedHere);
   }
   const surplus = unwantedChanges(host, decided, opts, after);
-  decided.changes.sort((a, b) =>
-    phaseOf(a.action) - phaseOf(b.action) || compareParents(a.parent, b.parent) ||
-    compareBytes(a.uuid, b.uuid)
-  );
-  return {
+  const plan = mergeVfio(file, vfio, own, {
     owner,
     changes: decided.changes,
     surplus,
@@ -135,7 +134,12 @@ export function makePlan(
     ledgerBefore: own,
     ledgerAfter: { owner, devices: after },
     warnings: [...file.warnings],
-  };
+  });
+  plan.changes.sort((a, b) =>
+    phaseOf(a.action) - phaseOf(b.action) || compareParents(a.parent, b.parent) ||
+    compareBytes(a.uuid, b.uuid)
+  );
+  return plan;
 }
 
 /** Managed devices a --prune plan removes: neither wanted nor retained, on a ready parent. */
@@ -213,6 +217,7 @@ function decideWants(file: HostFile, host: HostView, leaving: ReadonlySet<string
     claimedBy: (p) => claimed.get(p),
   };
   for (const pool of file.pools) {
+    if (host.vfioPools.has(pool.name)) continue; // plan_vfio.ts places them
     const r = planPool(pool, ctx);
     for (const uuid of r.retained) d.retained.add(uuid);
     if (r.unmatched !== undefined) d.unmatched.push(r.unmatched);

@@ -14,14 +14,19 @@ import {
   type Surplus,
   type Unmatched,
   unsatisfiedCount,
+  VFIO_ACTIONS,
+  type VfTarget,
 } from "./changes.ts";
 
 const SIGILS: Record<PlanAction, string> = {
   stop: "<",
   undefine: "-",
+  release: "-",
   modify: "~",
   define: "+",
   adopt: "*",
+  reassign: "~",
+  assign: "+",
   start: ">",
   conflict: "!",
   "restart-required": "!",
@@ -47,8 +52,24 @@ function originKeys(origin: Origin): string[] {
   return "pool" in origin ? [`rule=${origin.pool}`, `slot=${origin.slot}`] : [];
 }
 
+/** `L40S-12Q (id 1155)`: a VF's type as lines show it; `unnamed` when nothing names the id. */
+function vfType(t: { typeId: number; typeName: string | undefined }): string {
+  const short = t.typeName?.trim().split(/\s+/).at(-1) ?? "unnamed";
+  return `${short} (id ${t.typeId})`;
+}
+
+/** `<sigil> <VF> <short> (id N) <action>[ from=<short> (id M)] rule=<pool> slot=<n>[ reason=…]`. */
+function vfLine(c: Change, t: VfTarget): string {
+  const keys: string[] = [];
+  if (t.from !== undefined) keys.push(`from=${vfType(t.from)}`);
+  keys.push(...originKeys(c.origin));
+  if (c.reason !== undefined) keys.push(`reason=${c.reason}`);
+  return `${SIGILS[c.action]} ${t.vf} ${vfType(t)} ${c.action} ${keys.join(" ")}`;
+}
+
 /** One `<sigil> <parent>/<uuid> <type> <action>[ key=value ...]` line. */
 export function changeLine(c: Change): string {
+  if (c.vfio !== undefined) return vfLine(c, c.vfio);
   if (c.action === "shortfall") {
     return `? pool:${c.pool} ${c.type} shortfall wanted=${c.wanted} placed=${c.placed}`;
   }
@@ -70,11 +91,10 @@ export function changeLine(c: Change): string {
   }`;
 }
 
+/** Changes by action; the VFIO actions only in a plan that concerns VFs (mdev JSON unchanged). */
 export function countChanges(plan: Plan): Record<PlanAction, number> {
-  const counts = Object.fromEntries(PLAN_ACTIONS.map((a) => [a, 0])) as Record<
-    PlanAction,
-    number
-  >;
+  const shown = PLAN_ACTIONS.filter((a) => plan.vfio === true || !VFIO_ACTIONS.has(a));
+  const counts = Object.fromEntries(shown.map((a) => [a, 0])) as Record<PlanAction, number>;
   for (const c of plan.changes) counts[c.action]++;
   return counts;
 }
@@ -85,6 +105,9 @@ function plural(n: number, one: string, many: string): string {
 
 /** `# <parent>/<uuid> <type> surplus rule=<pool> slot=<n>` (or `device=<id>`). */
 export function surplusLine(s: Surplus): string {
+  if (s.vfio !== undefined) {
+    return `# ${s.vfio.vf} ${vfType(s.vfio)} surplus ${originKeys(s.origin).join(" ")}`;
+  }
   const keys = "pool" in s.origin ? originKeys(s.origin) : [`device=${s.origin.device}`];
   return `# ${s.parent}/${s.uuid} ${s.type} surplus ${keys.join(" ")}`;
 }
@@ -92,6 +115,13 @@ export function surplusLine(s: Surplus): string {
 /** `? <parent> not-ready reason=<reason> kept=<n>`. */
 export function notReadyLine(n: NotReady): string {
   return `? ${n.parent} not-ready reason=${n.reason} kept=${n.kept}`;
+}
+
+/** `? <PF> vfs-disabled hint="…"`: a GPU a VFIO pool selects whose VFs are not enabled. */
+export function vfsDisabledLine(pf: string): string {
+  return `? ${pf} vfs-disabled hint=${
+    JSON.stringify(`apply --enable-vfs runs sriov-manage -e ${pf}`)
+  }`;
 }
 
 /** The reason as the `reason=` key quotes it, with the suggestion after it. */
@@ -113,6 +143,7 @@ export function reportLines(plan: Plan): string[] {
   return [
     ...plan.surplus.map(surplusLine),
     ...plan.notReady.map(notReadyLine),
+    ...(plan.vfsDisabled ?? []).map(vfsDisabledLine),
     ...plan.unmatched.map(unmatchedLine),
   ];
 }
@@ -124,7 +155,8 @@ export function summaryLine(plan: Plan, verb = "drift"): string {
   const unsatisfied = unsatisfiedCount(plan);
   let line: string;
   if (k === 0) {
-    line = `in sync: ${plan.ledgerAfter.devices.size} managed`;
+    const vfs = plan.ledgerAfter.vfs?.size ?? 0;
+    line = `in sync: ${plan.ledgerAfter.devices.size + vfs} managed`;
     if (unsatisfied > 0) line += `; unsatisfied: ${unsatisfied}`;
   } else {
     const parts = PLAN_ACTIONS.filter((a) => EXECUTED.has(a) && counts[a] > 0)
@@ -187,9 +219,23 @@ function attrsJson(attrs: readonly Attr[]) {
   return attrs.map(([k, v]) => ({ [k]: v }));
 }
 
+function shortOf(t: { typeName: string | undefined }): string | null {
+  return t.typeName?.trim().split(/\s+/).at(-1) ?? null;
+}
+
+/** A VF's vGPU in JSON: `vf`, `pf`, `typeId`, `typeName` (null when unnamed), `type` (short). */
+function vfJson(t: VfTarget) {
+  return { vf: t.vf, pf: t.pf, typeId: t.typeId, typeName: t.typeName ?? null, type: shortOf(t) };
+}
+
 function changeJson(c: Change, outcome: Outcome | undefined): Record<string, unknown> {
   let out: Record<string, unknown>;
-  if (c.action === "shortfall") {
+  if (c.vfio !== undefined) {
+    out = { action: c.action, ...vfJson(c.vfio), origin: originJson(c.origin) };
+    out.external_change = c.externalChange;
+    if (c.vfio.from !== undefined) out.from = { ...c.vfio.from, type: shortOf(c.vfio.from) };
+    if (c.reason !== undefined) out.reason = c.reason;
+  } else if (c.action === "shortfall") {
     out = { action: c.action, pool: c.pool, type: c.type, wanted: c.wanted, placed: c.placed };
   } else {
     out = {
@@ -240,17 +286,20 @@ export function renderJson(
     satisfied: unsatisfiedCount(plan) === 0,
     counts,
     changes: plan.changes.map((c) => changeJson(c, outcomes?.get(c))),
-    surplus: plan.surplus.map((x) => ({
-      parent: x.parent,
-      uuid: x.uuid,
-      type: x.type,
-      origin: originJson(x.origin),
-    })),
+    surplus: plan.surplus.map((x) =>
+      x.vfio !== undefined ? { ...vfJson(x.vfio), origin: originJson(x.origin) } : {
+        parent: x.parent,
+        uuid: x.uuid,
+        type: x.type,
+        origin: originJson(x.origin),
+      }
+    ),
     notReady: plan.notReady.map((n) => ({ parent: n.parent, reason: n.reason, kept: n.kept })),
     unmatched: plan.unmatched.map((u) => ({ ...u })),
     unmanaged: plan.unmanaged.map((u) => ({ parent: u.parent, uuid: u.uuid, type: u.type })),
     warnings: plan.warnings,
   };
+  if (plan.vfio === true) doc.vfsDisabled = plan.vfsDisabled ?? [];
   if (result !== undefined) doc.result = result;
   return JSON.stringify(doc, null, 2) + "\n";
 }

@@ -13,6 +13,7 @@ import {
   runningOnParent,
   scanTypes,
 } from "../sysfs.ts";
+import { readVfioGpus, type VfioGpu } from "../vfio/gpus.ts";
 
 export interface TypeInfo {
   /** The trimmed `name` file; absent on old kernels. */
@@ -59,6 +60,8 @@ export interface Snapshot {
   parents: Map<string, ParentInfo>;
   definitions: Definition[];
   active: ActiveView;
+  /** Vendor-VFIO GPUs (docs/vfio-vgpu.md); absent in hand-built snapshots: none. */
+  gpus?: VfioGpu[];
 }
 
 /** An ActiveView over a fixed list (tests, and callers that scanned already). */
@@ -115,5 +118,5 @@ export function readSnapshot(env: Environment): Snapshot {
       });
     }
   }
-  return { parents, definitions, active: liveActive(env) };
+  return { parents, definitions, active: liveActive(env), gpus: readVfioGpus(env) };
 }

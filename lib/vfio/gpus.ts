@@ -56,6 +56,14 @@ export interface VfioGpu {
   linkedVfs: number;
 }
 
+/**
+ * VFs enabled and each showing its `nvidia/` directory: the GPU can take
+ * vGPUs (`wait --vfio` waits for this; a plan treats other GPUs as not ready).
+ */
+export function vfsReady(gpu: VfioGpu): boolean {
+  return gpu.numVfs > 0 && gpu.linkedVfs > 0 && gpu.vfs.length === gpu.linkedVfs;
+}
+
 /** `sys/bus/pci/devices` where this run reaches it. */
 export function pciDevicesDir(env: Environment): string {
   return `${env.sysfs}/bus/pci/devices`;
