@@ -267,7 +267,7 @@ kernelTest(
 );
 
 kernelTest(
-  "a write the kernel refuses (capacity taken behind apply's back): one-line error, exit 1, ledger consistent",
+  "a write the kernel refuses (capacity taken behind apply's back): an error naming the VF, exit 1, ledger consistent",
   { vfioGpus: gpus([G0]) },
   // Just before apply writes VF 0, someone puts a 24Q on VF 3: 12Q may no longer mix.
   { race: { before: vf("0000:41:00.0", 0), vf: vf("0000:41:00.0", 3), id: 1412 } },
@@ -275,9 +275,15 @@ kernelTest(
     const file = await hostFile(host, PER2);
     const a = await host.run(["apply", "-f", file]);
     assertEquals(a.code, 1, a.stdout + a.stderr);
-    const err = lines(a.stderr);
+    // One error, named on one line (the project's Error block may add its causes below).
+    const err = lines(a.stderr).filter((l) => l.startsWith("Error:"));
     assertEquals(err.length, 1, a.stderr);
     ok(err[0]!.includes(vf(G0, 0)), a.stderr);
+    ok(a.stderr.includes("Invalid argument"), a.stderr);
+    ok(
+      lines(a.stdout).some((l) => l.startsWith(`+ ${vf(G0, 0)} `) && l.endsWith("status=failed")),
+      a.stdout,
+    );
     // The ledger claims exactly the VFs that hold its type.
     const c = await currents(host, G0);
     for (const [address, entry] of Object.entries(await ledgerVfs(host))) {
