@@ -115,7 +115,8 @@ function commandSection(command: CommandSpec): string[] {
     out.push(".PP", `At least one of ${longs(command.anyOf)} must be given.`);
   }
   if (command.oneOf?.length) {
-    out.push(".PP", `Exactly one of ${longs(command.oneOf)} must be given.`);
+    const together = (command.together ?? []).map((g) => ` (or ${longs(g)} together)`).join("");
+    out.push(".PP", `Exactly one of ${longs(command.oneOf)} must be given${together}.`);
   }
   for (const p of command.positionals ?? []) {
     out.push(".TP", italic(p.name), prose(p.help.replace(/\.?$/, ".")));

@@ -74,8 +74,10 @@ export interface CommandSpec {
   positionals?: readonly PositionalSpec[];
   /** At least one of these long names must be given. */
   anyOf?: readonly string[];
-  /** Exactly one of these long names must be given. */
+  /** Exactly one of these long names must be given... */
   oneOf?: readonly string[];
+  /** ...or all of one of these groups of them. */
+  together?: readonly (readonly string[])[];
   /** Accepts -V/--version (`mdevctl-<name> <version>`). */
   version?: boolean;
   /** Not listed in help (still documented in the man page). */
@@ -373,7 +375,9 @@ const TABLE = [
     description:
       "Exits 0 once the parent is registered (-p), offers the type (-t), has an instance " +
       "available (--capacity), or once the device runs with its vfio group (-u), or every " +
-      "auto-start device does (--all-auto). On timeout exits 1 with the error start would give.",
+      "auto-start device does (--all-auto), or every NVIDIA vendor-VFIO GPU (-p: that one) has " +
+      "its VFs enabled, each with its nvidia/ directory (--vfio). On timeout exits 1 with the " +
+      "error start would give.",
     options: [
       parent("Wait for this parent to register with mdev", { validate: "parent" }),
       type("With --parent: wait for this type", { requires: ["parent"] }),
@@ -390,12 +394,18 @@ const TABLE = [
         requires: ["all-auto"],
       },
       {
+        long: "vfio",
+        help: "Wait for NVIDIA vendor-VFIO GPUs to have their VFs (with -p: that GPU)",
+        conflicts: ["type", "capacity"],
+      },
+      {
         long: "timeout",
         value: "SECONDS",
         help: `Give up after SECONDS (default ${DEFAULT_WAIT_SECONDS})`,
       },
     ],
-    oneOf: ["parent", "uuid", "all-auto"],
+    oneOf: ["parent", "uuid", "all-auto", "vfio"],
+    together: [["parent", "vfio"]],
   },
   {
     name: "start-parent-mdevs",

@@ -277,7 +277,7 @@ function checkRelations(
         usage,
       );
     }
-    if (given.length > 1) {
+    if (given.length > 1 && !command.together?.some((g) => given.every((o) => g.includes(o)))) {
       throw new UsageError(
         `the argument '${label(given[0]!)}' cannot be used with '${label(given[1]!)}'`,
         usage,

@@ -83,3 +83,15 @@ Deno.test("names that become paths are refused after the syntax checks", () => {
   // A filter only compares names: list accepts anything.
   assertEquals(run(["list", "-p", "../x"]).options, { parent: "../x" });
 });
+
+Deno.test("wait: --vfio alone or with -p; not with -u, -t", () => {
+  const run = (...argv: string[]) => parseCommandLine(["wait", ...argv], "mdevctl");
+  assertEquals(run("--vfio").kind, "run");
+  assertEquals(run("-p", "0000:41:00.0", "--vfio").kind, "run");
+  assertThrows(
+    () => run("-p", "0000:41:00.0", "-u", "7a3e3a25-2f5b-4a55-9c9e-0d6b0f0e2a11"),
+    UsageError,
+  );
+  assertThrows(() => run("--vfio", "-u", "7a3e3a25-2f5b-4a55-9c9e-0d6b0f0e2a11"), UsageError);
+  assertThrows(() => run("-p", "0000:41:00.0", "--vfio", "-t", "nvidia-1"), UsageError);
+});

@@ -3,7 +3,18 @@ import { activeAttributes } from "../callouts/attributes.ts";
 import type { CommandContext } from "../cli/context.ts";
 import { newDevice } from "../config.ts";
 import { MdevError } from "../errors.ts";
-import { type ExportedDevice, exportOwner, renderExport } from "../hostfile/export.ts";
+import {
+  type ExportedDevice,
+  type ExportedPool,
+  exportedPools,
+  exportOwner,
+  renderExport,
+} from "../hostfile/export.ts";
+import { namerOf } from "../hostfile/vfio_names.ts";
+import type { Environment } from "../environment.ts";
+import type { Ledger } from "../hostfile/ledger.ts";
+import { readVfioGpus } from "../vfio/gpus.ts";
+import { typeOf } from "../vfio/names.ts";
 import { readLedgers } from "../hostfile/ledger.ts";
 import { loadYaml } from "../hostfile/load.ts";
 import { NAME_PATTERN } from "../hostfile/schema.ts";
@@ -19,7 +30,8 @@ export async function run(ctx: CommandContext<"export">): Promise<void> {
   const snap = readSnapshot(env);
   if (
     parent !== undefined && !snap.parents.has(parent) &&
-    !snap.definitions.some((d) => d.parent === parent)
+    !snap.definitions.some((d) => d.parent === parent) &&
+    !(snap.gpus ?? []).some((g) => g.address === parent)
   ) {
     throw new MdevError(`parent ${parent} not found: it is not registered and has no definitions`);
   }
@@ -77,5 +89,34 @@ export async function run(ctx: CommandContext<"export">): Promise<void> {
       } managed by owner ${other} (export them with --owner ${other})\n`,
     );
   }
-  ctx.stdout(renderExport(await loadYaml(), owner, devices));
+  const pools = options.unmanaged ? [] : vfioPools(env, ledgers, owner, parent);
+  ctx.stdout(renderExport(await loadYaml(), owner, devices, pools));
+}
+
+/** The owner's VFIO pools as they stand (docs/vfio-vgpu.md "Export"). */
+function vfioPools(
+  env: Environment,
+  ledgers: ReadonlyMap<string, Ledger>,
+  owner: string,
+  parent: string | undefined,
+): ExportedPool[] {
+  const vfs = ledgers.get(owner)?.vfs;
+  if (vfs === undefined || vfs.size === 0) return [];
+  const gpus = readVfioGpus(env);
+  const current = new Map(gpus.flatMap((g) => g.vfs.map((vf) => [vf.address, vf.currentType])));
+  const names = namerOf(gpus, ledgers);
+  const byPf = new Map(gpus.map((g) => [g.address, g]));
+  const short = (pf: string, id: number) => {
+    const g = byPf.get(pf);
+    return g === undefined ? undefined : typeOf(names(g), id)?.short;
+  };
+  const r = exportedPools(vfs, (vf) => current.get(vf), short, parent);
+  if (r.leftOut > 0) {
+    env.stderr(
+      `export: left out ${r.leftOut} ${
+        r.leftOut === 1 ? "VF" : "VFs"
+      } of owner ${owner} that do not hold their recorded type now (diff shows them)\n`,
+    );
+  }
+  return r.pools;
 }

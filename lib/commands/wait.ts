@@ -11,6 +11,7 @@ import { startAutostart } from "../lifecycle.ts";
 import { withLock } from "../lock.ts";
 import { seconds } from "../monitor/options.ts";
 import { checkDevice, checkParent } from "../monitor/readiness.ts";
+import { checkVfio } from "../monitor/vfio_readiness.ts";
 import type { Missing, Placement } from "../monitor/readiness.ts";
 import { timeoutError, waitUntil } from "../monitor/waiter.ts";
 import { DEFAULT_WAIT_SECONDS } from "../settings.ts";
@@ -21,7 +22,9 @@ export async function run(ctx: CommandContext<"wait">): Promise<void> {
   const timeout = seconds(options.timeout, DEFAULT_WAIT_SECONDS);
   const { parent, uuid } = options;
   let check: () => Promise<Missing | null> | Missing | null;
-  if (parent !== undefined) {
+  if (options.vfio) {
+    check = () => checkVfio(env, parent);
+  } else if (parent !== undefined) {
     const { type, capacity } = options;
     check = () => checkParent(env, parent, type, capacity);
   } else if (uuid !== undefined) {

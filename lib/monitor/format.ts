@@ -22,7 +22,10 @@ export function eventJson(event: MonitorEvent, seq: number, timeMs: number): str
   add("uuid", event.uuid);
   add("parent", event.parent);
   // `type` belongs to device events, where it may be null.
-  if (event.uuid !== undefined) add("type", event.type ?? null);
+  add("vf", event.vf);
+  add("pf", event.pf);
+  add("typeId", event.typeId);
+  if (event.uuid !== undefined || event.vf !== undefined) add("type", event.type ?? null);
   add("source", event.source);
   add("config", event.config && configToJson(event.config));
   add("before", event.before && configToJson(event.before));
@@ -44,6 +47,11 @@ export function eventText(event: MonitorEvent, timeMs: number): string {
   const time = formatTime(timeMs);
   if (event.uuid !== undefined) {
     return `${time} ${event.event} ${event.parent}/${event.uuid} ${event.type ?? "(unknown)"}\n`;
+  }
+  if (event.vf !== undefined) {
+    return `${time} ${event.event} ${event.pf}/${event.vf} ${
+      event.type ?? "unnamed"
+    } (id ${event.typeId})\n`;
   }
   if (event.parent !== undefined) return `${time} ${event.event} ${event.parent}\n`;
   const detail = event.reason ?? event.message;

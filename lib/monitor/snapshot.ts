@@ -11,6 +11,7 @@ import { loadActive, registeredTypeIds, runningDeviceParent, sysfsNames } from "
 import { parseUuid } from "../uuid.ts";
 import { definedKey } from "./state.ts";
 import type { ActiveEntry, DefinedEntry, HostState, ParentEntry } from "./state.ts";
+import { readVfioState } from "./vfio_state.ts";
 
 /** What to read again. */
 export interface Dirty {
@@ -149,6 +150,8 @@ export function rescan(env: Environment, known: HostState, dirty: Dirty): HostSt
   }
   if (dirty.parents) {
     next.parents = new Map(readParents(env).map((p) => [p.parent, p]));
+    // VFs are read with the parents: on poll ticks only the GPUs known, in full otherwise.
+    next.vfio = readVfioState(env, known.vfio, configs === "all");
   }
   return next;
 }

@@ -6,6 +6,7 @@
 import type { MdevConfig } from "../config.ts";
 import { compactConfig } from "../config.ts";
 import { compareBytes } from "../order.ts";
+import { diffVfio, type VfioState } from "./vfio_state.ts";
 
 /** One stored definition. */
 export interface DefinedEntry {
@@ -37,6 +38,8 @@ export interface HostState {
   /** Keyed by uuid: the kernel runs a uuid once. */
   active: Map<string, ActiveEntry>;
   parents: Map<string, ParentEntry>;
+  /** vGPUs on vendor-VFIO VFs (docs/vfio-vgpu.md); absent until first read. */
+  vfio?: VfioState;
 }
 
 export function emptyState(): HostState {
@@ -48,6 +51,7 @@ export function cloneState(state: HostState): HostState {
     defined: new Map(state.defined),
     active: new Map(state.active),
     parents: new Map(state.parents),
+    ...(state.vfio === undefined ? {} : { vfio: state.vfio }),
   };
 }
 
@@ -63,6 +67,8 @@ export type EventKind =
   | "stopped"
   | "undefined"
   | "parent-unregistered"
+  | "vgpu-assigned"
+  | "vgpu-released"
   | "resync"
   | "synced"
   | "error";
@@ -92,6 +98,10 @@ export interface MonitorEvent {
   initial?: true;
   /** What went wrong, for `error` events. */
   message?: string;
+  /** vgpu-assigned, vgpu-released: the VF, its GPU and the type id (`type`: short name or null). */
+  vf?: string;
+  pf?: string;
+  typeId?: number;
 }
 
 /** Batch order of §2.4. */
@@ -103,6 +113,8 @@ const RANK: Record<string, number> = {
   "stopped": 4,
   "undefined": 5,
   "parent-unregistered": 6,
+  "vgpu-released": 7,
+  "vgpu-assigned": 8,
 };
 
 const PCI = /^([0-9a-fA-F]{4}):([0-9a-fA-F]{2}):([0-9a-fA-F]{2})\.([0-7])$/;
@@ -128,7 +140,7 @@ export function compareParents(a: string, b: string): number {
 /** Sorts a batch into the order of §2.4: kind, then parent, then uuid. */
 export function sortBatch(events: MonitorEvent[]): MonitorEvent[] {
   return events.sort((x, y) =>
-    (RANK[x.event] ?? 7) - (RANK[y.event] ?? 7) ||
+    (RANK[x.event] ?? 9) - (RANK[y.event] ?? 9) ||
     compareParents(x.parent ?? "", y.parent ?? "") ||
     compareBytes(x.uuid ?? "", y.uuid ?? "")
   );
@@ -183,6 +195,7 @@ export function diffStates(
   if (before.active !== after.active) {
     more = diffActive(before, after, sources, events, next);
   }
+  if (before.vfio !== after.vfio) diffVfio(before.vfio, after.vfio, sources.kernel, events);
   return { events: sortBatch(events), next, more };
 }
 
@@ -315,7 +328,7 @@ export interface EventFilter {
  */
 export function matchesFilter(event: MonitorEvent, filter: EventFilter): boolean {
   if (event.event === "resync" || event.event === "synced" || event.event === "error") return true;
-  if (filter.parent !== undefined && event.parent !== filter.parent) return false;
+  if (filter.parent !== undefined && (event.parent ?? event.pf) !== filter.parent) return false;
   if (filter.uuid !== undefined) return event.uuid === filter.uuid;
   return true;
 }

@@ -1,0 +1,121 @@
+/**
+ * The VFIO changes carried out in-process on a plain fake tree: writes,
+ * read-back, the ledger, capacity re-checked before each write, idempotence.
+ * (In-use skips need a device that answers EBUSY: the FUSE black-box tests.)
+ */
+import { deepEqual as assertEquals } from "node:assert/strict";
+import * as Y from "npm:yaml@2.9.1";
+import { Environment } from "../environment.ts";
+import { execute } from "./execute.ts";
+import { readLedgers } from "./ledger.ts";
+import { makePlan } from "./plan.ts";
+import { renderText } from "./render.ts";
+import { parseHostFile } from "./schema.ts";
+import { readSnapshot } from "./snapshot.ts";
+import { buildVfioTree, creatableText, vfFile } from "../../tests/helpers/vfio_unit_tree.ts";
+
+const TYPES = creatableText([[1155, "NVIDIA L40S-12Q"], [1156, "NVIDIA L40S-24Q"]]);
+const PF = "0000:41:00.0";
+
+const FILE = `version: 1
+owner: vdi
+pools:
+  - name: p
+    type: {nameToken: "L40S-12Q"}
+    parents: {driver: [nvidia]}
+    perParent: 3
+`;
+
+async function apply(env: Environment, text: string, prune = false) {
+  const file = parseHostFile(Y, "h.yaml", new TextEncoder().encode(text));
+  const plan = makePlan(file, readSnapshot(env), readLedgers(env, "vdi"), { prune, start: false });
+  const done = await execute(env, plan, { force: false, keepGoing: false });
+  return { plan, done, text: renderText(plan, false, done.outcomes, "applied") };
+}
+
+function withTree(body: (root: string, env: Environment) => Promise<void>) {
+  return async () => {
+    const root = Deno.makeTempDirSync({ prefix: "vfio-exec-" });
+    try {
+      buildVfioTree(root, [{
+        address: PF,
+        vfs: Array.from({ length: 4 }, () => ({ creatable: TYPES })),
+      }]);
+      await body(root, new Environment(root, { stderr: () => {} }));
+    } finally {
+      Deno.removeSync(root, { recursive: true });
+    }
+  };
+}
+
+const current = (root: string) =>
+  [0, 1, 2, 3].map((i) => Deno.readTextFileSync(vfFile(root, PF, i, "current_vgpu_type")).trim());
+
+Deno.test(
+  "apply assigns, records the VFs, and a second apply changes nothing",
+  withTree(async (root, env) => {
+    const first = await apply(env, FILE);
+    assertEquals(first.done.result, "success");
+    assertEquals(current(root), ["1155", "1155", "1155", "0"]);
+    const ledger = readLedgers(env, "vdi").get("vdi")!;
+    assertEquals([...ledger.vfs!.keys()], ["0000:41:00.4", "0000:41:00.5", "0000:41:00.6"]);
+    assertEquals(ledger.vfs!.get("0000:41:00.4")!.typeName, "NVIDIA L40S-12Q");
+    const second = await apply(env, FILE);
+    assertEquals(second.text, "in sync: 3 managed\n");
+    // Released with --prune once the pool is gone; the ledger forgets them.
+    const gone = await apply(env, "version: 1\nowner: vdi\n", true);
+    assertEquals(gone.done.result, "success");
+    assertEquals(current(root), ["0", "0", "0", "0"]);
+    assertEquals(readLedgers(env, "vdi").get("vdi")!.vfs, undefined);
+  }),
+);
+
+Deno.test(
+  "capacity gone at write time: skipped (capacity), not recorded, others go on",
+  withTree(async (root, env) => {
+    const file = parseHostFile(Y, "h.yaml", new TextEncoder().encode(FILE));
+    const plan = makePlan(file, readSnapshot(env), new Map(), { prune: false, start: false });
+    // After the plan, the second VF stops listing the type (a sibling took the room).
+    Deno.writeTextFileSync(
+      vfFile(root, PF, 1, "creatable_vgpu_types"),
+      creatableText([[1156, "NVIDIA L40S-24Q"]]),
+    );
+    const done = await execute(env, plan, { force: false, keepGoing: false });
+    assertEquals([...done.outcomes.values()].map((o) => `${o.status} ${o.reason ?? ""}`.trim()), [
+      "done",
+      "skipped capacity",
+      "done",
+    ]);
+    assertEquals(done.errors.length, 0);
+    assertEquals(current(root), ["1155", "0", "1155", "0"]);
+    assertEquals([...readLedgers(env, "vdi").get("vdi")!.vfs!.keys()], [
+      "0000:41:00.4",
+      "0000:41:00.6",
+    ]);
+  }),
+);
+
+Deno.test(
+  "a VF taken between plan and write fails the change; nothing later runs or is recorded",
+  withTree(async (root, env) => {
+    const file = parseHostFile(Y, "h.yaml", new TextEncoder().encode(FILE));
+    const plan = makePlan(file, readSnapshot(env), new Map(), { prune: false, start: false });
+    Deno.writeTextFileSync(vfFile(root, PF, 0, "current_vgpu_type"), "1156\n");
+    const done = await execute(env, plan, { force: false, keepGoing: false });
+    assertEquals(done.result, "failed");
+    assertEquals(
+      renderText(plan, false, done.outcomes).split("\n").slice(0, 3),
+      [
+        "+ 0000:41:00.4 L40S-12Q (id 1155) assign rule=p slot=0 status=failed",
+        "  cause: VF 0000:41:00.4 is no longer free: it holds type 1156",
+        "+ 0000:41:00.5 L40S-12Q (id 1155) assign rule=p slot=1 status=skipped",
+      ],
+    );
+    assertEquals(current(root), ["1156", "0", "0", "0"]);
+    assertEquals(readLedgers(env, "vdi").get("vdi")?.vfs?.size ?? 0, 0);
+    // The next plan sees VF 0 as someone else's and goes around it.
+    const again = await apply(env, FILE);
+    assertEquals(current(root), ["1156", "1155", "1155", "1155"]);
+    assertEquals(again.done.result, "success");
+  }),
+);

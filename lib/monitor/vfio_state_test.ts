@@ -1,0 +1,58 @@
+import { deepEqual as assertEquals } from "node:assert/strict";
+import { Environment } from "../environment.ts";
+import { buildVfioTree, creatableText, vfFile } from "../../tests/helpers/vfio_unit_tree.ts";
+import type { MonitorEvent } from "./state.ts";
+import { checkVfio } from "./vfio_readiness.ts";
+import { diffVfio, readVfioState } from "./vfio_state.ts";
+
+const PF = "0000:41:00.0";
+
+Deno.test("diffVfio: assign, release, and a changed type as release then assign", () => {
+  const s = (entries: [string, number, string?][]) => ({
+    gpus: [PF],
+    vfs: new Map(entries.map(([vf, typeId, name]) => [vf, { pf: PF, typeId, name }])),
+  });
+  const events: MonitorEvent[] = [];
+  diffVfio(
+    s([["0000:41:00.4", 1155, "NVIDIA L40S-12Q"], ["0000:41:00.5", 1155]]),
+    s([["0000:41:00.5", 1157], ["0000:41:00.6", 1156, "NVIDIA L40S-24Q"]]),
+    "poll",
+    events,
+  );
+  assertEquals(events.map((e) => `${e.event} ${e.vf} ${e.typeId} ${e.type}`), [
+    "vgpu-released 0000:41:00.4 1155 L40S-12Q",
+    "vgpu-released 0000:41:00.5 1155 null",
+    "vgpu-assigned 0000:41:00.5 1157 null",
+    "vgpu-assigned 0000:41:00.6 1156 L40S-24Q",
+  ]);
+});
+
+Deno.test("readVfioState keeps a name seen earlier; checkVfio waits for every VF", () => {
+  const root = Deno.makeTempDirSync({ prefix: "vfio-mon-" });
+  try {
+    const t = creatableText([[1155, "NVIDIA L40S-12Q"]]);
+    buildVfioTree(root, [{
+      address: PF,
+      vfs: [{ creatable: t, current: "1155" }, { creatable: t }],
+    }]);
+    const env = new Environment(root, { stderr: () => {} });
+    const first = readVfioState(env, undefined, true);
+    assertEquals(first.vfs.get("0000:41:00.4")?.name, "NVIDIA L40S-12Q");
+    // The list empties (capacity used): the name is remembered.
+    Deno.writeTextFileSync(vfFile(root, PF, 0, "creatable_vgpu_types"), "");
+    Deno.writeTextFileSync(vfFile(root, PF, 1, "creatable_vgpu_types"), "");
+    const next = readVfioState(env, first, false);
+    assertEquals(next.vfs.get("0000:41:00.4"), first.vfs.get("0000:41:00.4"));
+    assertEquals(checkVfio(env, PF), null);
+    assertEquals(checkVfio(env, undefined), null);
+    Deno.removeSync(`${root}/sys/devices/pci0000:00/0000:41:00.5/nvidia`, { recursive: true });
+    assertEquals(checkVfio(env, PF)?.top, `VF 1 of GPU ${PF} is not ready`);
+    assertEquals(checkVfio(env, undefined)?.path.endsWith("/virtfn1/nvidia"), true);
+    assertEquals(
+      checkVfio(env, "0000:42:00.0")?.top.startsWith("Unable to find vendor-VFIO GPU"),
+      true,
+    );
+  } finally {
+    Deno.removeSync(root, { recursive: true });
+  }
+});
