@@ -163,3 +163,19 @@ Deno.test({
   ),
   sanitizeResources: false,
 });
+
+Deno.test("an Ampere-style GPU (VFs are mdev parents) is no vendor-VFIO GPU; neither is one not bound to nvidia", async () => {
+  const host = await FakeHost.create({
+    vfioGpus: [{ pf: G0, mdevVfs: true }, { pf: G1, driver: "vfio-pci" }],
+  });
+  try {
+    for (const args of [["list", "--vfio"], ["types", "--vfio"]]) {
+      const r = await host.run(args);
+      assertEquals([r.code, r.stdout, r.stderr], [0, "", ""], args.join(" "));
+    }
+    const j = await host.run(["list", "--vfio", "--dumpjson"]);
+    assertEquals(JSON.parse(j.stdout), []);
+  } finally {
+    await host.cleanup();
+  }
+});
