@@ -435,6 +435,20 @@ export function renderMan(date = "", hostfileDoc = Deno.readTextFileSync(HOSTFIL
         "active until copied to /etc/udev/rules.d, defines every new mediated device with start " +
         "mode auto, as the original mdevctl did.",
     ),
+    ".SH NVIDIA VGPU WITHOUT MDEV",
+    ...para(
+      "On Ada, Hopper and newer NVIDIA GPUs, vGPU software 17 and later uses no mdev: each GPU " +
+        "is an SR-IOV physical function bound to nvidia, and a vGPU is a numeric type id " +
+        "written to one of its virtual functions (nvidia/current_vgpu_type). The 1.x commands " +
+        "never show these vGPUs and their output is unchanged. " + bold("types --vfio") +
+        " and " + bold("list --vfio") + " list the GPUs, their VFs, the types creatable on each " +
+        "and the current assignments; a host-file pool whose parents select such GPUs places " +
+        "vGPUs on free VFs (sticky, owned VFs only, never an open one), and " +
+        bold("apply --enable-vfs") + " runs sriov-manage -e for GPUs whose VFs are disabled; " +
+        bold("wait --vfio") + " waits for the VFs at boot; " + bold("monitor") +
+        " reports vgpu-assigned and vgpu-released events. See mdevctl-hostfile(5). This is " +
+        "built on NVIDIA's documented interface and has not run on NVIDIA hardware here.",
+    ),
     ".SH SANDBOX",
     ...para(
       "The installed " + bold("mdevctl") + " and " + bold("lsmdev") + " are a launcher that " +
@@ -484,6 +498,11 @@ export function renderMan(date = "", hostfileDoc = Deno.readTextFileSync(HOSTFIL
       bold("MDEVCTL_START_WAIT"),
       "Seconds " + bold("start --wait") + " without a value waits for the parent to offer the " +
         "type (default 90).",
+    ),
+    ...item(
+      bold("MDEVCTL_SRIOV_MANAGE"),
+      "The program " + bold("apply --enable-vfs") + " runs to enable a GPU's VFs (default " +
+        "/usr/lib/nvidia/sriov-manage).",
     ),
     ".SH FILES",
     ...item(`${CONFIGS}/` + italic("PARENT") + "/" + italic("UUID"), "Device definitions."),

@@ -106,6 +106,9 @@ if [ "$mode" = bundle ]; then
   # Callout and notifier scripts: each entry present at start may be run
   # (Deno scopes --allow-run to programs, not directories); udevadm for monitor.
   x=udevadm
+  # apply --enable-vfs runs NVIDIA's sriov-manage (docs/vfio-vgpu.md), when it is there.
+  sm=${MDEVCTL_SRIOV_MANAGE:-/usr/lib/nvidia/sriov-manage}
+  if [ -e "$sm" ]; then x="$x,$(printf '%s' "$sm" | sed 's/,/,,/g')"; fi
   for d in "${r}usr/lib/mdevctl/scripts.d" "${r}etc/mdevctl.d/scripts.d"; do
     for f in "$d"/callouts/* "$d"/callouts/.[!.]* "$d"/callouts/..?* \
       "$d"/notifiers/* "$d"/notifiers/.[!.]* "$d"/notifiers/..?*; do

@@ -38,7 +38,10 @@ export function run(ctx: CommandContext<"apply">): Promise<number> {
       let plan = makePlan(file, readSnapshot(env), readLedgers(env, file.owner), opts);
       const enabled = options["enable-vfs"] ? await enableGpus(env, plan.vfsDisabled ?? []) : [];
       if (enabled.length > 0) {
-        if (!json) ctx.stdout(enabled.map((e) => e.line + "\n").join(""));
+        // stdout carries only the JSON object under --dumpjson.
+        const text = enabled.map((e) => e.line + "\n").join("");
+        if (json) env.stderr(text);
+        else ctx.stdout(text);
         plan = makePlan(file, readSnapshot(env), readLedgers(env, file.owner), opts);
       }
       const watch = watchInterrupts();

@@ -69,6 +69,7 @@ class HostView {
     readonly snap: Snapshot,
     readonly own: Ledger,
     private readonly ledgers: ReadonlyMap<string, Ledger>,
+    /** Pools plan_vfio.ts places (on vendor-VFIO GPUs). */
     readonly vfioPools: ReadonlySet<string>,
   ) {
     this.defsByUuid = groupBy(snap.definitions, (d) => d.uuid);
@@ -216,8 +217,7 @@ function decideWants(file: HostFile, host: HostView, leaving: ReadonlySet<string
     plannedNew: (p, t) => plannedNew.get(`${p}\0${t}`) ?? 0,
     claimedBy: (p) => claimed.get(p),
   };
-  for (const pool of file.pools) {
-    if (host.vfioPools.has(pool.name)) continue; // plan_vfio.ts places them
+  for (const pool of file.pools.filter((p) => !host.vfioPools.has(p.name))) {
     const r = planPool(pool, ctx);
     for (const uuid of r.retained) d.retained.add(uuid);
     if (r.unmatched !== undefined) d.unmatched.push(r.unmatched);

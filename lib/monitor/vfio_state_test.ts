@@ -10,6 +10,7 @@ const PF = "0000:41:00.0";
 Deno.test("diffVfio: assign, release, and a changed type as release then assign", () => {
   const s = (entries: [string, number, string?][]) => ({
     gpus: [PF],
+    layout: new Map(),
     vfs: new Map(entries.map(([vf, typeId, name]) => [vf, { pf: PF, typeId, name }])),
   });
   const events: MonitorEvent[] = [];
@@ -43,6 +44,16 @@ Deno.test("readVfioState keeps a name seen earlier; checkVfio waits for every VF
     Deno.writeTextFileSync(vfFile(root, PF, 1, "creatable_vgpu_types"), "");
     const next = readVfioState(env, first, false);
     assertEquals(next.vfs.get("0000:41:00.4"), first.vfs.get("0000:41:00.4"));
+    // A tick after a change reads that GPU in full; the name stays known.
+    Deno.writeTextFileSync(vfFile(root, PF, 1, "current_vgpu_type"), "1155\n");
+    const changed = readVfioState(env, next, false);
+    assertEquals(changed.vfs.get("0000:41:00.5")?.name, "NVIDIA L40S-12Q");
+    assertEquals([...changed.layout.get(PF)!.map((v) => v.address)], [
+      "0000:41:00.4",
+      "0000:41:00.5",
+    ]);
+    Deno.writeTextFileSync(vfFile(root, PF, 1, "current_vgpu_type"), "0\n");
+    assertEquals(readVfioState(env, changed, false).vfs.has("0000:41:00.5"), false);
     assertEquals(checkVfio(env, PF), null);
     assertEquals(checkVfio(env, undefined), null);
     Deno.removeSync(`${root}/sys/devices/pci0000:00/0000:41:00.5/nvidia`, { recursive: true });

@@ -145,9 +145,27 @@ export function readVf(env: Environment, pf: string, index: number): VirtualFunc
 }
 
 /**
+ * The cheap probe of the monitor's poll ticks: `sriov_numvfs` of a GPU and
+ * the `current_vgpu_type` of each given VF index (undefined when unreadable,
+ * null when not an id). A tick reads two files per VF less this way.
+ */
+export function probeCurrentTypes(
+  env: Environment,
+  pf: string,
+  indexes: readonly number[],
+): { numVfs: number; types: (number | null | undefined)[] } {
+  const dir = `${pciDevicesDir(env)}/${pf}`;
+  const types = indexes.map((i) => {
+    const raw = readText(`${dir}/virtfn${i}/nvidia/current_vgpu_type`);
+    return raw === undefined ? undefined : parseTypeId(raw);
+  });
+  return { numVfs: count(`${dir}/sriov_numvfs`), types };
+}
+
+/**
  * The GPU at a PCI address when it is a vendor-VFIO GPU: NVIDIA, a display
- * class, SR-IOV capable, bound to `nvidia`, and none of its VFs an mdev
- * parent (Ampere's SR-IOV vGPU, which the mdev code handles).
+ * class, SR-IOV capable, bound to `nvidia`, and neither it nor any of its
+ * VFs an mdev parent (Ampere's SR-IOV vGPU, which the mdev code handles).
  */
 export function readVfioGpu(env: Environment, address: string): VfioGpu | undefined {
   const dir = `${pciDevicesDir(env)}/${address}`;
@@ -158,6 +176,8 @@ export function readVfioGpu(env: Environment, address: string): VfioGpu | undefi
   if (total === undefined) return undefined;
   const driver = linkName(`${dir}/driver`);
   if (driver !== GPU_DRIVER) return undefined;
+  // An mdev parent itself, or a GPU whose VFs are mdev parents (Ampere): the mdev code's.
+  if (exists(`${dir}/mdev_supported_types`)) return undefined;
   const indexes = virtfnIndexes(dir);
   if (indexes.some((i) => exists(`${dir}/virtfn${i}/mdev_supported_types`))) return undefined;
   const vfs: VirtualFunction[] = [];

@@ -24,6 +24,7 @@ function tree() {
     { address: "0000:45:00.0", vendor: "0x8086", vfs: [] },
     { address: "0000:46:00.0", cls: "0x020000", vfs: [] },
     { address: "0000:47:00.0", vfs: [] }, // VFs not enabled
+    { address: "0000:48:00.0", mdevParent: true, vfs: [] }, // an mdev parent itself
   ]);
   return { root, env: new Environment(root, { stderr: () => {} }) };
 }

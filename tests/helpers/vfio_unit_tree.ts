@@ -23,6 +23,8 @@ export interface FakeGpu {
   driver?: string;
   totalVfs?: number;
   vendor?: string;
+  /** The PF is an mdev parent itself (mdev_supported_types). */
+  mdevParent?: boolean;
   vfs: FakeVf[];
 }
 
@@ -51,6 +53,7 @@ export function buildVfioTree(root: string, gpus: FakeGpu[]): Map<string, string
     Deno.writeTextFileSync(`${pfDir}/sriov_totalvfs`, `${g.totalVfs ?? 32}\n`);
     Deno.writeTextFileSync(`${pfDir}/sriov_numvfs`, `${g.vfs.length}\n`);
     Deno.symlinkSync(`../../bus/pci/drivers/${g.driver ?? "nvidia"}`, `${pfDir}/driver`);
+    if (g.mdevParent) Deno.mkdirSync(`${pfDir}/mdev_supported_types`);
     Deno.symlinkSync(`../../../devices/pci0000:00/${g.address}`, `${bus}/${g.address}`);
     const addrs: string[] = [];
     g.vfs.forEach((vf, i) => {
