@@ -41,6 +41,13 @@ kernelTest(
       `+ ${vf(G1, 1)} L40S-12Q (id 1411) assign rule=l40s slot=1`,
     ];
     assertEquals(lines(d.stdout).slice(0, 4), plan);
+    const j = JSON.parse((await host.run(["diff", "-f", file, "--dumpjson"])).stdout);
+    assertEquals([j.counts.assign, j.counts.reassign, j.counts.release], [4, 0, 0]);
+    const c = j.changes[1];
+    assertEquals(
+      [c.action, c.vf, c.pf, c.typeId, c.typeName, c.origin],
+      ["assign", vf(G0, 1), G0, 1411, "NVIDIA L40S-12Q", { pool: "l40s", slot: 1 }],
+    );
     assertEquals(await kernel.writes(), [], "diff writes nothing");
     const a = await host.run(["apply", "-f", file]);
     assertEquals([a.code, a.stderr], [0, ""]);
@@ -214,6 +221,10 @@ kernelTest(
     const line = `~ ${vf(G0, 0)} L40S-12Q (id 1411) reassign from=L40S-24Q (id 1412) ` +
       "rule=l40s slot=0";
     assertEquals(lines(d.stdout)[0], line);
+    const j = JSON.parse((await host.run(["diff", "-f", file, "--dumpjson"])).stdout);
+    assertEquals(j.counts.reassign, 1);
+    const c = j.changes[0];
+    assertEquals([c.action, c.vf, c.pf, c.typeId], ["reassign", vf(G0, 0), G0, 1411]);
     const before = (await kernel.writes()).length;
     const a = await host.run(["apply", "-f", file]);
     assertEquals([a.code, a.stderr], [0, ""]);
