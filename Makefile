@@ -1,6 +1,7 @@
 # mdevctl for Deno. `make` builds dist/, `make test` runs every test,
-# `make check` runs the formatter, linter, type checker, the public API's doc lint and the
-# import-layer check (docs/architecture.md).
+# `make check` runs the formatter, linter, type checker, the public API's doc lint, the
+# import-layer and size checks (docs/architecture.md), and checks the units and docs/sandbox.md
+# against the sandbox's declaration.
 SHELL := /bin/bash
 PREFIX ?= /usr
 DENO := $(shell tools/deno_path.sh 2>/dev/null)
@@ -21,7 +22,7 @@ $(GEN) &: lib/cli/command_table.ts lib/version.ts tools/gen_man.ts tools/gen_com
 
 docs: $(GEN)
 
-dist/mdevctl: $(SOURCES) tools/build.sh tools/write_launcher.sh tools/v8_flags.sh tools/warm_code_cache.sh deno.json
+dist/mdevctl: $(SOURCES) tools/build.sh tools/launcher.sh tools/gen_sandbox.ts tools/sandbox_paths.ts tools/warm_code_cache.sh deno.json
 	@tools/build.sh dist
 
 build: dist/mdevctl
@@ -32,6 +33,8 @@ check:
 	$(DENO) check cli.ts mod.ts $$(find lib tests tools bench -name '*.ts' 2>/dev/null)
 	$(DENO) doc --lint mod.ts
 	$(DENO) run --allow-read --allow-write --allow-run tools/check_layers.ts
+	$(DENO) run --quiet --no-lock --allow-read tools/gen_sandbox.ts check
+	$(DENO) run --allow-read tools/check_sizes.ts
 
 # Unit tests beside their modules, then black-box tests of the source entry
 # (permissions scoped to each test's root) and of the built program.

@@ -18,15 +18,17 @@ snap=$1 root=$2
 lib=/usr/lib/mdevctl
 dir=$root$lib
 cache=$(realpath -m "$root/var/cache/mdevctl/deno")
-rm -rf "$dir/sysfs" "$dir/dev" "$dir/mdevctl" "$dir/mdevctl.js" "$dir/mdevctl.bin" "$cache"
+rm -rf "$dir/sysfs" "$dir/dev" "$dir/mdevctl" "$dir/mdevctl.js" "$dir/mdevctl-yaml.js" \
+  "$dir/mdevctl.bin" "$cache"
 mkdir -p "$dir/sysfs" "$dir/dev" "$cache"
+deno=$("$top/tools/deno_path.sh")
+gen() { "$deno" run --quiet --no-lock --allow-read --allow-env=PATH "$top/tools/gen_sandbox.ts" "$@"; }
 if [ -f "$snap/mdevctl.bin" ]; then
   cp -a "$snap/mdevctl.bin" "$dir/"
-  "$top/tools/write_launcher.sh" compiled "$lib/mdevctl.bin" "$lib/sysfs" >"$dir/mdevctl"
+  gen launcher compiled "$lib/mdevctl.bin" "$lib" >"$dir/mdevctl"
 else
-  cp -a "$snap/mdevctl.js" "$dir/"
-  "$top/tools/write_launcher.sh" --deno-dir "$cache" bundle "$("$top/tools/deno_path.sh")" \
-    "$lib/mdevctl.js" "$lib/sysfs" >"$dir/mdevctl"
+  cp -a "$snap/mdevctl.js" "$snap/mdevctl-yaml.js" "$dir/"
+  gen launcher --deno-dir "$cache" bundle "$deno" "$lib/mdevctl.js" "$lib" >"$dir/mdevctl"
 fi
 chmod 755 "$dir/mdevctl"
 bash "$top/tests/helpers/host_ns.sh" "$root" "$top/tools/warm_code_cache.sh" "$lib/mdevctl"

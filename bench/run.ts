@@ -255,8 +255,8 @@ async function chooseOurs(deno: string): Promise<{ ours: string; snap?: string; 
 
 /**
  * The bare Deno floor: `deno run` of an empty script with the flags ours
- * uses; for a shell launcher (tools/write_launcher.sh) its `deno=` and
- * `flags=` lines; for a compiled binary, the empty script compiled alike.
+ * uses; for our shell launcher the pinned Deno and the flags of the sandbox
+ * declaration; for a compiled binary, the empty script compiled alike.
  */
 async function chooseFloor(
   deno: string,
@@ -276,11 +276,27 @@ async function chooseFloor(
   }
   if (isFile(launcher)) {
     const text = Deno.readTextFileSync(launcher);
-    const lines = text.split("\n").filter((l) => /^(deno|flags)=/.test(l));
-    if (text.startsWith("#!") && lines.some((l) => l.startsWith("flags="))) {
-      const line = capture("sh", ["-c", `${lines.join("\n")}\necho "$deno run $flags"`]);
-      if (line !== null) {
-        return { floor: `${line} ${empty}`, note: `the Deno and the flags of ${launcher}` };
+    const dir = launcher.slice(0, launcher.lastIndexOf("/"));
+    if (
+      text.startsWith("#!") &&
+      (isFile(`${dir}/mdevctl.js`) || isFile(`${dir}/../lib/mdevctl/mdevctl.js`))
+    ) {
+      // Our shell launcher of a bundle: the pinned Deno and the flags the
+      // sandbox declaration gives it (tools/sandbox_paths.ts), no permissions.
+      const flags = capture(deno, [
+        "run",
+        "--quiet",
+        "--no-lock",
+        "--allow-read",
+        `${TOP}/tools/gen_sandbox.ts`,
+        "deno-flags",
+      ]);
+      const pinned = capture(`${TOP}/tools/deno_path.sh`, []);
+      if (flags !== null && pinned !== null) {
+        return {
+          floor: `${pinned} run ${flags} ${empty}`,
+          note: `the Deno and the flags of ${launcher} (tools/sandbox_paths.ts)`,
+        };
       }
     }
     const head = new Uint8Array(4);

@@ -27,24 +27,25 @@ say() { echo "bench/sandbox: $*" >&2; }
 # make may rebuild dist/ meanwhile.
 lib=/usr/lib/mdevctl
 deno_bin=$("$top/tools/deno_path.sh")
-flags=$(sh -c "$(grep -E '^flags=' "$top/dist/mdevctl")"' && echo "$flags"')
+gen() { "$deno_bin" run --quiet --no-lock --allow-read --allow-env=PATH "$top/tools/gen_sandbox.ts" "$@"; }
+flags=$(gen deno-flags)
 floor="$deno_bin run $flags $here/empty.ts"
 snap=$(mktemp -d)
-cp "$top/dist/mdevctl.js" "$snap/"
+cp "$top/dist/mdevctl.js" "$top/dist/mdevctl-yaml.js" "$snap/"
 trap 'rm -rf "$snap"' EXIT
 # install_in ROOT: both launchers and the bundle in the fake host ROOT, code cache
-# warmed (in the Deno directory the installed launcher names, which both use). And a third
+# warmed (in the host's Deno directory, where bench/install_in_host.sh points the
+# installed launcher, and which both use). And a third
 # launcher, the installed one as it was before it pointed Deno at that cache.
 install_in() {
   bash "$here/install_in_host.sh" "$snap" "$1"
   cat >"$1$lib/mdevctl-allow-all" <<EOF
 #!/bin/sh
-export MDEVCTL_ARGV0="\$0" DENO_NO_UPDATE_CHECK=1 DENO_DIR='$(sh -c "$(grep -E '^denodir=' "$1$lib/mdevctl")"' && echo "$denodir"')'
+export MDEVCTL_ARGV0="\$0" DENO_NO_UPDATE_CHECK=1 DENO_DIR='$(realpath -m "$1/var/cache/mdevctl/deno")'
 exec '$deno_bin' run -A $flags '$lib/mdevctl.js' "\$@"
 EOF
   chmod 755 "$1$lib/mdevctl-allow-all"
-  "$top/tools/write_launcher.sh" bundle "$deno_bin" "$lib/mdevctl.js" "$lib/sysfs" \
-    >"$1$lib/mdevctl-default-deno-dir"
+  gen launcher bundle "$deno_bin" "$lib/mdevctl.js" "$lib" >"$1$lib/mdevctl-default-deno-dir"
   chmod 755 "$1$lib/mdevctl-default-deno-dir"
 }
 

@@ -71,6 +71,7 @@ export function writeNewDirAtomic(
     syncDir(tmpDir);
     Deno.renameSync(tmpDir, dir);
   } catch {
+    // The caller falls back to the in-place write, which reports its own errors.
     try {
       Deno.removeSync(tmpDir, { recursive: true });
     } catch {
@@ -91,7 +92,7 @@ function writeStaged(path: string, name: string, data: string, staging: string):
     writeAndRename(`${staging}/.${name}.${crypto.randomUUID()}.tmp`, path, data);
     return true;
   } catch {
-    return false;
+    return false; // the caller falls back to writing beside the file, which reports errors
   } finally {
     closeStaging(staging);
   }
@@ -109,7 +110,7 @@ function openStaging(staging: string): boolean {
     try {
       if (!Deno.lstatSync(staging).isDirectory) return false; // not ours: leave it alone
     } catch {
-      return false;
+      return false; // cannot use the staging directory: the caller writes beside the file
     }
     try {
       for (const entry of Deno.readDirSync(staging)) {
@@ -162,7 +163,8 @@ const TEMP_NAME = /^\..+\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-
 
 /** The name writeFileAtomic gives its temporary file (`.<name>.<uuid>.tmp`). */
 export function isTempName(name: string): boolean {
-  return TEMP_NAME.test(name);
+  // Every definition file of a listing is asked: the dot decides most without the regex.
+  return name.charCodeAt(0) === 0x2e && TEMP_NAME.test(name);
 }
 
 /**

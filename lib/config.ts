@@ -97,6 +97,7 @@ function shorten(json: string): string {
 export function attrsFromJson(value: unknown): Attr[] {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) throw new MdevError("attributes field is not an array");
+  if (value.length === 0) return []; // most configs: no callback per file
   return value.map((item): Attr => {
     if (!isPlainObject(item)) {
       throw new MdevError("invalid JSON format for attribute: not an object");

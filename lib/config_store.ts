@@ -11,7 +11,8 @@ import {
   serializeConfig,
 } from "./config.ts";
 import type { Environment } from "./environment.ts";
-import { describeError, isNotFound, MdevError } from "./errors.ts";
+import { describeError, MdevError } from "./errors.ts";
+import { isAbsent, lstatOrNull, readDirOrNull, unreadable } from "./fs_probe.ts";
 import { quotePath } from "./paths.ts";
 import { groupByParent } from "./order.ts";
 import {
@@ -20,7 +21,12 @@ import {
   writeFileAtomic,
   writeNewDirAtomic,
 } from "./atomic_write.ts";
-import { type DeviceFilter, isActiveAs, parentChildNames, typeDeviceNames } from "./sysfs.ts";
+import {
+  type DeviceFilter,
+  isActiveAs,
+  parentChildNames,
+  typeDeviceNames,
+} from "./sysfs/active.ts";
 import { parseUuid } from "./uuid.ts";
 
 /** The directory of callout scripts inside the config base; never a parent. */
@@ -89,13 +95,9 @@ export function scanDefined(
   filter: DeviceFilter,
   options: ScanOptions = {},
 ): Map<string, MdevDevice[]> {
-  let parents: Deno.DirEntry[];
-  try {
-    parents = [...Deno.readDirSync(env.configBase)];
-  } catch (e) {
-    if (isNotFound(e)) return new Map();
-    throw MdevError.wrap(`Unable to read directory ${quotePath(env.configBase)}`, e);
-  }
+  // No config base is no definitions (mdevctl.md §0.3); an unreadable one is an error.
+  const parents = readDirOrNull(env.configBase);
+  if (parents === null) return new Map();
   const devices: MdevDevice[] = [];
   // Type names repeat across definitions: one string each (peak memory of a large host).
   const types = new Map<string, string>();
@@ -152,13 +154,10 @@ function scanParent(
   out: MdevDevice[],
 ): void {
   const dir = env.parentConfigDir(parent);
-  let entries: Deno.DirEntry[];
-  try {
-    entries = [...Deno.readDirSync(dir)];
-  } catch (e) {
-    env.logger.warn(`Unable to read directory ${quotePath(dir)}: ${describeError(e)}`);
-    return;
-  }
+  // Gone since the base was listed: nothing to list. Unreadable: an error
+  // naming it, never a silently shorter list.
+  const entries = readDirOrNull(dir);
+  if (entries === null) return;
   for (const entry of entries) {
     // Symlinked configs are ignored here and everywhere else (mdevctl.md §0.8).
     if (!entry.isFile) continue;
@@ -206,10 +205,15 @@ function scanParent(
 
 /** True when a regular config file exists for the canonical uuid (mdevctl.md §3). */
 export function isDefined(env: Environment, parent: string, uuid: string): boolean {
+  const path = env.configFile(parent, uuid);
   try {
-    return Deno.lstatSync(env.configFile(parent, uuid)).isFile;
-  } catch {
-    return false;
+    return Deno.lstatSync(path).isFile;
+  } catch (e) {
+    // Below a file, or under a name too long for a file, no config can exist:
+    // what follows (the scan, the write) names the problem.
+    if (isAbsent(e) || e instanceof Deno.errors.NotADirectory) return false;
+    if ((e as { code?: unknown }).code === "ENAMETOOLONG") return false;
+    throw unreadable(path, e);
   }
 }
 
@@ -225,12 +229,8 @@ export function definitionReader(
     let files = listings.get(parent);
     if (files === undefined) {
       files = new Set();
-      try {
-        for (const e of Deno.readDirSync(env.parentConfigDir(parent))) {
-          if (e.isFile) files.add(e.name);
-        }
-      } catch {
-        // no definitions for this parent
+      for (const e of readDirOrNull(env.parentConfigDir(parent)) ?? []) {
+        if (e.isFile) files.add(e.name);
       }
       listings.set(parent, files);
     }
@@ -239,6 +239,8 @@ export function definitionReader(
       const text = Deno.readTextFileSync(env.configFile(parent, uuid));
       return { defined: true, autostart: parseStoredConfig(text).autostart };
     } catch {
+      // mdevctl.md §1.6 step 4: a definition that cannot be read or parsed
+      // means manual here (`list -d` warns about it, §0.6).
       return { defined: true, autostart: false };
     }
   };
@@ -270,7 +272,7 @@ export function writeConfig(env: Environment, device: MdevDevice, config: MdevCo
   try {
     const data = serializeConfig(config);
     // A parent's first definition: the directory arrives with the file inside.
-    if (path === `${dir}/${device.uuid}` && !existsNoFollow(dir)) {
+    if (path === `${dir}/${device.uuid}` && lstatOrNull(dir) === null) {
       Deno.mkdirSync(env.configBase, { recursive: true });
       if (writeNewDirAtomic(dir, device.uuid, data, env.configStaging)) return;
     }
@@ -282,16 +284,6 @@ export function writeConfig(env: Environment, device: MdevDevice, config: MdevCo
     writeFileAtomic(path, data, env.configStaging);
   } catch (e) {
     throw MdevError.wrap(`Failed to write config for device ${device.uuid}`, e);
-  }
-}
-
-function existsNoFollow(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
   }
 }
 

@@ -55,8 +55,6 @@ export interface EnvironmentOptions {
   autostartWait?: string | undefined;
   /** `MDEVCTL_START_WAIT`: seconds a bare `start --wait` waits (docs/monitor.md). */
   startWait?: string | undefined;
-  /** `MDEVCTL_MONITOR_TEST_HOOKS`: comma-separated test hooks of `monitor` (docs/monitor.md). */
-  monitorTestHooks?: string | undefined;
   /**
    * `MDEVCTL_SYSFS_VIEW`: the directory sysfs is reached at instead of
    * `ROOT/sys`. Deno refuses every path under /sys to a program without all
@@ -121,8 +119,6 @@ export class Environment {
   readonly autostartWaitSeconds: number;
   /** Seconds a bare `start --wait` waits (`MDEVCTL_START_WAIT`, docs/monitor.md). */
   readonly startWaitSeconds: number;
-  /** `MDEVCTL_MONITOR_TEST_HOOKS`, split at commas (docs/monitor.md). */
-  readonly monitorTestHooks: ReadonlySet<string>;
   /** `MDEVCTL_SRIOV_MANAGE` when set and not empty (else lib/vfio/ uses NVIDIA's path). */
   readonly sriovManage: string | undefined;
   /** Writes text to stdout in full. */
@@ -153,9 +149,6 @@ export class Environment {
     this.calloutTimeoutWarning = timeout.warning;
     this.autostartWaitSeconds = parseAutostartWait(options.autostartWait);
     this.startWaitSeconds = parseStartWait(options.startWait);
-    this.monitorTestHooks = new Set(
-      (options.monitorTestHooks ?? "").split(",").filter((h) => h !== ""),
-    );
     this.sriovManage = options.sriovManage || undefined;
   }
 
@@ -167,7 +160,6 @@ export class Environment {
       calloutTimeout: optionalVar("MDEVCTL_CALLOUT_TIMEOUT"),
       autostartWait: optionalVar("MDEVCTL_AUTOSTART_WAIT"),
       startWait: optionalVar("MDEVCTL_START_WAIT"),
-      monitorTestHooks: optionalVar("MDEVCTL_MONITOR_TEST_HOOKS"),
       sriovManage: optionalVar("MDEVCTL_SRIOV_MANAGE"),
       // A test root has its own sys/: the view is the real /sys.
       sysfsView: root === undefined ? optionalVar("MDEVCTL_SYSFS_VIEW") : undefined,
@@ -271,6 +263,6 @@ function optionalVar(name: string): string | undefined {
   try {
     return Deno.env.get(name);
   } catch {
-    return undefined;
+    return undefined; // no env permission: the default
   }
 }

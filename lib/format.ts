@@ -28,15 +28,22 @@ export interface ListedDevice {
   suffix: string;
 }
 
-/** `list` text in pieces of about one parent each, for streaming a large host. */
-export function* listTextChunks(
-  groups: Map<string, ListedDevice[]>,
+/**
+ * `list` text in pieces of one parent each, for streaming a large host;
+ * `suffix` gives the end of each device's line. The devices themselves, not
+ * records wrapping them: a large host lists tens of thousands.
+ */
+export function* listTextChunks<T>(
+  groups: Map<string, T[]>,
+  deviceOf: (item: T) => MdevDevice,
+  suffix: (item: T) => string,
   verbose: boolean,
 ): Generator<string> {
   for (const list of groups.values()) {
     let out = "";
-    for (const { device, suffix } of list) {
-      out += formatDeviceLine(device, suffix);
+    for (const item of list) {
+      const device = deviceOf(item);
+      out += formatDeviceLine(device, suffix(item));
       if (verbose) out += formatAttrs(device.attrs);
     }
     yield out;
@@ -59,7 +66,7 @@ export function* listTextChunks(
  * ```
  */
 export function formatListText(groups: Map<string, ListedDevice[]>, verbose: boolean): string {
-  return [...listTextChunks(groups, verbose)].join("");
+  return [...listTextChunks(groups, (l) => l.device, (l) => l.suffix, verbose)].join("");
 }
 
 function listedConfig(device: MdevDevice): MdevConfig {

@@ -57,8 +57,31 @@ function tooDeep(text: string): boolean {
 
 /** Finds the first syntax error in `text` and words it as serde_json does. */
 export function locateSyntaxError(text: string): string {
-  let pos = 0;
-  const at = (message: string, offset = pos): string => {
+  const locator = new SyntaxLocator(text);
+  try {
+    locator.value(0);
+    locator.skipWs();
+    if (locator.pos < text.length) return locator.at("trailing characters");
+  } catch (e) {
+    if (e instanceof Stop) return e.message;
+    throw e;
+  }
+  return "invalid JSON";
+}
+
+/** The first error found, already worded: unwinds the recursive scan. */
+class Stop {
+  constructor(readonly message: string) {}
+}
+
+/** A recursive scan of JSON text that stops at the first error, as serde_json words it. */
+class SyntaxLocator {
+  pos = 0;
+  constructor(private readonly text: string) {}
+
+  /** `<message> at line L column C` for an offset (serde_json counts columns from 1). */
+  at(message: string, offset = this.pos): string {
+    const text = this.text;
     let line = 1;
     let lineStart = 0;
     for (let i = 0; i < offset && i < text.length; i++) {
@@ -69,8 +92,11 @@ export function locateSyntaxError(text: string): string {
     }
     const column = Math.min(offset + 1, text.length) - lineStart;
     return `${message} at line ${line} column ${column}`;
-  };
-  const eofAt = (message: string): string => {
+  }
+
+  /** The same at the end of the text, where serde_json reports EOF errors. */
+  eofAt(message: string): string {
+    const text = this.text;
     let line = 1;
     let lineStart = 0;
     for (let i = 0; i < text.length; i++) {
@@ -80,157 +106,170 @@ export function locateSyntaxError(text: string): string {
       }
     }
     return `${message} at line ${line} column ${text.length - lineStart}`;
-  };
-  class Stop {
-    constructor(readonly message: string) {}
   }
-  const skipWs = () => {
-    while (pos < text.length && " \t\n\r".includes(text[pos]!)) pos++;
-  };
-  const value = (depth: number): void => {
-    skipWs();
-    if (pos >= text.length) throw new Stop(eofAt("EOF while parsing a value"));
-    const c = text[pos]!;
+
+  private get ended(): boolean {
+    return this.pos >= this.text.length;
+  }
+
+  /** The character at the position (a method: TypeScript would narrow a property). */
+  private peek(): string | undefined {
+    return this.text[this.pos];
+  }
+
+  skipWs(): void {
+    while (!this.ended && " \t\n\r".includes(this.peek()!)) this.pos++;
+  }
+
+  value(depth: number): void {
+    this.skipWs();
+    if (this.ended) throw new Stop(this.eofAt("EOF while parsing a value"));
+    const c = this.peek()!;
     // The opening bracket that would nest MAX_DEPTH deep is the error.
     if ((c === "{" || c === "[") && depth + 1 >= MAX_DEPTH) {
-      throw new Stop(at("recursion limit exceeded"));
+      throw new Stop(this.at("recursion limit exceeded"));
     }
-    if (c === "{") {
-      pos++;
-      skipWs();
-      if (text[pos] === "}") {
-        pos++;
-        return;
-      }
-      for (;;) {
-        skipWs();
-        if (pos >= text.length) throw new Stop(eofAt("EOF while parsing an object"));
-        if (text[pos] !== '"') throw new Stop(at("key must be a string"));
-        string();
-        skipWs();
-        if (pos >= text.length) throw new Stop(eofAt("EOF while parsing an object"));
-        if (text[pos] !== ":") throw new Stop(at("expected `:`"));
-        pos++;
-        value(depth + 1);
-        skipWs();
-        if (pos >= text.length) throw new Stop(eofAt("EOF while parsing an object"));
-        if (text[pos] === ",") {
-          pos++;
-          skipWs();
-          if (text[pos] === "}") throw new Stop(at("trailing comma"));
-          continue;
-        }
-        if (text[pos] === "}") {
-          pos++;
-          return;
-        }
-        throw new Stop(at("expected `,` or `}`"));
-      }
-    }
-    if (c === "[") {
-      pos++;
-      skipWs();
-      if (text[pos] === "]") {
-        pos++;
-        return;
-      }
-      for (;;) {
-        value(depth + 1);
-        skipWs();
-        if (pos >= text.length) throw new Stop(eofAt("EOF while parsing a list"));
-        if (text[pos] === ",") {
-          pos++;
-          skipWs();
-          if (text[pos] === "]") throw new Stop(at("trailing comma"));
-          continue;
-        }
-        if (text[pos] === "]") {
-          pos++;
-          return;
-        }
-        throw new Stop(at("expected `,` or `]`"));
-      }
-    }
-    if (c === '"') return string();
-    if (c === "-" || (c >= "0" && c <= "9")) return number();
+    if (c === "{") return this.object(depth);
+    if (c === "[") return this.array(depth);
+    if (c === '"') return this.string();
+    if (c === "-" || (c >= "0" && c <= "9")) return this.number();
     for (const word of ["true", "false", "null"]) {
-      if (c === word[0]) {
-        for (let i = 0; i < word.length; i++, pos++) {
-          if (pos >= text.length) throw new Stop(eofAt("EOF while parsing a value"));
-          if (text[pos] !== word[i]) throw new Stop(at("expected ident"));
-        }
+      if (c === word[0]) return this.word(word);
+    }
+    throw new Stop(this.at("expected value"));
+  }
+
+  private object(depth: number): void {
+    this.pos++;
+    this.skipWs();
+    if (this.peek() === "}") {
+      this.pos++;
+      return;
+    }
+    const eof = () => new Stop(this.eofAt("EOF while parsing an object"));
+    for (;;) {
+      this.skipWs();
+      if (this.ended) throw eof();
+      if (this.peek() !== '"') throw new Stop(this.at("key must be a string"));
+      this.string();
+      this.skipWs();
+      if (this.ended) throw eof();
+      if (this.peek() !== ":") throw new Stop(this.at("expected `:`"));
+      this.pos++;
+      this.value(depth + 1);
+      this.skipWs();
+      if (this.ended) throw eof();
+      if (this.peek() === ",") {
+        this.pos++;
+        this.skipWs();
+        if (this.peek() === "}") throw new Stop(this.at("trailing comma"));
+        continue;
+      }
+      if (this.peek() === "}") {
+        this.pos++;
         return;
       }
+      throw new Stop(this.at("expected `,` or `}`"));
     }
-    throw new Stop(at("expected value"));
-  };
-  const string = (): void => {
-    pos++;
+  }
+
+  private array(depth: number): void {
+    this.pos++;
+    this.skipWs();
+    if (this.peek() === "]") {
+      this.pos++;
+      return;
+    }
     for (;;) {
-      if (pos >= text.length) throw new Stop(eofAt("EOF while parsing a string"));
-      const ch = text[pos]!;
+      this.value(depth + 1);
+      this.skipWs();
+      if (this.ended) throw new Stop(this.eofAt("EOF while parsing a list"));
+      if (this.peek() === ",") {
+        this.pos++;
+        this.skipWs();
+        if (this.peek() === "]") throw new Stop(this.at("trailing comma"));
+        continue;
+      }
+      if (this.peek() === "]") {
+        this.pos++;
+        return;
+      }
+      throw new Stop(this.at("expected `,` or `]`"));
+    }
+  }
+
+  private word(word: string): void {
+    for (let i = 0; i < word.length; i++, this.pos++) {
+      if (this.ended) throw new Stop(this.eofAt("EOF while parsing a value"));
+      if (this.peek() !== word[i]) throw new Stop(this.at("expected ident"));
+    }
+  }
+
+  private string(): void {
+    this.pos++;
+    for (;;) {
+      if (this.ended) throw new Stop(this.eofAt("EOF while parsing a string"));
+      const ch = this.peek()!;
       if (ch === '"') {
-        pos++;
+        this.pos++;
         return;
       }
       if (ch < " ") {
-        throw new Stop(at("control character (\\u0000-\\u001F) found while parsing a string"));
-      }
-      if (ch === "\\") {
-        pos++;
-        if (pos >= text.length) throw new Stop(eofAt("EOF while parsing a string"));
-        const e = text[pos]!;
-        if (e === "u") {
-          for (let i = 0; i < 4; i++) {
-            pos++;
-            if (pos >= text.length) throw new Stop(eofAt("EOF while parsing a string"));
-            if (!/[0-9a-fA-F]/.test(text[pos]!)) throw new Stop(at("invalid escape"));
-          }
-        } else if (!'"\\/bfnrt'.includes(e)) {
-          throw new Stop(at("invalid escape"));
-        }
-      }
-      pos++;
-    }
-  };
-  const number = (): void => {
-    if (text[pos] === "-") pos++;
-    const digits = () => {
-      const start = pos;
-      while (pos < text.length && text[pos]! >= "0" && text[pos]! <= "9") pos++;
-      return pos - start;
-    };
-    if (pos >= text.length) throw new Stop(eofAt("EOF while parsing a value"));
-    if (text[pos] === "0") {
-      pos++;
-    } else if (digits() === 0) {
-      throw new Stop(at("invalid number"));
-    }
-    if (text[pos] === ".") {
-      pos++;
-      if (digits() === 0) {
         throw new Stop(
-          pos >= text.length ? eofAt("EOF while parsing a value") : at("invalid number"),
+          this.at("control character (\\u0000-\\u001F) found while parsing a string"),
         );
       }
+      if (ch === "\\") this.escape();
+      this.pos++;
     }
-    if (text[pos] === "e" || text[pos] === "E") {
-      pos++;
-      if (text[pos] === "+" || text[pos] === "-") pos++;
-      if (digits() === 0) {
-        throw new Stop(
-          pos >= text.length ? eofAt("EOF while parsing a value") : at("invalid number"),
-        );
-      }
-    }
-  };
-  try {
-    value(0);
-    skipWs();
-    if (pos < text.length) return at("trailing characters");
-  } catch (e) {
-    if (e instanceof Stop) return e.message;
-    throw e;
   }
-  return "invalid JSON";
+
+  private escape(): void {
+    this.pos++;
+    if (this.ended) throw new Stop(this.eofAt("EOF while parsing a string"));
+    const e = this.peek()!;
+    if (e === "u") {
+      for (let i = 0; i < 4; i++) {
+        this.pos++;
+        if (this.ended) throw new Stop(this.eofAt("EOF while parsing a string"));
+        if (!/[0-9a-fA-F]/.test(this.peek()!)) throw new Stop(this.at("invalid escape"));
+      }
+    } else if (!'"\\/bfnrt'.includes(e)) {
+      throw new Stop(this.at("invalid escape"));
+    }
+  }
+
+  private digits(): number {
+    const start = this.pos;
+    while (!this.ended && this.peek()! >= "0" && this.peek()! <= "9") this.pos++;
+    return this.pos - start;
+  }
+
+  /** After `.` or an exponent: digits must follow. */
+  private fraction(): void {
+    if (this.digits() === 0) {
+      throw new Stop(
+        this.ended ? this.eofAt("EOF while parsing a value") : this.at("invalid number"),
+      );
+    }
+  }
+
+  private number(): void {
+    if (this.peek() === "-") this.pos++;
+    if (this.ended) throw new Stop(this.eofAt("EOF while parsing a value"));
+    if (this.peek() === "0") {
+      this.pos++;
+    } else if (this.digits() === 0) {
+      throw new Stop(this.at("invalid number"));
+    }
+    if (this.peek() === ".") {
+      this.pos++;
+      this.fraction();
+    }
+    if (this.peek() === "e" || this.peek() === "E") {
+      this.pos++;
+      if (this.peek() === "+" || this.peek() === "-") this.pos++;
+      this.fraction();
+    }
+  }
 }

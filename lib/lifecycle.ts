@@ -11,8 +11,8 @@ import type { Environment } from "./environment.ts";
 import { causeChain, MdevError } from "./errors.ts";
 import { checkAttrNames, checkName } from "./names.ts";
 import { quotePath } from "./paths.ts";
-import type { ActiveInfo } from "./sysfs.ts";
-import { createMdev, loadActive, removeMdev, scanActive, writeMdevAttribute } from "./sysfs.ts";
+import { loadActive, loadRunning, scanActive } from "./sysfs/active.ts";
+import { createMdev, removeMdev, writeMdevAttribute } from "./sysfs/write.ts";
 
 /** The one definition of a uuid (mdevctl.md §1.7 "defined lookup"). */
 export function lookupDefined(
@@ -69,13 +69,9 @@ export function createDevice(env: Environment, device: MdevDevice): void {
   checkName("type", type);
   checkAttrNames(device.attrs);
 
-  let running: ActiveInfo | null;
-  try {
-    running = loadActive(env, uuid);
-  } catch {
-    running = null;
-  }
-  if (running !== null) {
+  // A half-created device (no type yet) is left to the kernel to refuse.
+  const running = loadRunning(env, uuid);
+  if (running !== null && running.type !== null) {
     if (running.parent !== parent) throw new MdevError("Device exists under different parent");
     if (running.type !== type) throw new MdevError("Device exists with different type");
     throw new MdevError("Device already exists");
@@ -170,17 +166,13 @@ export async function writeDefinition(
  */
 export async function startAutostart(env: Environment, device: MdevDevice): Promise<void> {
   const what = `mdev ${device.uuid} (type ${device.type}) on parent ${device.parent}`;
-  let running: ActiveInfo | null;
   try {
-    running = loadActive(env, device.uuid);
-  } catch {
-    running = null;
-  }
-  if (running !== null && running.parent === device.parent && running.type === device.type) {
-    env.stderr(`Already running: ${what}\n`);
-    return;
-  }
-  try {
+    // A device whose state cannot be read fails alone; the others still start (§0.6).
+    const running = loadRunning(env, device.uuid);
+    if (running !== null && running.parent === device.parent && running.type === device.type) {
+      env.stderr(`Already running: ${what}\n`);
+      return;
+    }
     await startDevice(env, device, false);
     env.stderr(`Started ${what}\n`);
   } catch (e) {

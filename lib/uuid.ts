@@ -23,6 +23,10 @@ const HYPHENATED = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}
  * ```
  */
 export function parseUuid(text: string): string | null {
+  // Names the tool wrote itself are canonical already: the common case of a
+  // large listing (tens of thousands of names), checked without a regex and
+  // returned without a lower-cased copy.
+  if (isCanonical(text)) return text;
   let body = text;
   if (body.length === 38 && body.startsWith("{") && body.endsWith("}")) {
     body = body.slice(1, -1);
@@ -39,6 +43,20 @@ export function parseUuid(text: string): string | null {
     }`;
   }
   return null;
+}
+
+/** True for the canonical form: 36 characters, lower-case hex digits, hyphens at 8, 13, 18, 23. */
+function isCanonical(text: string): boolean {
+  if (text.length !== 36) return false;
+  for (let i = 0; i < 36; i++) {
+    const c = text.charCodeAt(i);
+    if (i === 8 || i === 13 || i === 18 || i === 23) {
+      if (c !== 0x2d) return false;
+    } else if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) {
+      return false;
+    }
+  }
+  return true;
 }
 
 /**

@@ -42,6 +42,23 @@ Deno.test("parseUuid rejects malformed text", () => {
   }
 });
 
+Deno.test("parseUuid checks every character of a canonical-length name", () => {
+  const lower = "0123abcd-ef45-6789-abcd-ef0123456789";
+  assertEquals(parseUuid(lower), lower);
+  for (let i = 0; i < lower.length; i++) {
+    const hyphen = lower[i] === "-";
+    // Just outside each range the fast check accepts, and the other class of character.
+    for (const c of hyphen ? ["0", "a", "_", "."] : ["-", "/", ":", "`", "g", " "]) {
+      const bad = lower.slice(0, i) + c + lower.slice(i + 1);
+      assertEquals(parseUuid(bad), null, bad);
+    }
+    if (!hyphen && /[a-f]/.test(lower[i]!)) {
+      const upper = lower.slice(0, i) + lower[i]!.toUpperCase() + lower.slice(i + 1);
+      assertEquals(parseUuid(upper), lower, upper);
+    }
+  }
+});
+
 Deno.test("newUuid produces canonical version-4 uuids", () => {
   const u = newUuid();
   assertEquals(parseUuid(u), u);

@@ -18,7 +18,7 @@ import {
   type ValueKind,
 } from "../lib/cli/command_table.ts";
 import { CONFIG_BASE, MDEV_BASE, PARENT_BASE } from "../lib/environment.ts";
-import { SUPPORTED_TYPES } from "../lib/sysfs.ts";
+import { SUPPORTED_TYPES } from "../lib/sysfs/layout.ts";
 
 const visible = (c: CommandSpec): OptionSpec[] => c.options.filter((o) => !o.hidden);
 

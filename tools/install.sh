@@ -6,7 +6,8 @@
 #   DESTDIR         staging root prepended to every path (default: none)
 #   PREFIX          /usr
 #   SBINDIR         $PREFIX/sbin         mdevctl and lsmdev
-#   LIBDIR          $PREFIX/lib/mdevctl  bundle and Deno (or the compiled binary),
+#   LIBDIR          $PREFIX/lib/mdevctl  bundle (mdevctl.js, mdevctl-yaml.js) and Deno
+#                                        (or the compiled binary),
 #                                        scripts.d, and sysfs/, the launcher's
 #                                        view of /sys (docs/sandbox.md)
 #   DATADIR         $PREFIX/share
@@ -85,12 +86,19 @@ generate() { # OUTDIR: man pages and completions from the command table and docs
     "$top/tools/gen_completions.ts" "$out"
 }
 
+# The launcher (tools/launcher.sh with its configuration, docs/sandbox.md).
+gen_launcher() {
+  DENO_NO_UPDATE_CHECK=1 "$("$top/tools/deno_path.sh")" run --quiet --no-lock --no-prompt \
+    --allow-read --allow-env=PATH "$top/tools/gen_sandbox.ts" launcher "$@"
+}
+
 # Files and links install puts down, one "DEST" per line; directories apart.
 # Uninstall walks the same list, so the two cannot drift apart.
 installed_files() {
   echo "$SBINDIR/mdevctl"
   echo "$SBINDIR/lsmdev"
   echo "$LIBDIR/mdevctl.js"
+  echo "$LIBDIR/mdevctl-yaml.js"
   echo "$LIBDIR/deno"
   echo "$LIBDIR/mdevctl.bin"
   echo "$UDEVDIR/rules.d/60-mdevctl.rules"
@@ -122,19 +130,20 @@ do_install() {
       die "the compiled $DIST/mdevctl.bin may only write $built_for/sysfs: rebuild with LIBDIR=$LIBDIR"
     echo "install: compiled binary -> $LIBDIR/mdevctl.bin, launcher -> $SBINDIR/mdevctl"
     install -m 755 "$DIST/mdevctl.bin" "$(d "$LIBDIR/mdevctl.bin")"
-    "$top/tools/write_launcher.sh" compiled "$LIBDIR/mdevctl.bin" "$LIBDIR/sysfs" \
-      >"$(d "$SBINDIR/mdevctl.tmp")"
+    gen_launcher compiled "$LIBDIR/mdevctl.bin" "$LIBDIR" >"$(d "$SBINDIR/mdevctl.tmp")"
     # A bundled form installed before would be left unused.
-    rm -f "$(d "$LIBDIR/mdevctl.js")" "$(d "$LIBDIR/deno")"
+    rm -f "$(d "$LIBDIR/mdevctl.js")" "$(d "$LIBDIR/mdevctl-yaml.js")" "$(d "$LIBDIR/deno")"
   else
     [ -f "$DIST/mdevctl.js" ] || die "$DIST/mdevctl is a launcher but $DIST/mdevctl.js is missing"
     echo "install: bundle and Deno -> $LIBDIR, launcher -> $SBINDIR/mdevctl"
     install -m 644 "$DIST/mdevctl.js" "$(d "$LIBDIR/mdevctl.js")"
+    # The YAML library the host-file commands import (tools/build.sh).
+    install -m 644 "$DIST/mdevctl-yaml.js" "$(d "$LIBDIR/mdevctl-yaml.js")"
     install -m 755 "${DENO_BIN:-$("$top/tools/deno_path.sh")}" "$(d "$LIBDIR/deno")"
     # Deno's cache of the bundle, shared by root's runs and the units.
     install -d -m 755 "$(d "$CACHEDIR")" "$(d "$CACHEDIR/deno")"
-    "$top/tools/write_launcher.sh" --deno-dir "$CACHEDIR/deno" bundle "$LIBDIR/deno" \
-      "$LIBDIR/mdevctl.js" "$LIBDIR/sysfs" >"$(d "$SBINDIR/mdevctl.tmp")"
+    gen_launcher --deno-dir "$CACHEDIR/deno" bundle "$LIBDIR/deno" "$LIBDIR/mdevctl.js" "$LIBDIR" \
+      >"$(d "$SBINDIR/mdevctl.tmp")"
     rm -f "$(d "$LIBDIR/mdevctl.bin")"
   fi
   chmod 755 "$(d "$SBINDIR/mdevctl.tmp")"

@@ -3,7 +3,7 @@ import type { MdevConfig, MdevDevice } from "../config.ts";
 import { compactConfig } from "../config.ts";
 import type { Environment } from "../environment.ts";
 import { MdevError } from "../errors.ts";
-import { loadActive } from "../sysfs.ts";
+import { loadActive } from "../sysfs/active.ts";
 import { type Invocation, liveNotSupported, supportError, type Target } from "./protocol.ts";
 import { findVersioned, notify, runSelected } from "./scripts.ts";
 

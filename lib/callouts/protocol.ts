@@ -166,13 +166,13 @@ export function parseCapabilities(path: string, stdout: Uint8Array): ParsedCapab
       stripTrailingNuls(stdout),
     );
   } catch {
-    return null;
+    return null; // not UTF-8: not versioned
   }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    return null;
+    return null; // not JSON: not versioned
   }
   if (!isObject(value)) return null;
   const supports = value["supports"];

@@ -13,6 +13,7 @@
 import type { Attr, MdevDevice } from "../config.ts";
 import type { Environment } from "../environment.ts";
 import { describeError, MdevError } from "../errors.ts";
+import { isAbsent, unreadable } from "../fs_probe.ts";
 import { compareBytes } from "../order.ts";
 import { basename, quotePath } from "../paths.ts";
 import {
@@ -58,13 +59,18 @@ export interface CalloutCache {
   timeoutWarned: boolean;
 }
 
+/**
+ * The scripts of a directory: none when it is not there or not a directory;
+ * an unreadable one is an error (running none would skip its vetoes).
+ */
 function listDir(dir: string): string[] {
   try {
     const names: string[] = [];
     for (const entry of Deno.readDirSync(dir)) names.push(`${dir}/${entry.name}`);
     return names;
-  } catch {
-    return []; // not a directory: nothing to run
+  } catch (e) {
+    if (isAbsent(e) || e instanceof Deno.errors.NotADirectory) return [];
+    throw unreadable(dir, e);
   }
 }
 

@@ -68,6 +68,16 @@ interface Token {
   value: string | undefined;
 }
 
+/** The words of a command line sorted into options and positionals, errors kept for later. */
+interface Scan {
+  tokens: Token[];
+  positionals: string[];
+  /** Collected, not thrown: --help anywhere wins (libvirt's probe). */
+  errors: string[];
+  helpSeen: boolean;
+  versionSeen: boolean;
+}
+
 /** Parses the arguments of one command. */
 export function parseCommand(
   command: CommandSpec,
@@ -78,86 +88,16 @@ export function parseCommand(
   const byLong = new Map(known.map((o) => [o.long, o]));
   const byShort = new Map(known.filter((o) => o.short).map((o) => [o.short!, o]));
   const usage = commandUsage(command, program);
-  const tokens: Token[] = [];
-  const positionals: string[] = [];
-  // Errors are collected, not thrown: --help anywhere wins (libvirt's probe).
-  const errors: string[] = [];
-  let helpSeen = false;
-  let versionSeen = false;
+  const scan = scanWords(argv, byLong, byShort);
+  const { tokens, positionals, errors } = scan;
 
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === "--") {
-      positionals.push(...argv.slice(i + 1));
-      break;
-    }
-    if (arg.startsWith("--")) {
-      const eq = arg.indexOf("=");
-      const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
-      const option = byLong.get(name);
-      if (!option) {
-        errors.push(`unexpected argument '${eq < 0 ? arg : arg.slice(0, eq)}' found`);
-        continue;
-      }
-      if (option === HELP) helpSeen = true;
-      if (option === VERSION_OPT) versionSeen = true;
-      let v: string | undefined;
-      if (option.value && option.optionalValue) {
-        if (eq >= 0) v = arg.slice(eq + 1);
-      } else if (option.value) {
-        if (eq >= 0) v = arg.slice(eq + 1);
-        else if (i + 1 < argv.length && !looksLikeOption(argv[i + 1]!)) v = argv[++i];
-        else {
-          errors.push(`a value is required for '${optionLabel(option)}' but none was supplied`);
-          continue;
-        }
-      } else if (eq >= 0) {
-        errors.push(
-          `unexpected value '${arg.slice(eq + 1)}' for '--${name}' found; no more were expected`,
-        );
-        continue;
-      }
-      tokens.push({ option, value: v });
-      continue;
-    }
-    if (arg.startsWith("-") && arg.length > 1) {
-      for (let j = 1; j < arg.length; j++) {
-        const ch = arg[j]!;
-        const option = byShort.get(ch);
-        if (!option) {
-          errors.push(`unexpected argument '-${ch}' found`);
-          break;
-        }
-        if (option === HELP) helpSeen = true;
-        if (option === VERSION_OPT) versionSeen = true;
-        if (option.value) {
-          let v: string | undefined = arg.slice(j + 1);
-          if (v.startsWith("=")) v = v.slice(1);
-          if (v === "") {
-            if (i + 1 < argv.length && !looksLikeOption(argv[i + 1]!)) v = argv[++i];
-            else {
-              errors.push(`a value is required for '${optionLabel(option)}' but none was supplied`);
-              v = undefined;
-            }
-          }
-          if (v !== undefined) tokens.push({ option, value: v });
-          break;
-        }
-        tokens.push({ option, value: undefined });
-      }
-      continue;
-    }
-    positionals.push(arg);
-  }
-
-  if (helpSeen) return { kind: "help", command };
+  if (scan.helpSeen) return { kind: "help", command };
   if (command.legacy) return legacyArgs(command, errors.length > 0 ? null : tokens, positionals);
   if (errors.length > 0) throw new UsageError(errors[0]!, usage);
-  if (versionSeen) {
+  if (scan.versionSeen) {
     const name = program === "lsmdev" ? "lsmdev" : `mdevctl-${command.name}`;
     return { kind: "version", text: `${name} ${VERSION}` };
   }
-
   const options = new Map<string, string | true>();
   for (const t of tokens) {
     if (options.has(t.option.long)) {
@@ -168,6 +108,122 @@ export function parseCommand(
     }
     options.set(t.option.long, t.value === undefined ? true : checkValue(t.option, t.value, usage));
   }
+  checkArguments(command, options, positionals, byLong, usage);
+  return { kind: "run", command, args: { options, positionals } };
+}
+
+/** Sorts the words into options (long and short) and positionals. */
+function scanWords(
+  argv: readonly string[],
+  byLong: ReadonlyMap<string, OptionSpec>,
+  byShort: ReadonlyMap<string, OptionSpec>,
+): Scan {
+  const scan: Scan = {
+    tokens: [],
+    positionals: [],
+    errors: [],
+    helpSeen: false,
+    versionSeen: false,
+  };
+  const seen = (option: OptionSpec) => {
+    if (option === HELP) scan.helpSeen = true;
+    if (option === VERSION_OPT) scan.versionSeen = true;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--") {
+      scan.positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    if (arg.startsWith("--")) i = longOption(argv, i, byLong, scan, seen);
+    else if (arg.startsWith("-") && arg.length > 1) i = shortOptions(argv, i, byShort, scan, seen);
+    else scan.positionals.push(arg);
+  }
+  return scan;
+}
+
+/** One `--name[=value]` word (and its value word); returns the index of the last word used. */
+function longOption(
+  argv: readonly string[],
+  i: number,
+  byLong: ReadonlyMap<string, OptionSpec>,
+  scan: Scan,
+  seen: (o: OptionSpec) => void,
+): number {
+  const arg = argv[i]!;
+  const eq = arg.indexOf("=");
+  const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
+  const option = byLong.get(name);
+  if (!option) {
+    scan.errors.push(`unexpected argument '${eq < 0 ? arg : arg.slice(0, eq)}' found`);
+    return i;
+  }
+  seen(option);
+  let v: string | undefined;
+  if (option.value && option.optionalValue) {
+    if (eq >= 0) v = arg.slice(eq + 1);
+  } else if (option.value) {
+    if (eq >= 0) v = arg.slice(eq + 1);
+    else if (i + 1 < argv.length && !looksLikeOption(argv[i + 1]!)) v = argv[++i];
+    else {
+      scan.errors.push(`a value is required for '${optionLabel(option)}' but none was supplied`);
+      return i;
+    }
+  } else if (eq >= 0) {
+    scan.errors.push(
+      `unexpected value '${arg.slice(eq + 1)}' for '--${name}' found; no more were expected`,
+    );
+    return i;
+  }
+  scan.tokens.push({ option, value: v });
+  return i;
+}
+
+/** One `-abc` word of short options (and a value word); returns the index of the last word used. */
+function shortOptions(
+  argv: readonly string[],
+  i: number,
+  byShort: ReadonlyMap<string, OptionSpec>,
+  scan: Scan,
+  seen: (o: OptionSpec) => void,
+): number {
+  const arg = argv[i]!;
+  for (let j = 1; j < arg.length; j++) {
+    const ch = arg[j]!;
+    const option = byShort.get(ch);
+    if (!option) {
+      scan.errors.push(`unexpected argument '-${ch}' found`);
+      break;
+    }
+    seen(option);
+    if (option.value) {
+      let v: string | undefined = arg.slice(j + 1);
+      if (v.startsWith("=")) v = v.slice(1);
+      if (v === "") {
+        if (i + 1 < argv.length && !looksLikeOption(argv[i + 1]!)) v = argv[++i];
+        else {
+          scan.errors.push(
+            `a value is required for '${optionLabel(option)}' but none was supplied`,
+          );
+          v = undefined;
+        }
+      }
+      if (v !== undefined) scan.tokens.push({ option, value: v });
+      break;
+    }
+    scan.tokens.push({ option, value: undefined });
+  }
+  return i;
+}
+
+/** Positionals, required arguments, option relations and names (before anything is touched). */
+function checkArguments(
+  command: CommandSpec,
+  options: Map<string, string | true>,
+  positionals: readonly string[],
+  byLong: ReadonlyMap<string, OptionSpec>,
+  usage: string,
+): void {
   const declared = command.positionals ?? [];
   if (positionals.length > declared.length) {
     throw new UsageError(`unexpected argument '${positionals[declared.length]}' found`, usage);
@@ -190,7 +246,6 @@ export function parseCommand(
   for (const [i, p] of declared.entries()) {
     if (p.kind === "PARENT" && positionals[i] !== undefined) checkName("parent", positionals[i]!);
   }
-  return { kind: "run", command, args: { options, positionals } };
 }
 
 function looksLikeOption(arg: string): boolean {
@@ -236,7 +291,7 @@ function checkValue(option: OptionSpec, text: string, usage: string): string {
 function checkRelations(
   command: CommandSpec,
   options: Map<string, string | true>,
-  byLong: Map<string, OptionSpec>,
+  byLong: ReadonlyMap<string, OptionSpec>,
   usage: string,
 ): void {
   const label = (long: string) => optionLabel(byLong.get(long)!);

@@ -7,7 +7,7 @@ import { openJsonfile } from "../jsonfile.ts";
 import { writeDefinition } from "../lifecycle.ts";
 import { withLock } from "../lock.ts";
 import { quotePath } from "../paths.ts";
-import { loadActive } from "../sysfs.ts";
+import { loadActive } from "../sysfs/active.ts";
 import { newUuid } from "../uuid.ts";
 
 export async function run(ctx: CommandContext<"define">): Promise<void> {

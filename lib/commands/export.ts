@@ -19,7 +19,7 @@ import { readLedgers } from "../hostfile/ledger.ts";
 import { loadYaml } from "../hostfile/load.ts";
 import { NAME_PATTERN } from "../hostfile/schema.ts";
 import { readSnapshot } from "../hostfile/snapshot.ts";
-import { scanActive } from "../sysfs.ts";
+import { scanActive } from "../sysfs/active.ts";
 
 export async function run(ctx: CommandContext<"export">): Promise<void> {
   const { env, options } = ctx;

@@ -2,9 +2,10 @@
 import { listAttributes } from "../callouts/attributes.ts";
 import type { CommandContext } from "../cli/context.ts";
 import { definitionReader, scanDefined } from "../config_store.ts";
-import { ListedDevice, listJsonChunks, listTextChunks } from "../format.ts";
+import type { MdevDevice } from "../config.ts";
+import { listJsonChunks, listTextChunks } from "../format.ts";
+import { scanActive } from "../sysfs/active.ts";
 import { hostNamer } from "../hostfile/vfio_names.ts";
-import { scanActive } from "../sysfs.ts";
 import { readVfioGpus } from "../vfio/gpus.ts";
 import { listVfioText, vfioJson } from "../vfio/listing.ts";
 
@@ -21,17 +22,12 @@ export async function run(ctx: CommandContext<"list">): Promise<void> {
     for (const chunk of listJsonChunks(groups, filter.uuid !== undefined)) ctx.stdout(chunk);
     return;
   }
-  const listed = new Map<string, ListedDevice[]>();
-  for (const [parent, devices] of groups) {
-    listed.set(
-      parent,
-      devices.map((device) => ({
-        device,
-        suffix: defined ? (device.active ? " (active)" : "") : (device.defined ? " (defined)" : ""),
-      })),
-    );
+  const suffix = defined
+    ? (d: MdevDevice) => d.active ? " (active)" : ""
+    : (d: MdevDevice) => d.defined ? " (defined)" : "";
+  for (const chunk of listTextChunks(groups, (d) => d, suffix, ctx.options.verbose)) {
+    ctx.stdout(chunk);
   }
-  for (const chunk of listTextChunks(listed, ctx.options.verbose)) ctx.stdout(chunk);
 }
 
 /** `list --vfio` (docs/vfio-vgpu.md): GPUs and the vGPU on each VF; never mdev devices. */

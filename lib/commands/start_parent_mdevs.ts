@@ -7,12 +7,15 @@ import { scanDefined } from "../config_store.ts";
 import type { Environment } from "../environment.ts";
 import { startAutostart } from "../lifecycle.ts";
 import { withLock } from "../lock.ts";
-import { supportsTypes } from "../sysfs.ts";
+import { waitUntil } from "../monitor/waiter.ts";
+import { checkParent } from "../sysfs/readiness.ts";
 
 export async function run(ctx: CommandContext<"start-parent-mdevs">): Promise<void> {
   const { env } = ctx;
   const parent = ctx.positionals.PARENT;
-  const devices = scanDefined(env, { parent }).get(parent) ?? [];
+  // Whether each runs is asked per device by startAutostart, where a device that
+  // cannot be read fails alone: the scan need not look at sysfs.
+  const devices = scanDefined(env, { parent }, { skipActive: true }).get(parent) ?? [];
   const auto = devices.filter((d) => d.autostart);
   if (auto.length === 0) return;
   await waitForTypes(env, parent, new Set(auto.map((d) => d.type!)));
@@ -21,11 +24,17 @@ export async function run(ctx: CommandContext<"start-parent-mdevs">): Promise<vo
   });
 }
 
-/** Polls until the parent lists every needed type, or the wait runs out. */
+/**
+ * Polls until the parent offers every needed type (type-ready), or the wait
+ * runs out; then the starts say what is still missing, device by device.
+ */
 async function waitForTypes(env: Environment, parent: string, types: Set<string>) {
-  const deadline = Date.now() + env.autostartWaitSeconds * 1000;
-  for (;;) {
-    if (supportsTypes(env, parent, types) || Date.now() >= deadline) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  const check = () => {
+    for (const type of types) {
+      const missing = checkParent(env, parent, type);
+      if (missing !== null) return missing;
+    }
+    return null;
+  };
+  await waitUntil(check, env.autostartWaitSeconds * 1000, { uevents: false });
 }

@@ -2,7 +2,7 @@
 import type { CommandContext } from "../cli/context.ts";
 import { formatTypesJson, formatTypesText } from "../format.ts";
 import { hostNamer } from "../hostfile/vfio_names.ts";
-import { scanTypes } from "../sysfs.ts";
+import { scanTypes } from "../sysfs/types.ts";
 import { readVfioGpus } from "../vfio/gpus.ts";
 import { typesVfioText, vfioJson } from "../vfio/listing.ts";
 

@@ -10,12 +10,12 @@ import type { Environment } from "../environment.ts";
 import { startAutostart } from "../lifecycle.ts";
 import { withLock } from "../lock.ts";
 import { seconds } from "../monitor/options.ts";
-import { checkDevice, checkParent } from "../monitor/readiness.ts";
 import { checkVfio } from "../monitor/vfio_readiness.ts";
-import type { Missing, Placement } from "../monitor/readiness.ts";
 import { timeoutError, waitUntil } from "../monitor/waiter.ts";
 import { DEFAULT_WAIT_SECONDS } from "../settings.ts";
-import { loadActive } from "../sysfs.ts";
+import { loadRunning } from "../sysfs/active.ts";
+import { checkDevice, checkParent } from "../sysfs/readiness.ts";
+import type { Missing, Placement } from "../sysfs/readiness.ts";
 
 export async function run(ctx: CommandContext<"wait">): Promise<void> {
   const { env, options } = ctx;
@@ -42,15 +42,6 @@ function placements(env: Environment, uuid: string): Placement[] {
   return [...groups.values()].flat().map((d) => ({ parent: d.parent!, type: d.type! }));
 }
 
-/** A device that runs, or half-runs (created, `mdev_type` not there yet). */
-function isRunning(env: Environment, uuid: string): boolean {
-  try {
-    return loadActive(env, uuid) !== null;
-  } catch {
-    return true;
-  }
-}
-
 /** Do not try a device that failed to start again sooner than this. */
 const RETRY_MS = 5000;
 
@@ -68,7 +59,8 @@ function allAuto(env: Environment, startMissing: boolean): () => Promise<Missing
       const startable: MdevDevice[] = [];
       for (const d of auto) {
         if ((tried.get(d.uuid) ?? -Infinity) + RETRY_MS > now) continue;
-        if (isRunning(env, d.uuid)) continue;
+        // Runs or half-runs (created, `mdev_type` not there yet): not ours to start.
+        if (loadRunning(env, d.uuid) !== null) continue;
         if (checkParent(env, d.parent!, d.type!) !== null) continue;
         startable.push(d);
       }

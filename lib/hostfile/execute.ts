@@ -8,7 +8,7 @@ import { type MdevConfig, type MdevDevice, newDevice } from "../config.ts";
 import type { Environment } from "../environment.ts";
 import { causeChain, MdevError } from "../errors.ts";
 import { startDevice, stopActive, undefineDevice, writeDefinition } from "../lifecycle.ts";
-import { vfioGroupInUse } from "../sysfs.ts";
+import { vfioGroupInUse } from "../sysfs/vfio.ts";
 import { type Ledger, type LedgerEntry, writeLedgerIfChanged } from "./ledger.ts";
 import { type Change, executable, type Plan } from "./changes.ts";
 import type { Outcome } from "./render.ts";

@@ -6,7 +6,8 @@
 import { sha256Hex } from "./sha.ts";
 import { writeFileAtomic } from "../atomic_write.ts";
 import type { Environment } from "../environment.ts";
-import { describeError, isNotFound, MdevError } from "../errors.ts";
+import { causeChain, describeError, MdevError } from "../errors.ts";
+import { readDirOrNull, readTextOrNull } from "../fs_probe.ts";
 import { compareBytes } from "../order.ts";
 import { quotePath } from "../paths.ts";
 import { parseUuid } from "../uuid.ts";
@@ -176,13 +177,8 @@ export function serializeLedger(ledger: Ledger): string {
 export function readLedgers(env: Environment, owner: string | null): Map<string, Ledger> {
   const dir = env.ownersDir;
   const result = new Map<string, Ledger>();
-  let entries: Deno.DirEntry[];
-  try {
-    entries = [...Deno.readDirSync(dir)];
-  } catch (e) {
-    if (isNotFound(e)) return result;
-    throw MdevError.wrap(`Unable to read directory ${quotePath(dir)}`, e);
-  }
+  const entries = readDirOrNull(dir);
+  if (entries === null) return result;
   for (const entry of entries.sort((a, b) => compareBytes(a.name, b.name))) {
     if (!entry.isFile || !entry.name.endsWith(".json")) continue;
     const name = entry.name.slice(0, -".json".length);
@@ -206,12 +202,7 @@ export function readLedgers(env: Environment, owner: string | null): Map<string,
 export function writeLedgerIfChanged(env: Environment, ledger: Ledger): boolean {
   const path = ledgerPath(env, ledger.owner);
   const text = serializeLedger(ledger);
-  let current: string | null = null;
-  try {
-    current = Deno.readTextFileSync(path);
-  } catch {
-    current = null;
-  }
+  const current = readTextOrNull(path);
   if (current === text) return false;
   if (current === null && ledger.devices.size === 0 && ledgerVfs(ledger).size === 0) return false;
   try {
@@ -232,8 +223,10 @@ export function managingOwner(env: Environment, uuid: string): string | null {
     for (const [owner, ledger] of readLedgers(env, null)) {
       if (ledger.devices.has(uuid)) return owner;
     }
-  } catch {
-    // no ledgers readable: nothing to warn about
+  } catch (e) {
+    // A warning helper of the 1.x commands: it says why it cannot tell, and
+    // the command goes on as it would without host files.
+    env.stderr(`W: cannot tell whether ${uuid} is managed: ${causeChain(e).join(": ")}\n`);
   }
   return null;
 }

@@ -2,13 +2,13 @@
  * Reading a host file (`-f FILE`, `-f -` for stdin) and loading the YAML
  * library, which only apply/diff/export import (hostfile.md §2, "Loading").
  */
-import { MdevError } from "../errors.ts";
+import { describeError, MdevError } from "../errors.ts";
 import type { Environment } from "../environment.ts";
 import { quotePath } from "../paths.ts";
 import { type HostFile, MAX_FILE_BYTES, parseHostFile } from "./schema.ts";
+import type { YamlModule } from "./yaml_source.ts";
 
-/** The yaml package's API (types from its npm entry). */
-export type YamlModule = typeof import("npm:yaml@2.9.1");
+export type { YamlModule } from "./yaml_source.ts";
 
 /**
  * The yaml module, imported on first use. Its ESM build, by path: the entry
@@ -38,19 +38,45 @@ async function readLimited(stream: ReadableStream<Uint8Array>): Promise<Uint8Arr
   return out;
 }
 
-/** The bytes of `-f PATH`; `-` is stdin. */
+/** `-f` names for the standard input. */
+const STDIN_NAMES = ["-", "/dev/stdin", "/proc/self/fd/0"];
+
+/**
+ * The bytes of `-f PATH`; `-` is stdin. A regular file or a pipe (`-f
+ * <(...)`, `/dev/stdin`); a failure is one line, `Unable to read host file
+ * "<path>": <reason>` (a new command: no 1.x `Caused by:` block to match).
+ */
 export async function readHostFileBytes(path: string): Promise<Uint8Array> {
+  let file: Deno.FsFile | undefined;
   try {
-    if (path === "-") return await readLimited(Deno.stdin.readable);
-    const file = await Deno.open(path, { read: true });
-    if (!(await file.stat()).isFile) {
-      file.close();
-      throw new Error("not a regular file");
+    // The standard input we hold: Deno refuses /dev and /proc paths in the sandbox.
+    if (STDIN_NAMES.includes(path)) return await readLimited(Deno.stdin.readable);
+    if (path === "") throw new Error("the path is empty");
+    file = await Deno.open(path, { read: true });
+    const info = await file.stat();
+    if (info.isDirectory) throw new Error("is a directory");
+    if (!info.isFile && !info.isFifo && !info.isCharDevice) {
+      throw new Error("not a regular file or a pipe");
     }
-    return await readLimited(file.readable);
+    // The stream owns the file from here and closes it.
+    const stream = file.readable;
+    file = undefined;
+    return await readLimited(stream);
   } catch (e) {
-    throw MdevError.wrap(`Unable to read host file ${quotePath(path)}`, e);
+    throw new MdevError(`Unable to read host file ${quotePath(path)}: ${readReason(e)}`);
+  } finally {
+    file?.close();
   }
+}
+
+/** Why a read failed, in one line; Deno's permission refusal (the sandbox) too. */
+function readReason(e: unknown): string {
+  if (e instanceof Deno.errors.NotCapable) {
+    // Deno names the path it checked: the file's real path, links resolved.
+    const real = /access to (".*?"), run again/.exec(e.message)?.[1];
+    return `the permission sandbox does not allow reading ${real ?? "it"}`;
+  }
+  return describeError(e).split("\n")[0]!;
 }
 
 /** The name messages give the file. */

@@ -4,20 +4,17 @@
  * diff reports, and what stays unsatisfied; nothing here reads or writes
  * the system.
  */
-import type { MdevConfig } from "../config.ts";
-import { serializeConfig } from "../config.ts";
+import { type MdevConfig, serializeConfig } from "../config.ts";
 import { MdevError } from "../errors.ts";
 import { compareBytes } from "../order.ts";
 import { compareParents, sortByParent } from "../parent_order.ts";
 import type { Change, NotReady, Plan, PlanOptions, Surplus, Unmatched } from "./changes.ts";
 import { phaseOf } from "./changes.ts";
-import type { Ledger, LedgerEntry, Origin } from "./ledger.ts";
-import { sha256 } from "./ledger.ts";
-import { planPool, type PoolContext } from "./place_pool.ts";
+import { type Ledger, type LedgerEntry, type Origin, sha256 } from "./ledger.ts";
+import { planPool, type PoolContext, type PoolResult } from "./place_pool.ts";
 import { mergeVfio, planVfio } from "./plan_vfio.ts";
 import { parentReadiness } from "./readiness.ts";
-import type { DeviceSpec, HostFile } from "./schema.ts";
-import { selectorText } from "./schema.ts";
+import { type DeviceSpec, type HostFile, type PoolSpec, selectorText } from "./schema.ts";
 import { parentMatches, suggestType } from "./selectors.ts";
 import type { Definition, ParentInfo, Snapshot } from "./snapshot.ts";
 
@@ -221,19 +218,7 @@ function decideWants(file: HostFile, host: HostView, leaving: ReadonlySet<string
     const r = planPool(pool, ctx);
     for (const uuid of r.retained) d.retained.add(uuid);
     if (r.unmatched !== undefined) d.unmatched.push(r.unmatched);
-    if (r.kept.length < r.wanted) {
-      d.changes.push({
-        action: "shortfall",
-        parent: "",
-        uuid: "",
-        type: r.types.length > 0 ? r.types.join(",") : selectorText(pool.type),
-        origin: { pool: pool.name, slot: 0 },
-        externalChange: false,
-        pool: pool.name,
-        wanted: r.wanted,
-        placed: r.kept.length,
-      });
-    }
+    if (r.kept.length < r.wanted) d.changes.push(shortfall(pool, r));
     for (const i of r.kept) {
       addWant({
         uuid: i.uuid,
@@ -260,6 +245,21 @@ function decideWants(file: HostFile, host: HostView, leaving: ReadonlySet<string
     }
   }
   return d;
+}
+
+/** A pool's `? pool:<name> <type> shortfall` (§6): fewer instances than wanted. */
+function shortfall(pool: PoolSpec, r: PoolResult): Change {
+  return {
+    action: "shortfall",
+    parent: "",
+    uuid: "",
+    type: r.types.length > 0 ? r.types.join(",") : selectorText(pool.type),
+    origin: { pool: pool.name, slot: 0 },
+    externalChange: false,
+    pool: pool.name,
+    wanted: r.wanted,
+    placed: r.kept.length,
+  };
 }
 
 /**

@@ -3,16 +3,11 @@
  * devices and every parent with its types and PCI facts. Read through the
  * modules that own sysfs and the config store.
  */
-import type { MdevConfig } from "../config.ts";
-import { scanDefined } from "../config_store.ts";
 import type { Environment } from "../environment.ts";
-import {
-  loadActiveOrWarn,
-  parentFacts,
-  parentNames,
-  runningOnParent,
-  scanTypes,
-} from "../sysfs.ts";
+import { type ActiveInfo, type Definition, readDefinitions } from "../host_model.ts";
+import { loadActiveOrWarn, runningOnParent } from "../sysfs/active.ts";
+import { parentFacts, parentNames } from "../sysfs/parents.ts";
+import { scanTypes } from "../sysfs/types.ts";
 import { readVfioGpus, type VfioGpu } from "../vfio/gpus.ts";
 
 export interface TypeInfo {
@@ -32,17 +27,8 @@ export interface ParentInfo {
   types: Map<string, TypeInfo>;
 }
 
-export interface Definition {
-  parent: string;
-  uuid: string;
-  config: MdevConfig;
-  configPath: string | undefined;
-}
-
-export interface ActiveInfo {
-  parent: string;
-  type: string;
-}
+// The shared read model (lib/host_model.ts), importable from here as before.
+export type { ActiveInfo, Definition } from "../host_model.ts";
 
 /**
  * Running devices, looked up on demand: a plan needs only the few it names
@@ -107,16 +93,10 @@ export function readSnapshot(env: Environment): Snapshot {
     }
     parents.set(name, info);
   }
-  const definitions: Definition[] = [];
-  for (const [parent, devices] of scanDefined(env, {}, { skipActive: true })) {
-    for (const d of devices) {
-      definitions.push({
-        parent,
-        uuid: d.uuid,
-        config: { type: d.type!, autostart: d.autostart, attrs: d.attrs },
-        configPath: d.configPath,
-      });
-    }
-  }
-  return { parents, definitions, active: liveActive(env), gpus: readVfioGpus(env) };
+  return {
+    parents,
+    definitions: readDefinitions(env),
+    active: liveActive(env),
+    gpus: readVfioGpus(env),
+  };
 }

@@ -11,6 +11,9 @@ export async function warnIfManaged(env: Environment, uuid: string): Promise<voi
   try {
     Deno.statSync(env.ownersDir);
   } catch {
+    // No ledgers, or no way to look (a path the sandbox refuses): the
+    // courtesy warning needs them; the command's own reads (lock, configs)
+    // report anything that matters to it, and apply fails on it.
     return;
   }
   const ledger = await import("./ledger.ts");

@@ -30,10 +30,39 @@ export interface MonitorOptions {
   count?: number | undefined;
   /** Exit (status 0) after this long. */
   timeoutMs?: number | undefined;
-  /** MDEVCTL_MONITOR_TEST_HOOKS, split at commas. */
-  hooks: ReadonlySet<string>;
+  /** Faults a test injects (never set by the program). */
+  faults?: MonitorFaults | undefined;
   /** Writes text to stdout in full; rejects when the reader went away. */
   write(text: string): Promise<void>;
+}
+
+/** The counters a monitor keeps: largest batch, flushes, triggers. */
+export interface MonitorStats {
+  maxBatch: number;
+  flushes: number;
+  triggers: number;
+}
+
+/** What a test may do to a running monitor. */
+export interface MonitorControls {
+  /** An inotify `rescan` event, as the kernel sends after an overflow. */
+  rescan(): void;
+  /** Ends the `udevadm monitor` child as if it had died. */
+  killUdevadm(): void;
+}
+
+/**
+ * Faults injected in-process by tests (tests/monitor/faulty_monitor.ts), to
+ * reach the paths of lost events and a dying source; the program never sets
+ * them.
+ */
+export interface MonitorFaults {
+  /** Ordinary config events are dropped, as past inotify's max_queued_events. */
+  dropConfigEvents?: boolean;
+  /** Called as the monitor starts, with what the test may do to it. */
+  started?(controls: MonitorControls): void;
+  /** Called when the monitor has ended, with its counters. */
+  ended?(stats: MonitorStats): void;
 }
 
 /** Debounce after a trigger (libvirt's 100 ms, spec §2.2 step 3). */
@@ -74,7 +103,7 @@ class Monitor {
   #udevadm: UdevadmSource | null = null;
   #pollTimer: ReturnType<typeof setInterval> | undefined;
   #retry: ReturnType<typeof setTimeout> | undefined;
-  #stats = { maxBatch: 0, flushes: 0, triggers: 0 };
+  #stats: MonitorStats = { maxBatch: 0, flushes: 0, triggers: 0 };
 
   constructor(env: Environment, options: MonitorOptions) {
     this.#env = env;
@@ -87,15 +116,10 @@ class Monitor {
       ["SIGINT", () => this.#end()],
       ["SIGTERM", () => this.#end()],
     ];
-    if (this.#opt.hooks.has("rescan-on-sigusr1")) {
-      signals.push([
-        "SIGUSR1",
-        () => this.#watcher?.handle({ kind: "other", paths: [], flag: "rescan" }),
-      ]);
-    }
-    if (this.#opt.hooks.has("kill-udevadm-on-sigusr2")) {
-      signals.push(["SIGUSR2", () => this.#udevadm?.killChild()]);
-    }
+    this.#opt.faults?.started?.({
+      rescan: () => this.#watcher?.handle({ kind: "other", paths: [], flag: "rescan" }),
+      killUdevadm: () => this.#udevadm?.killChild(),
+    });
     for (const [signal, handler] of signals) Deno.addSignalListener(signal, handler);
     try {
       await this.#start();
@@ -107,17 +131,14 @@ class Monitor {
       for (const [signal, handler] of signals) Deno.removeSignalListener(signal, handler);
       this.#cleanup();
     }
-    if (this.#opt.hooks.has("stats")) {
-      const { rss } = Deno.memoryUsage();
-      this.#env.stderr(`monitor-stats ${JSON.stringify({ ...this.#stats, rss })}\n`);
-    }
+    this.#opt.faults?.ended?.({ ...this.#stats });
     return 0;
   }
 
   /** Watch first, then read (§2.2 step 1), then the snapshot events. */
   async #start(): Promise<void> {
     this.#watcher = new ConfigWatcher(this.#env, (c) => this.#configChange(c));
-    this.#watcher.dropEvents = this.#opt.hooks.has("drop-config-events");
+    this.#watcher.dropEvents = this.#opt.faults?.dropConfigEvents ?? false;
     this.#watcher.open();
     const wantUdevadm = this.#opt.source === "udevadm" ||
       (this.#opt.source === "auto" && mayRunUdevadm());

@@ -3,11 +3,13 @@
  * config store's scan, running devices and parents from sysfs. Partial
  * rescans replace only what a trigger marked dirty.
  */
-import { deviceConfig } from "../config.ts";
-import { definitionReader, scanDefined } from "../config_store.ts";
+import { definitionReader } from "../config_store.ts";
+import { readDefinitions } from "../host_model.ts";
 import type { Environment } from "../environment.ts";
 import { causeChain } from "../errors.ts";
-import { loadActive, registeredTypeIds, runningDeviceParent, sysfsNames } from "../sysfs.ts";
+import { loadRunning } from "../sysfs/active.ts";
+import { sysfsNames } from "../sysfs/layout.ts";
+import { registeredTypeIds } from "../sysfs/readiness.ts";
 import { parseUuid } from "../uuid.ts";
 import { definedKey } from "./state.ts";
 import type { ActiveEntry, DefinedEntry, HostState, ParentEntry } from "./state.ts";
@@ -46,18 +48,11 @@ export function readDefined(
   const out: DefinedEntry[] = [];
   const filters = parents === "all" ? [undefined] : [...parents];
   for (const parent of filters) {
-    let groups;
     try {
-      groups = scanDefined(env, { parent });
+      out.push(...readDefinitions(env, parent));
     } catch (e) {
+      // The monitor keeps running: the error is said, the parent read again on its next change.
       env.logger.warn(causeChain(e).join(": "));
-      continue;
-    }
-    for (const devices of groups.values()) {
-      for (const d of devices) {
-        if (d.parent === undefined || d.type === undefined) continue;
-        out.push({ uuid: d.uuid, parent: d.parent, config: deviceConfig(d) });
-      }
     }
   }
   return out;
@@ -99,18 +94,9 @@ export function readActive(
       out.push(old.defined === defined && old.start === start ? old : { ...old, start, defined });
       continue;
     }
-    let parent: string;
-    let type: string | null;
-    try {
-      const info = loadActive(env, name);
-      if (info === null) continue;
-      ({ parent, type } = info);
-    } catch {
-      const where = runningDeviceParent(env, name);
-      if (where === null) continue; // gone meanwhile
-      parent = where;
-      type = null;
-    }
+    const running = loadRunning(env, name);
+    if (running === null) continue; // gone meanwhile
+    const { parent, type } = running;
     const { defined, autostart } = definition(parent, uuid);
     out.push({ uuid, parent, type, start: autostart ? "auto" : "manual", defined });
   }

@@ -24,12 +24,16 @@ const APPEAR_POLL_MS = 1000;
 /** The directory holding callout and notifier scripts, never a parent. */
 const SCRIPTS_DIR = "scripts.d";
 
+// The watcher only decides what to watch: a path it cannot see (not there,
+// or an ancestor the permission sandbox refuses) is treated as absent; the
+// rescan that follows reads through lib/fs_probe.ts and reports real errors.
+
 function exists(path: string): boolean {
   try {
     Deno.statSync(path);
     return true;
   } catch {
-    return false;
+    return false; // see above: only where to watch
   }
 }
 
@@ -37,7 +41,7 @@ function isDir(path: string): boolean {
   try {
     return Deno.statSync(path).isDirectory;
   } catch {
-    return false;
+    return false; // see above: only where to watch
   }
 }
 
@@ -45,7 +49,7 @@ function realPath(path: string): string {
   try {
     return Deno.realPathSync(path);
   } catch {
-    return path;
+    return path; // see above: only where to watch
   }
 }
 
@@ -62,7 +66,7 @@ export class ConfigWatcher {
   #onBase = false;
   #closed = false;
   #appearTimer: ReturnType<typeof setInterval> | undefined;
-  /** Test hook: drop ordinary events, as an overflowing queue would. */
+  /** Drop ordinary events, as an overflowing queue would (a fault tests inject). */
   dropEvents = false;
 
   constructor(env: Environment, onChange: (change: ConfigChange) => void) {
@@ -127,7 +131,7 @@ export class ConfigWatcher {
     if (settle && this.#onBase) setTimeout(() => this.#reopen(false), SETTLE_MS);
   }
 
-  /** One filesystem event (public for the rescan test hook). */
+  /** One filesystem event (public: tests inject a `rescan`). */
   handle(event: Deno.FsEvent): void {
     if (event.flag === "rescan") {
       this.#onChange({ all: true, overflow: true });
@@ -169,7 +173,7 @@ export function mayRunUdevadm(): boolean {
   try {
     return Deno.permissions.querySync({ name: "run", command: "udevadm" }).state === "granted";
   } catch {
-    return false;
+    return false; // a permission query that fails grants nothing
   }
 }
 
@@ -292,7 +296,7 @@ export class UdevadmSource {
     }
   }
 
-  /** Test hook: end the current child as if it had died. */
+  /** Ends the current child as if it had died (a fault tests inject). */
   killChild(): void {
     try {
       this.#child?.kill("SIGKILL");

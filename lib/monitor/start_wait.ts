@@ -6,7 +6,7 @@
 import { scanDefined } from "../config_store.ts";
 import type { Environment } from "../environment.ts";
 import type { Seconds } from "./options.ts";
-import { checkParent } from "./readiness.ts";
+import { checkParent } from "../sysfs/readiness.ts";
 import { timeoutError, waitUntil } from "./waiter.ts";
 
 export interface StartTarget {

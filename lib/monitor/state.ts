@@ -5,15 +5,12 @@
  */
 import type { MdevConfig } from "../config.ts";
 import { compactConfig } from "../config.ts";
+import type { Definition } from "../host_model.ts";
 import { compareBytes } from "../order.ts";
 import { diffVfio, type VfioState } from "./vfio_state.ts";
 
-/** One stored definition. */
-export interface DefinedEntry {
-  uuid: string;
-  parent: string;
-  config: MdevConfig;
-}
+/** One stored definition: the shared read model's (lib/host_model.ts). */
+export type DefinedEntry = Definition;
 
 /** One running device; `type` is null while its `mdev_type` link is missing. */
 export interface ActiveEntry {

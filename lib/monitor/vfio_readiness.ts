@@ -6,7 +6,7 @@
  */
 import type { Environment } from "../environment.ts";
 import { pciDevicesDir, readVfioGpu, readVfioGpus, type VfioGpu } from "../vfio/gpus.ts";
-import type { Missing } from "./readiness.ts";
+import type { Missing } from "../sysfs/readiness.ts";
 
 /** What one GPU lacks, or null when its VFs are there. */
 function gpuMissing(env: Environment, gpu: VfioGpu): Missing | null {

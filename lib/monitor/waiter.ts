@@ -7,7 +7,7 @@
 import type { Environment } from "../environment.ts";
 import { MdevError } from "../errors.ts";
 import { quotePath } from "../paths.ts";
-import type { Missing } from "./readiness.ts";
+import type { Missing } from "../sysfs/readiness.ts";
 import { mayRunUdevadm, UdevadmSource } from "./sources.ts";
 
 const POLL_MS = 100;
@@ -27,13 +27,25 @@ export function timeoutError(
   ]);
 }
 
+/** How waitUntil learns that something changed. */
+export interface WaitOptions {
+  /**
+   * Re-check on kernel uevents when `udevadm` may run (default true). False
+   * polls every 100 ms: autostart runs from a udev rule, where starting a
+   * uevent listener of its own is not wanted.
+   */
+  uevents?: boolean;
+}
+
 /**
- * Calls `check` until it returns null (ready) or `timeoutMs` passes; the
- * last result. `check` may do work (start devices) and must be idempotent.
+ * The one polling primitive: calls `check` until it returns null (ready) or
+ * `timeoutMs` passes; the last result. `check` may do work (start devices)
+ * and must be idempotent.
  */
 export async function waitUntil(
   check: () => Missing | null | Promise<Missing | null>,
   timeoutMs: number,
+  options: WaitOptions = {},
 ): Promise<Missing | null> {
   const deadline = Date.now() + timeoutMs;
   let wake: () => void = () => {};
@@ -43,7 +55,7 @@ export async function waitUntil(
   let source: UdevadmSource | null = null;
   const first = await check();
   if (first === null || timeoutMs <= 0) return first;
-  if (mayRunUdevadm()) {
+  if ((options.uevents ?? true) && mayRunUdevadm()) {
     source = new UdevadmSource({
       trigger: (t) => {
         if (!t.active && !t.parents) return;

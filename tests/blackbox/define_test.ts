@@ -192,9 +192,7 @@ Deno.test("define: a config directory that cannot be used is a clear error namin
     assertEquals(r.code, 1);
     assertEquals(
       r.stderr,
-      `Error: Unable to read directory "${
-        host.path("etc/mdevctl.d")
-      }"\n\nCaused by:\n    Not a directory (os error 20)\n`,
+      `Error: Unable to read "${host.path("etc/mdevctl.d")}": Not a directory (os error 20)\n`,
     );
     await Deno.remove(host.path("etc/mdevctl.d"));
     await Deno.mkdir(host.path("etc/mdevctl.d"));

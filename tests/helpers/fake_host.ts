@@ -520,6 +520,11 @@ export interface RunOptions {
   prefix?: string[];
   /** More programs the source entry may run (e.g. a stand-in for udevadm). */
   allowRun?: string[];
+  /**
+   * A test-only entry module run instead of cli.ts, from source whatever the
+   * target (tests/monitor/faulty_monitor.ts injects faults in-process).
+   */
+  entry?: string;
 }
 
 export interface RunResult {
@@ -699,7 +704,7 @@ cp -a '${this.path(".sriov")}/'"$2"/. '${this.root}/'
       stdout: "piped" as const,
       stderr: "piped" as const,
     };
-    if (TARGET === "dist") {
+    if (TARGET === "dist" && options.entry === undefined) {
       const program = `${TOP}/dist/${options.lsmdev ? "lsmdev" : "mdevctl"}`;
       // The launcher passes $0 itself; drop our override so it is exercised.
       delete env.MDEVCTL_ARGV0;
@@ -719,7 +724,7 @@ cp -a '${this.path(".sriov")}/'"$2"/. '${this.root}/'
         "--no-lock",
         "--quiet",
         ...perms,
-        `${TOP}/cli.ts`,
+        options.entry ?? `${TOP}/cli.ts`,
         ...args,
       ], common);
     }

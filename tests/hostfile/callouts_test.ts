@@ -6,7 +6,7 @@
 import { deepEqual as assertEquals } from "node:assert/strict";
 import { type FakeHost, withHost } from "../helpers/fake_host.ts";
 import { readCalls, shq } from "../helpers/scripts.ts";
-import { definitions, writeHostFile } from "./host_setup.ts";
+import { definitions, ledgerUuids, writeHostFile } from "./host_setup.ts";
 import { DEFAULT_NAMESPACE, poolInstanceName, uuid5 } from "../../lib/hostfile/uuid5.ts";
 
 const PARENT = "0000:00:02.0";
@@ -43,15 +43,6 @@ async function setup(host: FakeHost): Promise<{ file: string; log: string }> {
     "notifiers",
   );
   return { file: await writeHostFile(host, FILE), log };
-}
-
-async function ledgerUuids(host: FakeHost): Promise<string[]> {
-  try {
-    return Object.keys(JSON.parse(await host.read("var/lib/mdevctl/owners/default.json")).devices)
-      .sort();
-  } catch {
-    return [];
-  }
 }
 
 Deno.test("a pre veto stops the run: exit 1, the rest skipped, nothing of theirs in the ledger", () =>

@@ -110,3 +110,15 @@ export async function definitions(host: FakeHost): Promise<Record<string, unknow
   }
   return out;
 }
+
+/** The uuids an owner's ledger holds, sorted; none when it has no ledger. */
+export async function ledgerUuids(host: FakeHost, owner = "default"): Promise<string[]> {
+  let text: string;
+  try {
+    text = await host.read(`var/lib/mdevctl/owners/${owner}.json`);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return [];
+    throw e;
+  }
+  return Object.keys(JSON.parse(text).devices).sort();
+}

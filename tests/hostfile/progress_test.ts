@@ -7,7 +7,7 @@
  */
 import { deepEqual as assertEquals } from "node:assert/strict";
 import { type FakeHost, withHost } from "../helpers/fake_host.ts";
-import { definitions, writeHostFile } from "./host_setup.ts";
+import { definitions, ledgerUuids, writeHostFile } from "./host_setup.ts";
 
 const PARENT = "0000:00:02.0";
 const FILE = "version: 1\npools: [{name: p, type: t, perParent: 4}]\n";
@@ -38,15 +38,6 @@ async function* timedLines(
       yield { line: pending.slice(0, nl), at: performance.now() - start };
       pending = pending.slice(nl + 1);
     }
-  }
-}
-
-async function ledgerUuids(host: FakeHost): Promise<string[]> {
-  try {
-    return Object.keys(JSON.parse(await host.read("var/lib/mdevctl/owners/default.json")).devices)
-      .sort();
-  } catch {
-    return [];
   }
 }
 

@@ -7,14 +7,18 @@
  */
 import { deepEqual as assertEquals } from "node:assert/strict";
 import { type FakeHost, withHost } from "../helpers/fake_host.ts";
-import { addT4, definitions, T4_FILE, T4_UUIDS, T4A, T4B, writeHostFile } from "./host_setup.ts";
+import {
+  addT4,
+  definitions,
+  ledgerUuids,
+  T4_FILE,
+  T4_UUIDS,
+  T4A,
+  T4B,
+  writeHostFile,
+} from "./host_setup.ts";
 
 const ALL = Object.values(T4_UUIDS);
-const LEDGER = "var/lib/mdevctl/owners/gpu-pool.json";
-
-async function ledgerUuids(host: FakeHost): Promise<string[]> {
-  return Object.keys(JSON.parse(await host.read(LEDGER)).devices).sort();
-}
 
 async function definedUuids(host: FakeHost): Promise<string[]> {
   return Object.keys(await definitions(host)).map((k) => k.split("/")[1]!).sort();
@@ -41,7 +45,7 @@ async function keptUnderPrune(host: FakeHost, file: string, line: string): Promi
   const apply = await host.run(["apply", "-f", file, "--prune"]);
   assertEquals(apply.code, 4, apply.stderr);
   assertEquals(await definedUuids(host), [...ALL].sort());
-  assertEquals(await ledgerUuids(host), [...ALL].sort());
+  assertEquals(await ledgerUuids(host, "gpu-pool"), [...ALL].sort());
 }
 
 Deno.test("a parent with no types (driver restarting) keeps its devices under --prune", () =>
@@ -96,7 +100,7 @@ Deno.test("a type name typo is unmatched (exit 4), with the near name; prune kee
       "in sync: 4 managed; unsatisfied: 1",
     ]);
     assertEquals(await definedUuids(host), [...ALL].sort());
-    assertEquals(await ledgerUuids(host), [...ALL].sort());
+    assertEquals(await ledgerUuids(host, "gpu-pool"), [...ALL].sort());
     assertEquals((await host.run(["diff", "-f", good, "--prune"])).code, 0);
   }));
 

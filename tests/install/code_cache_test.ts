@@ -47,17 +47,25 @@ async function setup(launcherDenoDir?: string): Promise<{
   const bundle = `${dir}/mdevctl.js`;
   await Deno.copyFile(BUNDLE, bundle);
   await Deno.mkdir(`${dir}/sysfs`);
+  await Deno.mkdir(`${dir}/dev`);
   const deno = (await run([`${TOP}/tools/deno_path.sh`], {})).stdout.trim();
   const option = launcherDenoDir === undefined ? [] : ["--deno-dir", `${dir}/${launcherDenoDir}`];
   const written = await run(
     [
-      `${TOP}/tools/write_launcher.sh`,
+      deno,
+      "run",
+      "--quiet",
+      "--no-lock",
+      "--allow-read",
+      "--allow-env=PATH",
+      `${TOP}/tools/gen_sandbox.ts`,
+      "launcher",
       "--view-per-run",
       ...option,
       "bundle",
       deno,
       bundle,
-      `${dir}/sysfs`,
+      dir,
     ],
     {},
   );

@@ -87,16 +87,26 @@ export class MonitorProcess {
   }
 }
 
-/** `monitor --dumpjson --snapshot` with the poll source, started and synced. */
+/** The test-only entry that injects faults into the monitor in-process. */
+export const FAULTY_MONITOR = new URL("./faulty_monitor.ts", import.meta.url).pathname;
+
+/**
+ * `monitor --dumpjson --snapshot` with the poll source, started and synced;
+ * with `faults` (see faulty_monitor.ts), through the test-only entry.
+ */
 export async function startMonitor(
   host: FakeHost,
   extra: string[] = [],
   env: Record<string, string> = {},
   allowRun: string[] = [],
+  faults?: string,
 ): Promise<MonitorProcess> {
-  const args = ["monitor", "--dumpjson", "--snapshot", ...extra];
+  const args = ["--dumpjson", "--snapshot", ...extra];
   if (!extra.includes("--source")) args.push("--source", "poll", "--poll-interval", "100");
-  const m = new MonitorProcess(await host.spawn(args, { env, allowRun }));
+  const child = faults === undefined
+    ? await host.spawn(["monitor", ...args], { env, allowRun })
+    : await host.spawn([faults, ...args], { env, allowRun, entry: FAULTY_MONITOR });
+  const m = new MonitorProcess(child);
   await m.untilEvent("synced");
   return m;
 }

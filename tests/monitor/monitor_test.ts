@@ -6,7 +6,7 @@
  */
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { P1, P2, U1, U2, U3, withHost } from "../helpers/fake_host.ts";
-import { fakeUdevadm, MonitorProcess, sleep, startMonitor } from "./helpers.ts";
+import { fakeUdevadm, FAULTY_MONITOR, MonitorProcess, sleep, startMonitor } from "./helpers.ts";
 
 type Ev = Record<string, unknown>;
 const brief = (e: Ev) => [e.event, e.parent, e.uuid].filter((x) => x !== undefined).join(" ");
@@ -112,9 +112,13 @@ Deno.test("monitor: an injected inotify overflow gives resync, then one batch in
     await host.addActive(U3, P2, "typeB");
     // Config events are dropped, as past max_queued_events, and polling is
     // too slow to matter: only the injected rescan can reveal the changes.
-    const m = await startMonitor(host, ["--source", "poll", "--poll-interval", "600000"], {
-      MDEVCTL_MONITOR_TEST_HOOKS: "drop-config-events,rescan-on-sigusr1",
-    });
+    const m = await startMonitor(
+      host,
+      ["--source", "poll", "--poll-interval", "600000"],
+      {},
+      [],
+      "drop-config-events,rescan-on-sigusr1",
+    );
     const start = m.events.length;
     await Deno.remove(host.path(`sys/bus/mdev/devices/${U3}`));
     await Deno.remove(host.path(`etc/mdevctl.d/${P2}/${U3}`));
@@ -205,8 +209,8 @@ Deno.test("monitor: a stalled reader keeps memory bounded and ends with the righ
   withHost(async (host) => {
     await host.addParent(P1, { typeA: {} });
     const m = new MonitorProcess(
-      await host.spawn(["monitor", "--dumpjson", "--source=poll", "--poll-interval=50"], {
-        env: { MDEVCTL_MONITOR_TEST_HOOKS: "stats" },
+      await host.spawn(["stats", "--dumpjson", "--source=poll", "--poll-interval=50"], {
+        entry: FAULTY_MONITOR,
       }),
       false,
     );
@@ -291,10 +295,13 @@ Deno.test("monitor --source udevadm: recorded uevents drive the rescans, in orde
     const mtty = "mtty";
     const U = "11111111-1111-4111-8111-000000000001";
     await host.addParent(mtty, { "mtty-1": {}, "mtty-2": {} });
-    const m = await startMonitor(host, ["--source", "udevadm"], {
-      ...env,
-      MDEVCTL_MONITOR_TEST_HOOKS: "kill-udevadm-on-sigusr2",
-    }, ["udevadm"]);
+    const m = await startMonitor(
+      host,
+      ["--source", "udevadm"],
+      env,
+      ["udevadm"],
+      "kill-udevadm-on-sigusr2",
+    );
     const start = m.events.length;
     await host.addActive(U, mtty, "mtty-2");
     await send(687, 690);
