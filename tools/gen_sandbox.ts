@@ -34,6 +34,7 @@ export const UNITS = [
   "systemd/mdev@.service.in",
   "systemd/mdevctl-autostart@.service.in",
   "systemd/mdevctl-wait-online.service.in",
+  "systemd/mdevctl-apply.service.in",
 ] as const;
 /** The documentation holding the generated table and unit lines. */
 export const DOC = "docs/sandbox.md";

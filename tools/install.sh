@@ -106,6 +106,7 @@ installed_files() {
   echo "$SYSTEMDUNITDIR/mdev@.service"
   echo "$SYSTEMDUNITDIR/mdevctl-autostart@.service"
   echo "$SYSTEMDUNITDIR/mdevctl-wait-online.service"
+  echo "$SYSTEMDUNITDIR/mdevctl-apply.service"
   echo "$MANDIR/man8/mdevctl.8"
   echo "$MANDIR/man8/lsmdev.8"
   echo "$MANDIR/man5/mdevctl-hostfile.5"
@@ -159,6 +160,8 @@ do_install() {
   # Opt-in: installed, never enabled here (systemctl enable mdevctl-wait-online.service).
   substitute "$top/systemd/mdevctl-wait-online.service.in" \
     "$(d "$SYSTEMDUNITDIR/mdevctl-wait-online.service")"
+  # Opt-in too (systemctl enable mdevctl-apply.service): applies /etc/mdevctl/host.yaml at boot.
+  substitute "$top/systemd/mdevctl-apply.service.in" "$(d "$SYSTEMDUNITDIR/mdevctl-apply.service")"
 
   gen=$(mktemp -d)
   trap 'rm -rf "$gen"' EXIT

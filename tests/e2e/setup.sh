@@ -17,3 +17,4 @@ make -s -C "$REPO" install PREFIX=/usr > /run/e2e-install.log 2>&1 || {
 }
 echo "e2e setup: make install took $(awk "BEGIN { print $(uptime_s) - $T }") s"
 boot_definitions
+vfio_boot_setup

@@ -2,7 +2,7 @@
 # tests/e2e/systemd.sh - the systemd guest's checks (runs as kt.service, with
 # systemd as PID 1, udevd, journald; setup.sh installed the program and
 # wrote the boot-time definitions; mtty was loaded before udev started).
-# Usage: bash systemd.sh [PART...]   PART: boot hotplug unit record libvirt
+# Usage: bash systemd.sh [PART...]   PART: boot vfio hotplug unit record libvirt
 #        (default all).  Writes logs and transcripts to $RES.
 set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -11,7 +11,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
 PARTS=("$@")
-[ ${#PARTS[@]} -gt 0 ] || PARTS=(boot hotplug unit record libvirt)
+[ ${#PARTS[@]} -gt 0 ] || PARTS=(boot vfio hotplug unit record libvirt)
 want() { [[ " ${PARTS[*]} " == *" $1 "* ]]; }
 
 AUTOSTART=mdevctl-autostart@sys-devices-virtual-mtty-mtty.service
@@ -42,6 +42,50 @@ if want boot; then
     check systemd/coldplug-journal-started-lines "journal: $log" \
         eval '[[ $log == *"Started mdev $A1 (type mtty-1) on parent mtty"* &&
                  $log == *"Started mdev $A2 (type mtty-2) on parent mtty"* ]]'
+fi
+
+# --- mdevctl-apply.service: the host file applied at boot to fake NVIDIA VFs --
+if want vfio; then
+    APPLY=mdevctl-apply.service
+    apply_done() {
+        local s
+        s=$(systemctl show -P ActiveState "$APPLY")
+        [ "$s" = active ] || [ "$s" = failed ]
+    }
+    wait_for 300 apply_done
+    echo "e2e: $APPLY done at uptime $(uptime_s) s"
+    journalctl -b -q -o short-monotonic -u "$APPLY" > "$RES/apply.journal"
+    check systemd/apply-unit-enabled "$(systemctl is-enabled "$APPLY" 2>&1)" \
+        [ "$(systemctl is-enabled "$APPLY" 2>&1)" = enabled ]
+    check systemd/apply-unit-succeeded \
+        "$(systemctl show -p ActiveState -p Result -p ExecMainStatus "$APPLY" | tr '\n' ' ')" \
+        [ "$(systemctl show -P Result "$APPLY")" = success ]
+    before=$(systemctl show -P Before "$APPLY")
+    after=$(systemctl show -P After "$APPLY")
+    check systemd/apply-unit-ordering "Before=$before After=$after" \
+        eval '[[ " $before " == *" libvirtd.service "* && " $before " == *" virtqemud.service "* &&
+                 " $after " == *" nvidia-vgpu-mgr.service "* ]]'
+    # It ran the wait, then apply, whose lines name each assignment.
+    log=$(journalctl -b -q -o cat -u "$APPLY")
+    want_lines=""
+    for pf in $VFIO_PFS; do
+        want_lines+="+ $(vfio_vf "$pf" 0) L40S-12Q (id 1411) assign rule=l40s slot=0 status=done
+"
+    done
+    missing_lines=$(printf '%s' "$want_lines" | while IFS= read -r l; do
+        [[ $log == *"$l"* ]] || echo "$l"
+    done)
+    check systemd/apply-journal-assign-lines "missing: '$missing_lines'; journal: $log" \
+        [ -z "$missing_lines" ]
+    got=""
+    for pf in $VFIO_PFS; do
+        got+="$(vfio_current "$(vfio_vf "$pf" 0)") $(vfio_current "$(vfio_vf "$pf" 1)") "
+    done
+    check systemd/apply-fake-tree-assigned "current_vgpu_type: $got" [ "$got" = "1411 0 1411 0 " ]
+    check systemd/apply-ledger "$(cat "/var/lib/mdevctl/owners/$VFIO_OWNER.json" 2>&1)" \
+        grep -Eq '"typeId": ?1411' "/var/lib/mdevctl/owners/$VFIO_OWNER.json"
+    bad=$(grep -Ei 'permission denied|read-only file system|notcapable|requires .* access|operation not permitted|warning' "$RES/apply.journal")
+    check systemd/apply-journal-clean "$bad" [ -z "$bad" ]
 fi
 
 # --- hot plug: rmmod/insmod, one registration = one run ----------------------

@@ -105,9 +105,64 @@ export interface ScriptFileSpec {
   body: string | Omit<ScriptSpec, "log">;
 }
 
+/** A vGPU type of a vendor-VFIO GPU, with the share of the GPU it takes. */
+export interface VgpuTypeSpec {
+  id: number;
+  /** Full name, e.g. `NVIDIA L40S-12Q`. */
+  name: string;
+  /** Capacity it uses (the frame buffer in GB, e.g. 12 of 48). */
+  size: number;
+}
+
+/** The types of a 48 GB L40S in the Q series (ids as examples, not NVIDIA's). */
+export const L40S_TYPES: VgpuTypeSpec[] = [
+  { id: 1410, name: "NVIDIA L40S-6Q", size: 6 },
+  { id: 1411, name: "NVIDIA L40S-12Q", size: 12 },
+  { id: 1412, name: "NVIDIA L40S-24Q", size: 24 },
+  { id: 1413, name: "NVIDIA L40S-48Q", size: 48 },
+];
+
+/**
+ * A GPU driven by NVIDIA's vendor-specific VFIO driver (no mdev): a PF with
+ * SR-IOV VFs, each VF with an `nvidia/` directory (docs/vfio-vgpu.md).
+ */
+export interface VfioGpuSpec {
+  /** The PF's PCI address, e.g. `0000:41:00.0`; its VFs follow at function 4. */
+  pf: string;
+  /** Directory below sys/devices holding PF and VFs (default `pci0000:40`). */
+  bus?: string;
+  /** `device` (default 0x26b9, an L40S). */
+  device?: string;
+  /** `class` (default 0x030200, 3D controller). */
+  pciClass?: string;
+  /** Basename of the `driver` link (default `nvidia`); null: no driver link. */
+  driver?: string | null;
+  /** `sriov_totalvfs` (default 4). */
+  totalVfs?: number;
+  /**
+   * VFs present now (default totalVfs). Fewer: the rest are staged for the
+   * fake `sriov-manage -e` (`FakeHost.sriovManage`), which adds them all.
+   */
+  numVfs?: number;
+  /** The types the GPU offers (default `L40S_TYPES`). */
+  types?: VgpuTypeSpec[];
+  /** Total capacity (default 48). */
+  capacity?: number;
+  /** Whether types of different sizes may share the GPU (default false). */
+  mixed?: boolean;
+  /** VF index → `current_vgpu_type` content (a number, or text verbatim). */
+  current?: Record<number, number | string>;
+  /** VF index → `creatable_vgpu_types` verbatim (default: computed from the capacity). */
+  creatable?: Record<number, string>;
+  /** The VFs are mdev parents (`mdev_supported_types`), as on Ampere, not `nvidia/`. */
+  mdevVfs?: boolean;
+}
+
 /** A whole fake host. */
 export interface HostSpec {
   parents?: ParentSpec[];
+  /** Vendor-VFIO GPUs (PFs and their VFs). */
+  vfioGpus?: VfioGpuSpec[];
   active?: ActiveSpec[];
   defined?: DefinedSpec[];
   scripts?: ScriptFileSpec[];
@@ -149,6 +204,27 @@ const BASE_DIRS = [
 /** The call log fixture scripts append to, relative to the root. */
 export const CALL_LOG = "calls.log";
 
+/** The address of VF `index` of `pf`: functions from 4 on, as an L40S's. */
+export function vfAddress(pf: string, index: number): string {
+  const [domain, bus, devFn] = pf.split(":") as [string, string, string];
+  const [dev, fn] = devFn.split(".").map((x) => parseInt(x, 16)) as [number, number];
+  const f = fn + 4 + index;
+  const d = dev + Math.floor(f / 8);
+  return `${domain}:${bus}:${d.toString(16).padStart(2, "0")}.${f % 8}`;
+}
+
+/** The types creatable on a free VF when `used` (ids held by its siblings) are taken. */
+export function creatableNow(gpu: VfioGpuSpec, used: number[]): VgpuTypeSpec[] {
+  const types = gpu.types ?? L40S_TYPES;
+  const held = used.map((id) => types.find((t) => t.id === id)?.size ?? 0);
+  const total = held.reduce((a, b) => a + b, 0);
+  const size = held.find((s) => s > 0);
+  return types.filter((t) =>
+    total + t.size <= (gpu.capacity ?? 48) &&
+    (gpu.mixed || size === undefined || size === t.size)
+  );
+}
+
 /** Root-relative directory of a parent's device (default `sys/devices/pci0000:00/<name>`). */
 export function parentDevDir(parent: string, dev?: string): string {
   return `sys/devices/${dev ?? `pci0000:00/${parent}`}`;
@@ -179,6 +255,9 @@ export class HostBuilder {
   readonly options: BuildOptions;
   /** Device directory of each parent built so far, by name. */
   readonly devs = new Map<string, string>();
+  /** Each vendor-VFIO GPU built so far, by PF address. */
+  readonly vfioGpus = new Map<string, VfioGpuSpec>();
+  private nextVfio = 0;
 
   constructor(root: string, options: BuildOptions = {}) {
     this.root = root;
@@ -211,6 +290,7 @@ export class HostBuilder {
   build(spec: HostSpec): void {
     this.layout(spec.deprecatedScriptDirs ?? false);
     for (const p of spec.parents ?? []) this.parent(p);
+    for (const g of spec.vfioGpus ?? []) this.vfioGpu(g);
     for (const a of spec.active ?? []) this.active(a);
     for (const d of spec.defined ?? []) this.defined(d);
     for (const s of spec.scripts ?? []) this.script(s);
@@ -244,6 +324,94 @@ export class HostBuilder {
     Deno.symlinkSync(
       this.link(dev, `sys/class/mdev_bus/${p.name}`),
       this.abs(`sys/class/mdev_bus/${p.name}`),
+    );
+  }
+
+  /** Root-relative directory of a PCI device of a vendor-VFIO GPU. */
+  pciDir(gpu: VfioGpuSpec, address: string): string {
+    return `sys/devices/${gpu.bus ?? "pci0000:40"}/${address}`;
+  }
+
+  /**
+   * A vendor-VFIO GPU: the PF (vendor, class, SR-IOV files, driver link),
+   * its `numVfs` VFs, and the bus entries. The VFs beyond `numVfs` are built
+   * aside, below `.sriov/<PF>/`, for `sriov-manage -e` to copy in.
+   */
+  vfioGpu(gpu: VfioGpuSpec): void {
+    this.vfioGpus.set(gpu.pf, gpu);
+    const total = gpu.totalVfs ?? 4;
+    const present = gpu.numVfs ?? total;
+    const pf = this.pciDir(gpu, gpu.pf);
+    const ro = this.mode(0o444);
+    const files: Record<string, string> = {
+      vendor: "0x10de\n",
+      device: `${gpu.device ?? "0x26b9"}\n`,
+      class: `${gpu.pciClass ?? "0x030200"}\n`,
+      sriov_totalvfs: `${total}\n`,
+      sriov_numvfs: `${present}\n`,
+    };
+    for (const [name, content] of Object.entries(files)) {
+      writeFile(this.abs(`${pf}/${name}`), content, ro);
+    }
+    Deno.mkdirSync(this.abs("sys/bus/pci/devices"), { recursive: true });
+    if (gpu.driver !== null) {
+      const driver = `sys/bus/pci/drivers/${gpu.driver ?? "nvidia"}`;
+      Deno.mkdirSync(this.abs(driver), { recursive: true });
+      Deno.symlinkSync(this.link(driver, `${pf}/driver`), this.abs(`${pf}/driver`));
+    }
+    Deno.symlinkSync(this.link("sys/bus/pci", `${pf}/subsystem`), this.abs(`${pf}/subsystem`));
+    Deno.symlinkSync(
+      this.link(pf, `sys/bus/pci/devices/${gpu.pf}`),
+      this.abs(`sys/bus/pci/devices/${gpu.pf}`),
+    );
+    const staged = new HostBuilder(this.abs(`.sriov/${gpu.pf}`), {
+      ...this.options,
+      linkBase: this.options.linkBase ?? this.root,
+    });
+    staged.nextVfio = this.nextVfio;
+    for (let i = 0; i < total; i++) {
+      (i < present ? this : staged).vf(gpu, i);
+    }
+    this.nextVfio += total;
+    if (present < total) {
+      writeFile(staged.abs(`${pf}/sriov_numvfs`), `${total}\n`, ro);
+    }
+  }
+
+  /** VF `index` of `gpu`, with its links both ways and its bus entry. */
+  private vf(gpu: VfioGpuSpec, index: number): void {
+    const address = vfAddress(gpu.pf, index);
+    const pf = this.pciDir(gpu, gpu.pf);
+    const dir = this.pciDir(gpu, address);
+    const ro = this.mode(0o444);
+    writeFile(this.abs(`${dir}/vendor`), "0x10de\n", ro);
+    writeFile(this.abs(`${dir}/class`), `${gpu.pciClass ?? "0x030200"}\n`, ro);
+    Deno.symlinkSync(this.link(pf, `${dir}/physfn`), this.abs(`${dir}/physfn`));
+    Deno.symlinkSync(this.link("sys/bus/pci", `${dir}/subsystem`), this.abs(`${dir}/subsystem`));
+    Deno.mkdirSync(this.abs(pf), { recursive: true });
+    Deno.symlinkSync(this.link(dir, `${pf}/virtfn${index}`), this.abs(`${pf}/virtfn${index}`));
+    if (gpu.mdevVfs) {
+      Deno.mkdirSync(this.abs(`${dir}/mdev_supported_types`), { recursive: true });
+    } else {
+      const current = gpu.current?.[index] ?? 0;
+      const used = Object.entries(gpu.current ?? {})
+        .map(([, id]) => Number(id))
+        .filter((id) => Number.isInteger(id) && id > 0);
+      const creatable = gpu.creatable?.[index] ??
+        (current === 0 ? creatableNow(gpu, used).map((t) => `${t.id} : ${t.name}\n`).join("") : "");
+      writeFile(this.abs(`${dir}/nvidia/current_vgpu_type`), `${current}\n`, this.mode(0o644));
+      writeFile(this.abs(`${dir}/nvidia/creatable_vgpu_types`), creatable, ro);
+    }
+    const n = this.nextVfio + index;
+    Deno.mkdirSync(this.abs(`${dir}/vfio-dev/vfio${n}`), { recursive: true });
+    writeFile(this.abs(`${dir}/vfio-dev/vfio${n}/dev`), `511:${n}\n`, ro);
+    const group = `sys/kernel/iommu_groups/${100 + n}`;
+    Deno.mkdirSync(this.abs(`${group}/devices`), { recursive: true });
+    Deno.symlinkSync(this.link(group, `${dir}/iommu_group`), this.abs(`${dir}/iommu_group`));
+    Deno.mkdirSync(this.abs("sys/bus/pci/devices"), { recursive: true });
+    Deno.symlinkSync(
+      this.link(dir, `sys/bus/pci/devices/${address}`),
+      this.abs(`sys/bus/pci/devices/${address}`),
     );
   }
 
@@ -404,6 +572,46 @@ export class FakeHost {
 
   typeDir(parent: string, type: string): string {
     return `${this.parentDir(parent)}/mdev_supported_types/${type}`;
+  }
+
+  /** A vendor-VFIO GPU with its VFs (see `VfioGpuSpec`). */
+  addVfioGpu(gpu: VfioGpuSpec): void {
+    this.builder.vfioGpu(gpu);
+  }
+
+  /** The vendor-VFIO GPUs built on this host, by PF address. */
+  get vfioGpus(): ReadonlyMap<string, VfioGpuSpec> {
+    return this.builder.vfioGpus;
+  }
+
+  /** Root-relative directory of VF `index` of GPU `pf`. */
+  vfDir(pf: string, index: number): string {
+    const gpu = this.builder.vfioGpus.get(pf);
+    if (gpu === undefined) throw new Error(`no vendor-VFIO GPU ${pf}`);
+    return this.builder.pciDir(gpu, vfAddress(pf, index));
+  }
+
+  /**
+   * A stand-in for NVIDIA's `sriov-manage`: logs `sriov-manage ARGS` to
+   * `callLog`; `-e <PF>` copies in the VFs staged for that PF (numVfs < totalVfs),
+   * anything else fails. Returns its path (for MDEVCTL_SRIOV_MANAGE).
+   */
+  async sriovManage(): Promise<string> {
+    const path = this.path("bin/sriov-manage");
+    await Deno.mkdir(this.path("bin"), { recursive: true });
+    await Deno.writeTextFile(
+      path,
+      `#!/bin/sh
+echo "sriov-manage $*" >> '${this.callLog}'
+[ "$1" = -e ] && [ -d '${
+        this.path(".sriov")
+      }/'"$2" ] || { echo "sriov-manage: cannot enable $2" >&2; exit 1; }
+cp -a '${this.path(".sriov")}/'"$2"/. '${this.root}/'
+`,
+      { mode: 0o755 },
+    );
+    await Deno.chmod(path, 0o755);
+    return path;
   }
 
   /** A parent registered with mdev, with its supported types. */

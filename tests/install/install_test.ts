@@ -111,6 +111,7 @@ test("puts every file in place with its mode, links and final paths", async () =
     "/usr/lib/systemd/system/mdev@.service": 0o644,
     "/usr/lib/systemd/system/mdevctl-autostart@.service": 0o644,
     "/usr/lib/systemd/system/mdevctl-wait-online.service": 0o644,
+    "/usr/lib/systemd/system/mdevctl-apply.service": 0o644,
     "/usr/share/man/man8/mdevctl.8": 0o644,
     "/usr/share/man/man8/lsmdev.8": "mdevctl.8",
     "/usr/share/man/man5/mdevctl-hostfile.5": 0o644,
@@ -327,6 +328,7 @@ test("systemd-analyze verify accepts the installed units", async () => {
     "mdevctl-autostart@sys-devices-vfio_ap-matrix.service",
     "mdevctl-autostart@sys-devices-css0-0.0.0004-0.0.26ab.service",
     "mdevctl-wait-online.service",
+    "mdevctl-apply.service",
   ];
   let r: Result;
   if (await canNamespace()) {
@@ -341,7 +343,12 @@ test("systemd-analyze verify accepts the installed units", async () => {
     // Copies naming the staged program instead.
     const dir = await tempDir("mdevctl-units-");
     for (
-      const name of ["mdev@.service", "mdevctl-autostart@.service", "mdevctl-wait-online.service"]
+      const name of [
+        "mdev@.service",
+        "mdevctl-autostart@.service",
+        "mdevctl-wait-online.service",
+        "mdevctl-apply.service",
+      ]
     ) {
       const text = await Deno.readTextFile(`${dest}/usr/lib/systemd/system/${name}`);
       await Deno.writeTextFile(
@@ -356,6 +363,50 @@ test("systemd-analyze verify accepts the installed units", async () => {
   equal(r.stderr, "");
   equal(r.code, 0, r.stdout);
 }, missing({ "systemd-analyze": "systemd" }));
+
+test("the apply unit: opt-in, waits for the VFs, applies the host file before libvirt", async () => {
+  const dest = await installed();
+  const text = await Deno.readTextFile(`${dest}/usr/lib/systemd/system/mdevctl-apply.service`);
+  const settings = new Map<string, string[]>();
+  for (const m of text.matchAll(/^([A-Za-z]+)=(.*)$/gm)) {
+    settings.set(m[1]!, [...settings.get(m[1]!) ?? [], m[2]!]);
+  }
+  const one = (key: string) => settings.get(key)?.join(" ");
+  deepEqual(
+    {
+      Type: one("Type"),
+      RemainAfterExit: one("RemainAfterExit"),
+      ExecStartPre: one("ExecStartPre"),
+      ExecStart: one("ExecStart"),
+      SuccessExitStatus: one("SuccessExitStatus"),
+      ConditionPathExists: one("ConditionPathExists"),
+      WantedBy: one("WantedBy"),
+    },
+    {
+      Type: "oneshot",
+      RemainAfterExit: "yes",
+      ExecStartPre: "/usr/sbin/mdevctl wait --vfio --timeout 300",
+      ExecStart: "/usr/sbin/mdevctl apply -f /etc/mdevctl/host.yaml --start",
+      SuccessExitStatus: "4",
+      ConditionPathExists: "/etc/mdevctl/host.yaml",
+      WantedBy: "multi-user.target",
+    },
+  );
+  // Ordering only: after the driver's services, before libvirt's; it pulls nothing in.
+  deepEqual(one("After")!.split(/\s+/).sort(), [
+    "nvidia-sriov.service",
+    "nvidia-vgpu-mgr.service",
+    "systemd-udev-settle.service",
+  ]);
+  deepEqual(one("Before")!.split(/\s+/).sort(), ["libvirtd.service", "virtqemud.service"]);
+  for (const key of ["Wants", "Requires", "Requisite", "BindsTo"]) {
+    equal(settings.get(key), undefined, `${key}= in mdevctl-apply.service`);
+  }
+  // Installed disabled: nothing links it into a target (the file list test sees no link).
+  equal(await lstat(`${dest}/etc/systemd/system/multi-user.target.wants`), null);
+  // The ledgers of apply are writable in the unit's sandbox.
+  deepEqual(settings.get("StateDirectory"), ["mdevctl"]);
+});
 
 /**
  * A directory with fake mdevctl and logger that record their arguments. The
@@ -738,6 +789,7 @@ test("units are hardened without blocking what mdevctl must do", async () => {
       "mdev@.service",
       "mdevctl-autostart@.service",
       "mdevctl-wait-online.service",
+      "mdevctl-apply.service",
     ]
   ) {
     const text = await Deno.readTextFile(`${dest}/usr/lib/systemd/system/${unit}`);
