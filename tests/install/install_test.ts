@@ -385,7 +385,7 @@ test("the apply unit: opt-in, waits for the VFs, applies the host file before li
     {
       Type: "oneshot",
       RemainAfterExit: "yes",
-      ExecStartPre: "/usr/sbin/mdevctl wait --vfio --timeout 300",
+      ExecStartPre: "-/usr/sbin/mdevctl wait --vfio --timeout 300",
       ExecStart: "/usr/sbin/mdevctl apply -f /etc/mdevctl/host.yaml --start",
       SuccessExitStatus: "4",
       ConditionPathExists: "/etc/mdevctl/host.yaml",
