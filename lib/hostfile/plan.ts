@@ -10,13 +10,13 @@ import { compareBytes } from "../order.ts";
 import { compareParents, sortByParent } from "../parent_order.ts";
 import type { Change, NotReady, Plan, PlanOptions, Surplus, Unmatched } from "./changes.ts";
 import { phaseOf } from "./changes.ts";
+import { HostView } from "./host_view.ts";
 import { type Ledger, type LedgerEntry, type Origin, sha256 } from "./ledger.ts";
 import { planPool, type PoolContext, type PoolResult } from "./place_pool.ts";
 import { mergeVfio, planVfio } from "./plan_vfio.ts";
-import { parentReadiness } from "./readiness.ts";
 import { type DeviceSpec, type HostFile, type PoolSpec, selectorText } from "./schema.ts";
 import { parentMatches, suggestType } from "./selectors.ts";
-import type { Definition, ParentInfo, Snapshot } from "./snapshot.ts";
+import type { Definition, Snapshot } from "./snapshot.ts";
 
 /** A device the file wants, as the plan compares it with the host. */
 interface Want {
@@ -41,59 +41,6 @@ interface Decisions {
 
 function startText(autostart: boolean): string {
   return autostart ? "auto" : "manual";
-}
-
-function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
-  const out = new Map<string, T[]>();
-  for (const item of items) {
-    const k = key(item);
-    const list = out.get(k);
-    if (list) list.push(item);
-    else out.set(k, [item]);
-  }
-  return out;
-}
-
-/** The host as a plan reads it: lookups built once. */
-class HostView {
-  readonly defsByUuid: Map<string, Definition[]>;
-  readonly defsByParent: Map<string, Definition[]>;
-  readonly parents: ParentInfo[];
-  /** Not-ready registered parents and why. */
-  readonly notReady = new Map<string, NotReady["reason"]>();
-
-  constructor(
-    readonly snap: Snapshot,
-    readonly own: Ledger,
-    private readonly ledgers: ReadonlyMap<string, Ledger>,
-    /** Pools plan_vfio.ts places (on vendor-VFIO GPUs). */
-    readonly vfioPools: ReadonlySet<string>,
-  ) {
-    this.defsByUuid = groupBy(snap.definitions, (d) => d.uuid);
-    this.defsByParent = groupBy(snap.definitions, (d) => d.parent);
-    this.parents = [...snap.parents.values()].sort((a, b) => compareParents(a.name, b.name));
-    const held = groupBy([...own.devices.values()], (e) => e.parent);
-    for (const p of this.parents) {
-      const reason = parentReadiness(p, (held.get(p.name) ?? []).map((e) => e.type));
-      if (reason !== null) this.notReady.set(p.name, reason);
-    }
-  }
-
-  present(parent: string): boolean {
-    return this.snap.parents.has(parent);
-  }
-
-  /** Registered and ready: the only parents whose devices prune may touch. */
-  isReady(parent: string): boolean {
-    return this.present(parent) && !this.notReady.has(parent);
-  }
-
-  foreignOwner(uuid: string): string | undefined {
-    for (const [name, l] of this.ledgers) {
-      if (name !== this.own.owner && l.devices.has(uuid)) return name;
-    }
-    return undefined;
-  }
 }
 
 /** The plan (§6). Throws (exit 1) on host-dependent file errors such as ambiguity. */
@@ -202,15 +149,19 @@ function decideWants(file: HostFile, host: HostView, leaving: ReadonlySet<string
     isReady: (p) => host.isReady(p),
     defsOn: (p) => host.defsByParent.get(p) ?? [],
     foreignOwner: (u) => host.foreignOwner(u),
-    typesOn: (parent) =>
-      [
-        ...(host.defsByParent.get(parent) ?? []).map((x): [string, string] => [
-          x.uuid,
-          x.config.type,
-        ]),
+    typesOn: (parent) => {
+      // A definition the plan places (an explicit device, an earlier pool's
+      // instance) counts with the type the plan gives it: it is modified
+      // before anything is defined, and the next apply sees it so.
+      const placed = placedTypes.get(parent) ?? [];
+      const planned = new Set(placed.map(([uuid]) => uuid));
+      return [
+        ...(host.defsByParent.get(parent) ?? []).filter((x) => !planned.has(x.uuid))
+          .map((x): [string, string] => [x.uuid, x.config.type]),
         ...host.snap.active.onParent(parent),
-        ...(placedTypes.get(parent) ?? []),
-      ].filter(([uuid]) => !leaving.has(uuid)),
+        ...placed,
+      ].filter(([uuid]) => !leaving.has(uuid));
+    },
     plannedNew: (p, t) => plannedNew.get(`${p}\0${t}`) ?? 0,
     claimedBy: (p) => claimed.get(p),
   };
