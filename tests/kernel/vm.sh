@@ -34,7 +34,8 @@
 #   MDEVCTL_KT_SMP      guest CPUs (default 2)
 #   MDEVCTL_KT_CPU      TCG CPU model (default qemu64: Deno starts faster under
 #                       TCG than with "max", whose AVX etc. are emulated)
-#   MDEVCTL_KT_TIMEOUT  seconds before the guest is killed (default 900)
+#   MDEVCTL_KT_TIMEOUT  seconds before the guest is killed (default 1800: a TCG
+#                       guest on a busy 2-core machine took over 900 s)
 #   MDEVCTL_KT_VERBOSE  1 = timings + guest console log on stderr
 #   MDEVCTL_KT_NO_APT   1 = never run apt-get (missing packages = cannot boot)
 set -euo pipefail
@@ -44,7 +45,7 @@ SELF="$HERE/$(basename "${BASH_SOURCE[0]}")"
 ACCEL=${MDEVCTL_KT_ACCEL:-auto}
 MEM=${MDEVCTL_KT_MEM:-1024}
 SMP=${MDEVCTL_KT_SMP:-2}
-TIMEOUT=${MDEVCTL_KT_TIMEOUT:-900}
+TIMEOUT=${MDEVCTL_KT_TIMEOUT:-1800}
 VERBOSE=${MDEVCTL_KT_VERBOSE:-0}
 
 log() { if [ "$VERBOSE" = 1 ]; then echo "vm.sh: $*" >&2; fi; }
