@@ -5,8 +5,8 @@ PREFIX ?= /usr
 DENO := $(shell tools/deno_path.sh 2>/dev/null)
 SOURCES := cli.ts mod.ts $(shell find lib -name '*.ts' ! -name '*_test.ts' 2>/dev/null)
 
-.PHONY: all build docs check test test-all test-compat test-kernel test-e2e bench bench-sandbox demo \
-	install uninstall clean
+.PHONY: all build docs check test test-all test-compat test-kernel test-e2e bench \
+	bench-sandbox demo install uninstall deb clean
 
 # The man page and shell completions, generated from the command table.
 GEN := dist/mdevctl.8 dist/mdevctl.bash dist/_mdevctl
@@ -64,6 +64,11 @@ install: dist/mdevctl
 
 uninstall:
 	bash tools/install.sh uninstall
+
+# dist/mdevctl-deno_<version>-<revision>_amd64.deb (packaging/debian/README.md);
+# DEB_REVISION, DENORT_BIN and DEB_COMPRESSION are read from the environment.
+deb:
+	@bash packaging/debian/build.sh dist
 
 # dist/sysfs and dist/dev may hold the launcher's binds of /sys and /dev
 # (docs/sandbox.md): undo them first, and never let rm cross into another
