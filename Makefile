@@ -5,7 +5,7 @@ PREFIX ?= /usr
 DENO := $(shell tools/deno_path.sh 2>/dev/null)
 SOURCES := cli.ts mod.ts $(shell find lib -name '*.ts' ! -name '*_test.ts' 2>/dev/null)
 
-.PHONY: all build docs check test test-all test-compat test-kernel test-e2e bench \
+.PHONY: all build docs check test test-all test-compat test-kernel test-e2e test-package bench \
 	bench-sandbox demo install uninstall deb clean
 
 # The man page and shell completions, generated from the command table.
@@ -51,6 +51,11 @@ test-kernel: dist/mdevctl
 # systemd as PID 1, udev and libvirt driving the installed program (QEMU guest).
 test-e2e: dist/mdevctl
 	bash tests/e2e/run.sh
+
+# The Debian package, its lintian run, its maintainer scripts in a chroot and
+# replacing Debian's mdevctl in a systemd guest (tests/package/run.sh).
+test-package:
+	bash tests/package/run.sh
 
 bench: dist/mdevctl
 	bash bench/run.sh
