@@ -113,11 +113,12 @@ missing=$(for p in /usr/sbin/mdevctl /usr/sbin/lsmdev /usr/bin/mdevctl /usr/bin/
   /etc/mdevctl.d; do grep -qx "$p" "$CACHE/contents" || echo "$p"; done)
 check package/contents "missing: $missing" [ -z "$missing" ]
 # Every file and link `make install` would put down (tools/install.sh list,
-# with the package's settings) is in the package, but the other form's.
+# with the package's settings) is in the package, but the other form's
+# (manual pages compressed, as Debian wants them).
 not_in=$(DESTDIR= PREFIX=/usr ZSHCOMPDIR=/usr/share/zsh/vendor-completions UDEVDIR=/usr/lib/udev \
   SYSTEMDUNITDIR=/usr/lib/systemd/system BASHCOMPDIR=/usr/share/bash-completion/completions \
   bash "$REPO/tools/install.sh" list | grep -v '/mdevctl\.bin$' |
-  while read -r p; do grep -qx "$p" "$CACHE/contents" || echo "$p"; done)
+  while read -r p; do grep -qx -e "$p" -e "$p.gz" "$CACHE/contents" || echo "$p"; done)
 check package/layout-of-install-sh "install.sh lists, the package lacks: $not_in" [ -z "$not_in" ]
 ctrl=$(dpkg-deb --ctrl-tarfile "$DEB" | tar -t | tr '\n' ' ')
 check package/no-conffiles "control members: $ctrl" eval '[[ $ctrl != *conffiles* ]]'
