@@ -7,8 +7,8 @@ PREFIX ?= /usr
 DENO := $(shell tools/deno_path.sh 2>/dev/null)
 SOURCES := cli.ts mod.ts $(shell find lib -name '*.ts' ! -name '*_test.ts' 2>/dev/null)
 
-.PHONY: all build docs check test test-all test-compat test-kernel test-e2e bench bench-sandbox demo \
-	install uninstall clean
+.PHONY: all build docs check test test-all test-compat test-kernel test-e2e test-package bench \
+	bench-sandbox demo install uninstall deb clean
 
 # The man pages and shell completions, generated from the command table and,
 # for mdevctl-hostfile(5), from docs/hostfile.md.
@@ -59,6 +59,11 @@ test-kernel: dist/mdevctl
 test-e2e: dist/mdevctl
 	bash tests/e2e/run.sh
 
+# The Debian package, its lintian run, its maintainer scripts in a chroot and
+# replacing Debian's mdevctl in a systemd guest (tests/package/run.sh).
+test-package:
+	bash tests/package/run.sh
+
 # Ours against Debian's mdevctl (bench/README.md; root).
 bench: dist/mdevctl
 	$(DENO) run -A bench/run.ts
@@ -72,6 +77,11 @@ install: dist/mdevctl
 
 uninstall:
 	bash tools/install.sh uninstall
+
+# dist/mdevctl-deno_<version>-<revision>_amd64.deb (packaging/debian/README.md);
+# DEB_REVISION, DENORT_BIN and DEB_COMPRESSION are read from the environment.
+deb:
+	@bash packaging/debian/build.sh dist
 
 # dist/sysfs and dist/dev may hold the launcher's binds of /sys and /dev
 # (docs/sandbox.md): undo them first, and never let rm cross into another

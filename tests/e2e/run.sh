@@ -3,10 +3,15 @@
 # PID 1, udev, libvirt and the program installed by `make install`, in the
 # QEMU guest of tests/kernel (Debian's kernel, the mtty sample driver).
 #
-# Usage: bash tests/e2e/run.sh [-v] [systemd|udev-only]... [-- PART...]
+# Usage: bash tests/e2e/run.sh [-v] [systemd|udev-only|package]... [-- PART...]
 #   systemd     the guest with systemd as PID 1 (systemd.sh; PARTs: boot
 #               hotplug unit record libvirt, default all)
 #   udev-only   the guest with udevd alone (udev_only.sh)
+#   package     a systemd guest without `make install`: the Debian package
+#               replacing Debian's mdevctl (package.sh). Not in the default
+#               set: tests/package/run.sh builds the packages and runs it,
+#               with PKG_DEB, PKG_DEB_UPGRADE, PKG_DEBIAN_DEB and
+#               PKG_VERSION in the environment.
 #   -v          print the guests' logs
 # Environment: CI (=true: a guest that cannot boot is a failure), MDEVCTL_KT_*
 # (see tests/kernel/vm.sh).  Ends with "N passed, N failed"; exit 1 on failures.
@@ -18,7 +23,7 @@ GUESTS=() PARTS=() VERB=0
 while [ $# -gt 0 ]; do
     case $1 in
         -v) VERB=1; shift ;;
-        systemd|udev-only) GUESTS+=("$1"); shift ;;
+        systemd|udev-only|package) GUESTS+=("$1"); shift ;;
         --) shift; PARTS=("$@"); break ;;
         -h|--help) sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
@@ -55,7 +60,9 @@ for f in /lib/systemd/systemd /lib/systemd/systemd-udevd /usr/sbin/libvirtd /usr
     [ -e "$f" ] || missing+=("$f")
 done
 [ ${#missing[@]} = 0 ] || skip_all "missing ${missing[*]} (apt-get install --no-install-recommends systemd udev libvirt-daemon libvirt-clients mdevctl)"
-[ -x "$REPO/dist/mdevctl" ] || skip_all "no $REPO/dist/mdevctl (run make)"
+if [[ " ${GUESTS[*]} " == *" systemd "* || " ${GUESTS[*]} " == *" udev-only "* ]]; then
+    [ -x "$REPO/dist/mdevctl" ] || skip_all "no $REPO/dist/mdevctl (run make)"
+fi
 
 # Results; the guests run a copy of the scripts (a file edited while a guest
 # reads it over 9p derails the guest).
@@ -66,6 +73,9 @@ ln -sfn "runs/${RES##*/}" "$HERE/.cache/last-run"
 ls -1d "$HERE/.cache/runs"/* | sort | head -n -3 | xargs -r rm -rf
 cp "$HERE"/*.sh "$RES/scripts/"
 printf 'REPO=%q\nRES=%q\n' "$REPO" "$RES" > "$RES/scripts/env.sh"
+for v in PKG_DEB PKG_DEB_UPGRADE PKG_DEBIAN_DEB PKG_VERSION; do
+    printf '%s=%q\n' "$v" "${!v:-}" >> "$RES/scripts/env.sh"
+done
 
 PASSED=0 FAILED=0
 count() { # FILE: the PASS/FAIL lines a guest printed
@@ -106,10 +116,15 @@ for g in "${GUESTS[@]}"; do
         systemd) guest systemd --systemd "$RES/scripts/setup.sh" -- \
             bash "$RES/scripts/systemd.sh" "${PARTS[@]+"${PARTS[@]}"}" ;;
         udev-only) guest udev-only -- bash "$RES/scripts/udev_only.sh" ;;
+        # dpkg and apt under TCG: more time than vm.sh's default 900 s
+        package) MDEVCTL_KT_TIMEOUT=${MDEVCTL_KT_TIMEOUT:-1800} guest package \
+            --systemd "$RES/scripts/package_setup.sh" -- bash "$RES/scripts/package.sh" ;;
     esac
 done
-boot=$(sed -n 's/^ktinit: command starts at uptime \([0-9.]*\)s.*/\1/p' "$RES/systemd.console" 2>/dev/null)
-[ -n "$boot" ] && echo "e2e: systemd guest boot: power-on to kt.service ${boot} s (uptime)"
+for g in systemd package; do
+    boot=$(sed -n 's/^ktinit: command starts at uptime \([0-9.]*\)s.*/\1/p' "$RES/$g.console" 2>/dev/null)
+    [ -n "$boot" ] && echo "e2e: $g guest boot: power-on to kt.service ${boot} s (uptime)"
+done
 echo "e2e: total $(secs "$T0") s; logs in $RES"
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" = 0 ]

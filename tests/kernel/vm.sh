@@ -216,6 +216,15 @@ if [ "$SYSTEMD" = 1 ]; then
     modprobe mtty || fail "modprobe mtty"
     [ -d /sys/class/mdev_bus/mtty/mdev_supported_types ] || fail "mtty parent missing"
     cp "/newroot$RUNDIR"/units/* /newroot/etc/systemd/system/ || fail "install kt units"
+    # The overlay's layers, read-only under /run/kt-layers: what the guest
+    # changed (upper) and the host's root as it was (lower), for a test that
+    # compares file system states without walking the whole root over 9p.
+    for l in upper lower; do
+        mkdir -p "/newroot/run/kt-layers/$l"
+        src=/rw/upper; [ "$l" = lower ] && src=/lower
+        mount -o bind "$src" "/newroot/run/kt-layers/$l" \
+            && mount -o remount,bind,ro "/newroot/run/kt-layers/$l" || fail "bind $src"
+    done
     say "systemd starts at uptime $(cut -d' ' -f1 /proc/uptime)s"
     umount /proc /sys /dev
     exec switch_root /newroot /lib/systemd/systemd --unit=kt.target --show-status=0
