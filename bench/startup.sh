@@ -46,14 +46,14 @@ if [ -n "$before" ]; then
   sed -i "s#$lib/mdevctl.js#$lib/before/mdevctl.js#" "$old/before/mdevctl"
   rm -rf "${root:?}$lib" && mv "$old" "$root$lib"
   # Both code caches again: the other install replaced Deno's cache directory.
-  bash "$here/ns.sh" "$root" "$top/tools/warm_code_cache.sh" "$lib/before/mdevctl"
-  bash "$here/ns.sh" "$root" "$top/tools/warm_code_cache.sh" "$lib/mdevctl"
+  bash "$top/tests/helpers/host_ns.sh" "$root" "$top/tools/warm_code_cache.sh" "$lib/before/mdevctl"
+  bash "$top/tests/helpers/host_ns.sh" "$root" "$top/tools/warm_code_cache.sh" "$lib/mdevctl"
   tools+=(--tool "before-version=$lib/before/mdevctl --version")
 fi
 tools+=(--tool "list=$lib/mdevctl list")
 [ -n "$before" ] && tools+=(--tool "before-list=$lib/before/mdevctl list")
 # The first run as root binds the views (kept, as on a real host); then the rounds.
-bash "$here/ns.sh" "$root" sh -c '"$1/mdevctl" list >/dev/null && shift && exec "$@"' sh "$lib" \
+bash "$top/tests/helpers/host_ns.sh" "$root" sh -c '"$1/mdevctl" list >/dev/null && shift && exec "$@"' sh "$lib" \
   "$DENO" run -A --no-config "$here/startup_measure.ts" --rounds "${BENCH_ROUNDS:-201}" \
   --warmup 5 --json "$here/hosts/startup.json" \
   --cpu "$(command -v perf >/dev/null && echo 1 || echo 0)" "${tools[@]}"

@@ -1,5 +1,5 @@
 // Start-up cost of the installed launcher against the bare Deno floor, in one
-// interleaved run (bench/startup.sh runs it inside bench/ns.sh's namespace).
+// interleaved run (bench/startup.sh runs it inside tests/helpers/host_ns.sh's namespace).
 //
 //   deno run -A bench/startup_measure.ts --rounds N --warmup W \
 //     --tool "NAME=CMDLINE" --tool "NAME=CMDLINE" ... [--base NAME] [--json FILE]
@@ -16,6 +16,7 @@
 // program of the command, the launcher's shell included), which wanders far
 // less than wall time on a machine busy with other jobs.
 
+import { quantile } from "./stats.ts";
 function die(msg: string): never {
   console.error(`startup_measure: ${msg}`);
   Deno.exit(2);
@@ -58,12 +59,6 @@ function once(argv: string[]): number {
   if (!r.success) die(`${argv.join(" ")} exited with ${r.code}`);
   return t;
 }
-
-const quantile = (xs: number[], q: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const pos = (s.length - 1) * q, lo = Math.floor(pos), hi = Math.ceil(pos);
-  return s[lo]! + (s[hi]! - s[lo]!) * (pos - lo);
-};
 
 /** CPU time (ms) of one run, from `perf stat`. */
 function cpuOnce(argv: string[]): number {
