@@ -5,7 +5,7 @@
  */
 import type { Environment } from "../environment.ts";
 import { describeError } from "../errors.ts";
-import { exists, isAbsent, readLinkOrNull } from "../fs_probe.ts";
+import { exists, openProbe, readLinkOrNull } from "../fs_probe.ts";
 import { basename } from "../paths.ts";
 import { quoted, shower } from "./layout.ts";
 
@@ -34,23 +34,15 @@ export function vfioGroup(env: Environment, uuid: string, open: boolean): VfioGr
   if (target === null) return { state: "no-group", path: link };
   const path = env.vfioGroupPath(basename(target));
   if (!open) return { state: exists(path, shower(env)) ? "present" : "no-node", path };
-  try {
-    Deno.openSync(path, { read: true, write: true }).close();
-    return { state: "free", path };
-  } catch (e) {
-    // Deno reports EBUSY from open(2) as a plain Error with code "EBUSY"
-    // (checked on Deno 2.9), not as Deno.errors.Busy.
-    if (e instanceof Deno.errors.Busy || (e as { code?: unknown }).code === "EBUSY") {
-      return { state: "busy", path };
-    }
-    if (isAbsent(e)) return { state: "no-node", path };
-    // The check is advisory (the caller stops the device anyway, as it would
-    // without it): said on stderr, not fatal.
-    env.logger.warn(
-      `cannot tell whether ${uuid} is in use: ${quoted(env, path)}: ${describeError(e)}`,
-    );
-    return { state: "unknown", path };
-  }
+  const probe = openProbe(path);
+  if (probe === "free" || probe === "busy") return { state: probe, path };
+  if (probe === "absent") return { state: "no-node", path };
+  // The check is advisory (the caller stops the device anyway, as it would
+  // without it): said on stderr, not fatal.
+  env.logger.warn(
+    `cannot tell whether ${uuid} is in use: ${quoted(env, path)}: ${describeError(probe.error)}`,
+  );
+  return { state: "unknown", path };
 }
 
 /**

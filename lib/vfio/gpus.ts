@@ -6,7 +6,8 @@
  * (`env.sysfs`, `env.dev`), never from `/sys` spelled out.
  */
 import type { Environment } from "../environment.ts";
-import { describeError, isNotFound, MdevError } from "../errors.ts";
+import { describeError, MdevError } from "../errors.ts";
+import { exists, openProbe, readDirOrNull, readLinkOrNull, readTextOrNull } from "../fs_probe.ts";
 import { compareBytes } from "../order.ts";
 import { basename, quotePath } from "../paths.ts";
 import { parseCreatable, parseTypeId, type VgpuType } from "./creatable.ts";
@@ -74,37 +75,19 @@ export function vfDir(env: Environment, vf: Pick<VirtualFunction, "pf" | "index"
   return `${pciDevicesDir(env)}/${vf.pf}/virtfn${vf.index}`;
 }
 
+// Absent means NotFound (or ENODEV, a VF going away mid-read); any other
+// failure surfaces with its path (lib/fs_probe.ts, the one error rule).
 function readText(path: string): string | undefined {
-  try {
-    return Deno.readTextFileSync(path);
-  } catch {
-    return undefined;
-  }
+  return readTextOrNull(path) ?? undefined;
 }
 
 function linkName(path: string): string | undefined {
-  try {
-    return basename(Deno.readLinkSync(path));
-  } catch {
-    return undefined;
-  }
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
+  const target = readLinkOrNull(path);
+  return target === null ? undefined : basename(target);
 }
 
 function names(path: string): string[] {
-  try {
-    return [...Deno.readDirSync(path)].map((e) => e.name);
-  } catch {
-    return [];
-  }
+  return (readDirOrNull(path) ?? []).map((e) => e.name);
 }
 
 function count(path: string): number {
@@ -218,18 +201,14 @@ export function vfInUse(env: Environment, vf: VirtualFunction): boolean {
   if (vf.vfioDevice !== undefined) paths.push(`${env.dev}/vfio/devices/${vf.vfioDevice}`);
   if (vf.iommuGroup !== undefined) paths.push(`${env.dev}/vfio/${vf.iommuGroup}`);
   for (const path of paths) {
-    try {
-      Deno.openSync(path, { read: true, write: true }).close();
-    } catch (e) {
-      // EBUSY comes as a plain Error with code "EBUSY" (as lib/sysfs.ts notes).
-      if (e instanceof Deno.errors.Busy || (e as { code?: unknown }).code === "EBUSY") return true;
-      if (!isNotFound(e)) {
-        env.logger.warn(
-          `cannot tell whether VF ${vf.address} is in use: ${quotePath(env.shownPath(path))}: ${
-            describeError(e)
-          }`,
-        );
-      }
+    const probe = openProbe(path);
+    if (probe === "busy") return true;
+    if (typeof probe === "object") {
+      env.logger.warn(
+        `cannot tell whether VF ${vf.address} is in use: ${quotePath(env.shownPath(path))}: ${
+          describeError(probe.error)
+        }`,
+      );
     }
   }
   return false;
