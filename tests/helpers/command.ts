@@ -42,3 +42,25 @@ export async function runCommand(
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
+
+/** The PATH of a clean environment: root's system directories only. */
+export const SYSTEM_PATH = "/usr/sbin:/usr/bin:/sbin:/bin";
+
+/**
+ * Runs `cmd` in a clean environment (only SYSTEM_PATH and `env`), as a unit
+ * or a root shell would: nothing of the test runner's environment leaks in.
+ *
+ * @example
+ * ```ts
+ * import { runClean } from "./command.ts";
+ *
+ * console.assert((await runClean(["sh", "-c", "echo $X"], { X: "1" })).stdout === "1\n");
+ * ```
+ */
+export function runClean(
+  cmd: readonly string[],
+  env: Record<string, string> = {},
+  cwd?: string,
+): Promise<CommandResult> {
+  return runCommand(cmd, { env: { PATH: SYSTEM_PATH, ...env }, clearEnv: true, cwd });
+}

@@ -8,7 +8,7 @@
  * links, `-fPATH`, `--file=PATH`, pipes and redirects.
  */
 import { deepEqual, equal } from "node:assert/strict";
-import { type CommandResult, runCommand } from "../helpers/command.ts";
+import { type CommandResult, runClean } from "../helpers/command.ts";
 import { missing, needsRoot, reasons, requiring } from "../helpers/requires.ts";
 
 const TOP = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
@@ -16,8 +16,7 @@ const TOP = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 const RUN_HERE = Deno.env.get("MDEVCTL_TEST_TARGET") !== "source";
 
 function run(cmd: string[], env: Record<string, string> = {}): Promise<CommandResult> {
-  const path = { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" };
-  return runCommand(cmd, { env: { ...path, ...env }, clearEnv: true, cwd: TOP });
+  return runClean(cmd, env, TOP);
 }
 
 const REASON = reasons(

@@ -10,7 +10,7 @@
  */
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { type CommandResult, runCommand } from "../helpers/command.ts";
+import { type CommandResult, runClean } from "../helpers/command.ts";
 
 const TOP = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 const RUN_HERE = Deno.env.get("MDEVCTL_TEST_TARGET") !== "source";
@@ -26,8 +26,7 @@ function bundleMissing(): string | false {
 }
 
 function run(cmd: string[], env: Record<string, string>): Promise<CommandResult> {
-  const path = { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" };
-  return runCommand(cmd, { env: { ...path, ...env }, clearEnv: true });
+  return runClean(cmd, env);
 }
 
 /**

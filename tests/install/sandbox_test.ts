@@ -12,7 +12,7 @@
  */
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { missing, needsRoot, reasons, requiring } from "../helpers/requires.ts";
-import { type CommandResult, runCommand } from "../helpers/command.ts";
+import { type CommandResult, runClean } from "../helpers/command.ts";
 import { envList, grants } from "../../tools/gen_sandbox.ts";
 import { PROGRAMS } from "../../tools/sandbox_paths.ts";
 
@@ -31,9 +31,8 @@ const DEV_VIEW = `${LIBDIR}/dev`;
 
 type Result = CommandResult;
 
-function run(cmd: string[], env: Record<string, string> = {}): Promise<Result> {
-  const path = { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" };
-  return runCommand(cmd, { env: { ...path, ...env }, clearEnv: true, cwd: TOP });
+function run(cmd: string[], env: Record<string, string> = {}): Promise<CommandResult> {
+  return runClean(cmd, env, TOP);
 }
 
 const REASON = reasons(
