@@ -121,7 +121,7 @@ function decideWants(file: HostFile, host: HostView, leaving: ReadonlySet<string
     (placedTypes.get(parent) ?? placedTypes.set(parent, []).get(parent)!).push([uuid, type]);
   };
   for (const dev of file.devices) {
-    const unmatched = unmatchedDevice(dev, host);
+    const unmatched = heldRetype(dev, host) ?? unmatchedDevice(dev, host);
     if (unmatched !== undefined) {
       d.unmatched.push(unmatched);
       if (host.own.devices.has(dev.uuid)) d.retained.add(dev.uuid);
@@ -230,6 +230,28 @@ function unmatchedDevice(dev: DeviceSpec, host: HostView): Unmatched | undefined
   };
   const suggestion = suggestType({ kind: "id", value: dev.type }, [p]);
   return suggestion === undefined ? base : { ...base, suggestion };
+}
+
+/**
+ * An explicit device the file gives another type while its parent is
+ * registered but not ready: it stays as it is (retained, reported). The
+ * held types decide `type-missing`, so re-typing on a not-ready parent could
+ * make it ready, and the next apply would place and prune there what this
+ * one did not: the plan would not converge. Changing nothing on a parent in
+ * a transient state is also the conservative choice (§5).
+ */
+function heldRetype(dev: DeviceSpec, host: HostView): Unmatched | undefined {
+  const reason = host.notReady.get(dev.parent);
+  const managed = host.own.devices.get(dev.uuid);
+  if (reason === undefined || managed === undefined) return undefined;
+  if (managed.parent !== dev.parent || managed.type === dev.type) return undefined;
+  return {
+    parent: dev.parent,
+    uuid: dev.uuid,
+    type: dev.type,
+    reason:
+      `${dev.parent} is not ready (${reason}); the device keeps type ${managed.type} until it is`,
+  };
 }
 
 /** The §6 action table for one wanted device. */

@@ -14,7 +14,7 @@ import { globToRegExp } from "./selectors.ts";
 import { renderText } from "./render.ts";
 import { parseHostFile } from "./schema.ts";
 import { activeFromMap, type ParentInfo, type Snapshot } from "./snapshot.ts";
-import { DEFAULT_NAMESPACE, poolInstanceName, uuid5 } from "./uuid5.ts";
+import { DEFAULT_NAMESPACE, deviceIdName, poolInstanceName, uuid5 } from "./uuid5.ts";
 
 function parent(
   name: string,
@@ -369,4 +369,35 @@ Deno.test("restart-required when a wanted device runs as another type", () => {
   const snap = snapshot(three(4).slice(0, 1), [], [[u, P[0]!, "other"]]);
   const p = plan(`version: 1\ndevices: [{uuid: "${u}", parent: "${P[0]}", type: t}]\n`, snap);
   assertEquals(p.changes.map((c) => c.action), ["define", "restart-required"]);
+});
+
+Deno.test("an explicit device re-typed on a not-ready parent keeps its type until the parent is ready", () => {
+  // 0000:01:00.0 offers t2 only; the managed device d is t1, so the parent is
+  // not ready (type-missing). Re-typing d would make it ready and the next
+  // apply would place the pool there: the plan must hold d instead.
+  const d = uuid5(DEFAULT_NAMESPACE, deviceIdName("default", "d"));
+  const text = `version: 1
+devices: [{id: d, parent: "${P[0]}", type: t2}]
+pools: [{name: p, type: t2, perParent: 1}]
+`;
+  const only = (types: Record<string, [string, number]>) => [parent(P[0]!, types)];
+  const own = ledgerOf("default", [[d, entry(P[0]!, "t1", { device: "d" }, cfg("t1"))]]);
+  const snap = snapshot(only({ t2: ["Vendor T-2", 4] }), [[P[0]!, d, cfg("t1")]]);
+  const held = plan(text, snap, [own], { prune: true });
+  const keeps = "the device keeps type t1 until it is";
+  assertEquals(held.changes, []);
+  assertEquals(held.notReady, [{ parent: P[0], reason: "type-missing", kept: 1 }]);
+  assertEquals(renderText(held, false).split("\n").filter((l) => l.startsWith("?")), [
+    `? ${P[0]} not-ready reason=type-missing kept=1`,
+    `? ${P[0]}/${d} t2 unmatched reason="${P[0]} is not ready (type-missing); ${keeps}"`,
+  ]);
+  assertEquals(held.ledgerAfter.devices.get(d)?.type, "t1");
+  // Once the parent offers t1 again it is ready: d is re-typed and the pool placed.
+  const ready = snapshot(only({ t1: ["Vendor T-1", 4], t2: ["Vendor T-2", 4] }), [
+    [P[0]!, d, cfg("t1")],
+  ]);
+  const first = plan(text, ready, [own], { prune: true });
+  assertEquals(placed(first), [`define ${P[0]} 0`, `modify ${P[0]} -`]);
+  const [next, ledger] = applied(first, ready);
+  assertEquals(plan(text, next, [ledger], { prune: true }).changes, []);
 });

@@ -383,7 +383,13 @@ Deno.test({
     const seed = testSeed("hostfile model");
     const cases = Number(Deno.env.get("MDEVCTL_MODEL_CASES") ?? "2000");
     const started = performance.now();
-    for (let i = 0; i < cases; i++) await runCase(seed, i, true);
+    for (let i = 0; i < cases; i++) {
+      // The replay line last too: CI logs keep a failure's tail.
+      await runCase(seed, i, true).catch((e) => {
+        if (e instanceof Error) e.message += `\nreplay case ${i} with MDEVCTL_TEST_SEED=${seed}`;
+        throw e;
+      });
+    }
     console.log(
       `hostfile model: ${cases} cases in ${((performance.now() - started) / 1000).toFixed(1)} s`,
     );
