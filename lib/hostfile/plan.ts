@@ -121,7 +121,7 @@ function decideWants(file: HostFile, host: HostView, leaving: ReadonlySet<string
     (placedTypes.get(parent) ?? placedTypes.set(parent, []).get(parent)!).push([uuid, type]);
   };
   for (const dev of file.devices) {
-    const unmatched = heldRetype(dev, host) ?? unmatchedDevice(dev, host);
+    const unmatched = heldChange(dev, host) ?? unmatchedDevice(dev, host);
     if (unmatched !== undefined) {
       d.unmatched.push(unmatched);
       if (host.own.devices.has(dev.uuid)) d.retained.add(dev.uuid);
@@ -233,25 +233,26 @@ function unmatchedDevice(dev: DeviceSpec, host: HostView): Unmatched | undefined
 }
 
 /**
- * An explicit device the file gives another type while its parent is
- * registered but not ready: it stays as it is (retained, reported). The
- * held types decide `type-missing`, so re-typing on a not-ready parent could
- * make it ready, and the next apply would place and prune there what this
- * one did not: the plan would not converge. Changing nothing on a parent in
- * a transient state is also the conservative choice (§5).
+ * An explicit device the file gives another type, or moves to another
+ * parent, while the parent it is on is registered but not ready: it stays as
+ * it is (retained, reported). The types a parent holds decide
+ * `type-missing`, so the change could make that parent ready, and the next
+ * apply would place and prune there what this one did not: the plan would
+ * not converge. Changing nothing on a parent in a transient state is also
+ * the conservative choice (§5).
  */
-function heldRetype(dev: DeviceSpec, host: HostView): Unmatched | undefined {
-  const reason = host.notReady.get(dev.parent);
+function heldChange(dev: DeviceSpec, host: HostView): Unmatched | undefined {
   const managed = host.own.devices.get(dev.uuid);
-  if (reason === undefined || managed === undefined) return undefined;
-  if (managed.parent !== dev.parent || managed.type === dev.type) return undefined;
-  return {
-    parent: dev.parent,
-    uuid: dev.uuid,
-    type: dev.type,
-    reason:
-      `${dev.parent} is not ready (${reason}); the device keeps type ${managed.type} until it is`,
-  };
+  if (managed === undefined) return undefined;
+  const reason = host.notReady.get(managed.parent);
+  if (reason === undefined) return undefined;
+  const notReady = `${managed.parent} is not ready (${reason})`;
+  const base = { parent: dev.parent, uuid: dev.uuid, type: dev.type };
+  if (managed.parent !== dev.parent) {
+    return { ...base, reason: `${notReady}; the device stays on it until it is` };
+  }
+  if (managed.type === dev.type) return undefined;
+  return { ...base, reason: `${notReady}; the device keeps type ${managed.type} until it is` };
 }
 
 /** The §6 action table for one wanted device. */

@@ -401,3 +401,29 @@ pools: [{name: p, type: t2, perParent: 1}]
   const [next, ledger] = applied(first, ready);
   assertEquals(plan(text, next, [ledger], { prune: true }).changes, []);
 });
+
+Deno.test("an explicit device moved off a not-ready parent stays there until it is ready", () => {
+  // d (t1) is held on 0000:01:00.0, which offers t2 only; its definition is
+  // gone. Defining it on 0000:02:00.0 would take t1 off the first parent and
+  // make it ready behind the plan's back.
+  const d = uuid5(DEFAULT_NAMESPACE, deviceIdName("default", "d"));
+  const text = `version: 1
+devices: [{id: d, parent: "${P[1]}", type: t1}]
+pools: [{name: p, type: t2, perParent: 1}]
+`;
+  const snap = snapshot([
+    parent(P[0]!, { t2: ["Vendor T-2", 4] }),
+    parent(P[1]!, {
+      t1: ["Vendor T-1", 4],
+      t2: ["Vendor T-2", 4],
+    }),
+  ]);
+  const own = ledgerOf("default", [[d, entry(P[0]!, "t1", { device: "d" }, cfg("t1"))]]);
+  const first = plan(text, snap, [own], { prune: true });
+  assertEquals(placed(first), [`define ${P[1]} 0`]);
+  assertEquals(first.unmatched.map((u) => u.reason), [
+    `${P[0]} is not ready (type-missing); the device stays on it until it is`,
+  ]);
+  const [next, ledger] = applied(first, snap);
+  assertEquals(plan(text, next, [ledger], { prune: true }).changes, []);
+});
