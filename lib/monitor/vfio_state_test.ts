@@ -1,7 +1,8 @@
 import { deepEqual as assertEquals, equal } from "node:assert/strict";
 import { Environment } from "../environment.ts";
 import { buildVfioTree, creatableText, vfFile } from "../../tests/helpers/vfio_unit_tree.ts";
-import type { MonitorEvent } from "./state.ts";
+import { cleanDirty, kernelDirty, readState, rescan } from "./snapshot.ts";
+import { diffStates, emptyState, type MonitorEvent } from "./state.ts";
 import { checkVfio } from "./vfio_readiness.ts";
 import { diffVfio, readVfioState } from "./vfio_state.ts";
 
@@ -88,6 +89,28 @@ Deno.test("readVfioState: a poll tick names an id from the GPUs it did not read 
     // Only the changed GPU was read again, and the result is what a full read gives.
     equal(tick.read.get(PF2), first.read.get(PF2));
     assertEquals(tick, readVfioState(env, undefined, true));
+  } finally {
+    Deno.removeSync(root, { recursive: true });
+  }
+});
+
+Deno.test("rescan: a poll tick probes the GPUs known; the periodic kernel read finds new ones", () => {
+  const root = Deno.makeTempDirSync({ prefix: "vfio-mon-" });
+  try {
+    const t = creatableText([[1155, "NVIDIA L40S-12Q"]]);
+    buildVfioTree(root, [{ address: PF, vfs: [{ creatable: t }] }]);
+    const env = new Environment(root, { stderr: () => {} });
+    const first = readState(env, emptyState());
+    // A GPU bound to nvidia later, its VF already assigned.
+    buildVfioTree(root, [{ address: "0000:42:00.0", vfs: [{ creatable: t, current: "1155" }] }]);
+    const tick = rescan(env, first, { ...cleanDirty(), active: true, parents: true });
+    assertEquals(tick.vfio?.gpus, [PF]);
+    const periodic = rescan(env, tick, kernelDirty());
+    assertEquals(periodic.vfio?.gpus, [PF, "0000:42:00.0"]);
+    const { events } = diffStates(tick, periodic, { config: "config", kernel: "udevadm" });
+    assertEquals(events.map((e) => `${e.event} ${e.vf} ${e.typeId} ${e.type}`), [
+      "vgpu-assigned 0000:42:00.4 1155 L40S-12Q",
+    ]);
   } finally {
     Deno.removeSync(root, { recursive: true });
   }
