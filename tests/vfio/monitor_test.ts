@@ -300,3 +300,22 @@ kernelTest(
     ]);
   },
 );
+
+kernelTest(
+  "a GPU whose VFs are enabled after the monitor started is followed from its next reading",
+  { vfioGpus: [...gpus([G0]), ...gpus([G1], { numVfs: 0 })] },
+  {},
+  async (host) => {
+    const m = await monitor(host, ["--snapshot", ...POLL]);
+    await lineCount(m, 1);
+    const s = await new Deno.Command(await host.sriovManage(), { args: ["-e", G1] }).output();
+    assertEquals(s.code, 0, new TextDecoder().decode(s.stderr));
+    await setType(host, G1, 2, 1412);
+    await lineCount(m, 2);
+    await stopClean(m);
+    sameLines(m.lines.map(untimed), [
+      "synced",
+      `vgpu-assigned ${G1}/${vf(G1, 2)} L40S-24Q (id 1412)`,
+    ]);
+  },
+);
