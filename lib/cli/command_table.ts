@@ -348,8 +348,9 @@ const TABLE = [
     description:
       "Follows /etc/mdevctl.d (inotify) and the kernel (udevadm monitor, or polling) and prints " +
       "one line per change: defined, modified, undefined, started, stopped, parent-registered, " +
-      "parent-unregistered. It takes no lock and writes nothing. SIGINT and SIGTERM end it " +
-      "with status 0.",
+      "parent-unregistered, and vgpu-assigned, vgpu-released for vGPUs on the VFs of NVIDIA " +
+      "vendor-VFIO GPUs (seen promptly only with --source poll). It takes no lock and writes " +
+      "nothing. SIGINT and SIGTERM end it with status 0.",
     options: [
       { long: "dumpjson", help: "Print one JSON object per line" },
       {
@@ -364,8 +365,8 @@ const TABLE = [
       },
       { long: "snapshot", help: "First print the current state, then a synced event" },
       uuid("Only events of this device"),
-      parent("Only events of this parent and its devices"),
-      { long: "count", value: "N", help: "Exit after N device or parent events" },
+      parent("Only events of this parent and its devices (or of this GPU's VFs)"),
+      { long: "count", value: "N", help: "Exit after N device, parent or vGPU events" },
       { long: "timeout", value: "SECONDS", help: "Exit after SECONDS" },
     ],
   },

@@ -10,7 +10,7 @@
  */
 import type { Environment } from "../environment.ts";
 import { eventJson, eventText } from "./format.ts";
-import { allDirty, cleanDirty, isDirty, readState, rescan } from "./snapshot.ts";
+import { allDirty, cleanDirty, isDirty, kernelDirty, readState, rescan } from "./snapshot.ts";
 import type { Dirty } from "./snapshot.ts";
 import { ConfigWatcher, mayRunUdevadm, UdevadmSource } from "./sources.ts";
 import type { ConfigChange } from "./sources.ts";
@@ -191,7 +191,7 @@ class Monitor {
     this.#periodicRuns++;
     if (this.#periodicRuns % CONFIG_RESYNC_EVERY === 0) {
       this.#mark({ all: true, reason: "periodic" });
-    } else this.#mark({ active: true, parents: true, reason: "periodic" });
+    } else this.#mark({ kernel: true, reason: "periodic" });
   }
 
   #startPolling(): void {
@@ -216,6 +216,8 @@ class Monitor {
     parent?: string;
     active?: boolean;
     parents?: boolean;
+    /** The whole kernel state (running devices, parents, every vendor-VFIO GPU). */
+    kernel?: boolean;
     /** A poll tick: parents, and running devices not known yet. */
     poll?: boolean;
     reason?: ResyncReason | undefined;
@@ -237,6 +239,7 @@ class Monitor {
         d.parents = true;
       }
       if (what.parents) d.parents = true;
+      if (what.kernel) Object.assign(d, kernelDirty(), { configs: d.configs });
     }
     if (this.#triggers > TRIGGER_LIMIT && this.#reason !== "queue-limit") {
       this.#dirty = allDirty();

@@ -26,14 +26,24 @@ export interface Dirty {
    */
   activeNewOnly: boolean;
   parents: boolean;
+  /**
+   * With `parents`: look for vendor-VFIO GPUs among all PCI devices, not
+   * only probe the ones known (a full read of the kernel state).
+   */
+  gpus: boolean;
 }
 
 export function cleanDirty(): Dirty {
-  return { configs: new Set(), active: false, activeNewOnly: false, parents: false };
+  return { configs: new Set(), active: false, activeNewOnly: false, parents: false, gpus: false };
 }
 
 export function allDirty(): Dirty {
-  return { configs: "all", active: true, activeNewOnly: false, parents: true };
+  return { ...kernelDirty(), configs: "all" };
+}
+
+/** The whole kernel state, not the definitions (the periodic resync's usual read). */
+export function kernelDirty(): Dirty {
+  return { configs: new Set(), active: true, activeNewOnly: false, parents: true, gpus: true };
 }
 
 export function isDirty(d: Dirty): boolean {
@@ -136,8 +146,8 @@ export function rescan(env: Environment, known: HostState, dirty: Dirty): HostSt
   }
   if (dirty.parents) {
     next.parents = new Map(readParents(env).map((p) => [p.parent, p]));
-    // VFs are read with the parents: on poll ticks only the GPUs known, in full otherwise.
-    next.vfio = readVfioState(env, known.vfio, configs === "all");
+    // VFs are read with the parents: only the GPUs known, unless the kernel is read in full.
+    next.vfio = readVfioState(env, known.vfio, dirty.gpus);
   }
   return next;
 }

@@ -22,49 +22,56 @@ export interface VfState {
 export interface VfioState {
   gpus: string[];
   vfs: Map<string, VfState>;
-  /** Each GPU's VFs at the last full read of it: index and address, for the cheap probe. */
-  layout: Map<string, { index: number; address: string }[]>;
+  /**
+   * Each GPU as last read in full: its VFs, for the cheap probe, and its
+   * creatable lists, which name ids for the other GPUs of its model.
+   */
+  read: Map<string, VfioGpu>;
 }
 
 /**
  * Reads the assigned VFs. `full`: scan every PCI device for GPUs; else only
  * the GPUs of the last reading, each first probed cheaply (its VF count and
  * each VF's type) and read in full only when that differs (a poll tick stays
- * cheap; the periodic full rescan finds new GPUs). Names seen before are
- * kept for ids no list names now.
+ * cheap; a full rescan finds new GPUs). A GPU not read again keeps its last
+ * reading, lists included: they change only with its own VFs, so ids are
+ * named as a full read names them. Names seen before are kept for ids no
+ * list names now.
  */
 export function readVfioState(
   env: Environment,
   known: VfioState | undefined,
   full: boolean,
 ): VfioState {
-  let gpus: VfioGpu[];
-  const unchanged: string[] = [];
-  if (full || known === undefined) gpus = readVfioGpus(env);
+  let fresh: VfioGpu[];
+  const unchanged: VfioGpu[] = [];
+  if (full || known === undefined) fresh = readVfioGpus(env);
   else {
-    gpus = [];
+    fresh = [];
     for (const pf of known.gpus) {
-      if (probeUnchanged(env, known, pf)) unchanged.push(pf);
+      const last = known.read.get(pf);
+      if (last !== undefined && probeUnchanged(env, known, last)) unchanged.push(last);
       else {
         const gpu = readVfioGpu(env, pf);
-        if (gpu !== undefined) gpus.push(gpu);
+        if (gpu !== undefined) fresh.push(gpu);
       }
     }
   }
   const seen = new Map<number, string>();
   for (const s of known?.vfs.values() ?? []) if (s.name !== undefined) seen.set(s.typeId, s.name);
   const vfs = new Map<string, VfState>();
-  const layout = new Map<string, { index: number; address: string }[]>();
-  for (const pf of unchanged) {
-    layout.set(pf, known!.layout.get(pf)!);
-    for (const { address } of layout.get(pf)!) {
+  const read = new Map<string, VfioGpu>();
+  for (const gpu of unchanged) {
+    read.set(gpu.address, gpu);
+    for (const { address } of gpu.vfs) {
       const s = known!.vfs.get(address);
       if (s !== undefined) vfs.set(address, s);
     }
   }
-  for (const gpu of gpus) {
-    layout.set(gpu.address, gpu.vfs.map((vf) => ({ index: vf.index, address: vf.address })));
-    const names = nameTable(gpu, gpus, seen);
+  const all = [...unchanged, ...fresh].sort((a, b) => compareBytes(a.address, b.address));
+  for (const gpu of fresh) {
+    read.set(gpu.address, gpu);
+    const names = nameTable(gpu, all, seen);
     for (const vf of gpu.vfs) {
       if (vf.currentType === null || vf.currentType === 0) continue;
       const name = names.get(vf.currentType);
@@ -74,17 +81,14 @@ export function readVfioState(
       vfs.set(vf.address, same ? old : { pf: gpu.address, typeId: vf.currentType, name });
     }
   }
-  const order = [...unchanged, ...gpus.map((g) => g.address)].sort(compareBytes);
-  return { gpus: order, vfs, layout };
+  return { gpus: all.map((g) => g.address), vfs, read };
 }
 
 /** True when a GPU has as many VFs as at its last full read, each with the type known. */
-function probeUnchanged(env: Environment, known: VfioState, pf: string): boolean {
-  const vfs = known.layout.get(pf);
-  if (vfs === undefined) return false;
-  const probe = probeCurrentTypes(env, pf, vfs.map((v) => v.index));
-  if (probe.numVfs !== vfs.length) return false;
-  return vfs.every(({ address }, i) => {
+function probeUnchanged(env: Environment, known: VfioState, last: VfioGpu): boolean {
+  const probe = probeCurrentTypes(env, last.address, last.vfs.map((v) => v.index));
+  if (probe.numVfs !== last.vfs.length) return false;
+  return last.vfs.every(({ address }, i) => {
     const t = probe.types[i];
     return t !== undefined && t !== null && t === (known.vfs.get(address)?.typeId ?? 0);
   });
