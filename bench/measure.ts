@@ -23,6 +23,7 @@
 
 import type { CommandResult, Sample } from "./results_schema.ts";
 import { median } from "./stats.ts";
+import { runQuiet, runReported } from "./spawn.ts";
 
 interface Tool {
   name: "ours" | "peer" | "floor";
@@ -76,24 +77,9 @@ env["DENO_NO_UPDATE_CHECK"] = "1";
 
 let failedRuns = 0;
 function timeOnce(argv: string[]): number {
-  const cmd = new Deno.Command(argv[0]!, {
-    args: argv.slice(1),
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-    env,
-    clearEnv: true,
-  });
-  const t0 = performance.now();
-  let ok = false;
-  try {
-    ok = cmd.outputSync().success;
-  } catch {
-    // could not spawn (the program vanished): a failed run
-  }
-  const t1 = performance.now();
-  if (!ok) failedRuns++;
-  return t1 - t0;
+  const r = runQuiet(argv, env);
+  if (r.code !== 0) failedRuns++;
+  return r.ms;
 }
 
 function probe(
@@ -131,23 +117,11 @@ const haveTime = (() => {
 /** Max RSS (KiB) and CPU time (user+sys, ms; 10 ms resolution) of one run. */
 function rusageOnce(argv: string[]): { rss: number; cpu: number } | null {
   if (!haveTime) return null;
-  const tmp = Deno.makeTempFileSync({ prefix: "bench-rss-" });
-  try {
-    const r = new Deno.Command(timeBin, {
-      args: ["-f", "%M %U %S", "-o", tmp, ...argv],
-      stdin: "null",
-      stdout: "null",
-      stderr: "null",
-      env,
-      clearEnv: true,
-    }).outputSync();
-    if (!r.success) return null;
-    const f = (Deno.readTextFileSync(tmp).trim().split("\n").pop() ?? "").split(" ").map(Number);
-    if (f.length !== 3 || !f.every(Number.isFinite)) return null;
-    return { rss: f[0]!, cpu: (f[1]! + f[2]!) * 1000 };
-  } finally {
-    Deno.removeSync(tmp);
-  }
+  const report = runReported((out) => [timeBin, "-f", "%M %U %S", "-o", out], argv, env);
+  if (report === null) return null;
+  const f = (report.trim().split("\n").pop() ?? "").split(" ").map(Number);
+  if (f.length !== 3 || !f.every(Number.isFinite)) return null;
+  return { rss: f[0]!, cpu: (f[1]! + f[2]!) * 1000 };
 }
 
 const loadavg = () => {

@@ -16,6 +16,7 @@
 // program of the command, the launcher's shell included), which wanders far
 // less than wall time on a machine busy with other jobs.
 
+import { runQuiet, runReported } from "./spawn.ts";
 import { quantile } from "./stats.ts";
 function die(msg: string): never {
   console.error(`startup_measure: ${msg}`);
@@ -46,40 +47,23 @@ const env = Deno.env.toObject();
 env["DENO_NO_UPDATE_CHECK"] = "1";
 
 function once(argv: string[]): number {
-  const t0 = performance.now();
-  const r = new Deno.Command(argv[0]!, {
-    args: argv.slice(1),
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-    env,
-    clearEnv: true,
-  }).outputSync();
-  const t = performance.now() - t0;
-  if (!r.success) die(`${argv.join(" ")} exited with ${r.code}`);
-  return t;
+  const r = runQuiet(argv, env);
+  if (r.code !== 0) die(`${argv.join(" ")} exited with ${r.code}`);
+  return r.ms;
 }
 
 /** CPU time (ms) of one run, from `perf stat`. */
 function cpuOnce(argv: string[]): number {
-  const out = Deno.makeTempFileSync({ prefix: "startup-perf-" });
-  try {
-    const r = new Deno.Command("perf", {
-      args: ["stat", "-x,", "-e", "task-clock", "-o", out, "--", ...argv],
-      stdin: "null",
-      stdout: "null",
-      stderr: "null",
-      env,
-      clearEnv: true,
-    }).outputSync();
-    if (!r.success) die(`perf stat ${argv.join(" ")} exited with ${r.code}`);
-    const line = Deno.readTextFileSync(out).split("\n").find((l) => l.includes("task-clock"));
-    const ms = Number(line?.split(",")[0]);
-    if (!Number.isFinite(ms)) die(`no task-clock from perf stat: ${line}`);
-    return ms;
-  } finally {
-    Deno.removeSync(out);
-  }
+  const report = runReported(
+    (out) => ["perf", "stat", "-x,", "-e", "task-clock", "-o", out, "--"],
+    argv,
+    env,
+  );
+  if (report === null) die(`perf stat ${argv.join(" ")} failed`);
+  const line = report.split("\n").find((l) => l.includes("task-clock"));
+  const ms = Number(line?.split(",")[0]);
+  if (!Number.isFinite(ms)) die(`no task-clock from perf stat: ${line}`);
+  return ms;
 }
 
 const load = () => Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
