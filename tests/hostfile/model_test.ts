@@ -215,9 +215,11 @@ function mutate(host: ModelHost, r: Random): string {
     }
     case 6: {
       if (defs.length === 0) return "nothing to modify";
+      // A hand edit, as `mdevctl modify` makes it: start mode, sometimes the type.
       const [uuid, d] = pick(r, defs);
-      host.writeConfig(d.parent, uuid, d.type, pick(r, ["auto", "manual"]));
-      return `modify ${uuid}`;
+      const type = chance(r, 0.3) ? pick(r, Object.keys(TYPE_NAMES)) : d.type;
+      host.writeConfig(d.parent, uuid, type, pick(r, ["auto", "manual"]));
+      return `modify ${uuid} type=${type}`;
     }
     default: {
       const uuid = randomUuid(r);
