@@ -6,6 +6,7 @@
 import { deepEqual as assertEquals } from "node:assert/strict";
 import * as Y from "npm:yaml@2.9.1";
 import { Environment } from "../environment.ts";
+import { executeRounds } from "./apply_rounds.ts";
 import { execute } from "./execute.ts";
 import { readLedgers } from "./ledger.ts";
 import { makePlan } from "./plan.ts";
@@ -118,4 +119,49 @@ Deno.test(
     assertEquals(current(root), ["1156", "1155", "1155", "1155"]);
     assertEquals(again.done.result, "success");
   }),
+);
+
+Deno.test(
+  "capacity gone at write time: apply plans again and places the vGPU where there is room",
+  async () => {
+    const root = Deno.makeTempDirSync({ prefix: "vfio-exec-" });
+    const PF2 = "0000:42:00.0";
+    try {
+      buildVfioTree(
+        root,
+        [PF, PF2].map((address) => ({
+          address,
+          vfs: [{ creatable: TYPES }, { creatable: TYPES }],
+        })),
+      );
+      const env = new Environment(root, { stderr: () => {} });
+      const text = "version: 1\nowner: vdi\npools:\n" +
+        "  - {name: p, type: {nameToken: L40S-12Q}, count: 2, placement: pack}\n";
+      const file = parseHostFile(Y, "h.yaml", new TextEncoder().encode(text));
+      const replan = () =>
+        makePlan(file, readSnapshot(env), readLedgers(env, "vdi"), { prune: false, start: false });
+      const first = replan();
+      // The plan packs both on the first GPU; by write time its second VF no longer offers the type.
+      Deno.writeTextFileSync(vfFile(root, PF, 1, "creatable_vgpu_types"), "");
+      const r = await executeRounds(env, first, replan, { force: false, keepGoing: false });
+      assertEquals(renderText(r.plan, false, r.done.outcomes, "applied").split("\n"), [
+        "+ 0000:41:00.4 L40S-12Q (id 1155) assign rule=p slot=0 status=done",
+        "+ 0000:41:00.5 L40S-12Q (id 1155) assign rule=p slot=1 status=skipped (capacity)",
+        "+ 0000:42:00.4 L40S-12Q (id 1155) assign rule=p slot=0 status=done",
+        "applied: 3 changes (assign 3)",
+        "",
+      ]);
+      assertEquals([r.done.result, r.short], ["success", false]);
+      const at = (pf: string, i: number) =>
+        Deno.readTextFileSync(vfFile(root, pf, i, "current_vgpu_type")).trim();
+      assertEquals([at(PF, 0), at(PF, 1), at(PF2, 0), at(PF2, 1)], ["1155", "0", "1155", "0"]);
+      assertEquals([...readLedgers(env, "vdi").get("vdi")!.vfs!.keys()], [
+        "0000:41:00.4",
+        "0000:42:00.4",
+      ]);
+      assertEquals(renderText(replan(), false), "in sync: 2 managed\n");
+    } finally {
+      Deno.removeSync(root, { recursive: true });
+    }
+  },
 );

@@ -7,7 +7,8 @@
 import * as Y from "npm:yaml@2.9.1";
 import { Environment } from "../../lib/environment.ts";
 import { executable, type Plan } from "../../lib/hostfile/changes.ts";
-import { execute, type Execution } from "../../lib/hostfile/execute.ts";
+import { executeRounds } from "../../lib/hostfile/apply_rounds.ts";
+import type { Execution } from "../../lib/hostfile/execute.ts";
 import { readLedgers } from "../../lib/hostfile/ledger.ts";
 import { makePlan } from "../../lib/hostfile/plan.ts";
 import { diffStatus, renderText } from "../../lib/hostfile/render.ts";
@@ -44,9 +45,10 @@ export function diffOf(req: ApplyRequest): { status: number; executable: number;
   };
 }
 
-/** Plans and executes, as apply does (the caller is the only writer: no lock needed). */
+/** Plans and executes (in rounds), as apply does (the caller is the only writer: no lock needed). */
 export async function applyOnce(req: ApplyRequest): Promise<Execution> {
-  return await execute(quietEnv(req.root), planFor(req), { force: false, keepGoing: false });
+  const opts = { force: false, keepGoing: false };
+  return (await executeRounds(quietEnv(req.root), planFor(req), () => planFor(req), opts)).done;
 }
 
 /** The model tests' random choices. */
