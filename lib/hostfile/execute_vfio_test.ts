@@ -165,3 +165,33 @@ Deno.test(
     }
   },
 );
+
+Deno.test(
+  "a reassign whose type the emptied VF does not offer puts the hand-set type back: skipped, no longer owned",
+  withTree(async (root, env) => {
+    const one = FILE.replace("perParent: 3", "count: 1");
+    assertEquals((await apply(env, one)).done.result, "success");
+    assertEquals(current(root), ["1155", "0", "0", "0"]);
+    // By hand: VF 0 to the 24Q; once empty it offers only that (sizes may not mix, say).
+    Deno.writeTextFileSync(vfFile(root, PF, 0, "current_vgpu_type"), "1156\n");
+    Deno.writeTextFileSync(
+      vfFile(root, PF, 0, "creatable_vgpu_types"),
+      creatableText([[1156, "NVIDIA L40S-24Q"]]),
+    );
+    const second = await apply(env, one);
+    assertEquals(
+      second.text.split("\n")[0],
+      [
+        "~ 0000:41:00.4 L40S-12Q (id 1155) reassign from=L40S-24Q (id 1156) rule=p slot=0",
+        "status=skipped (capacity)",
+      ].join(" "),
+    );
+    assertEquals(second.done.result, "success");
+    assertEquals(current(root), ["1156", "0", "0", "0"]);
+    assertEquals(readLedgers(env, "vdi").get("vdi")?.vfs?.size ?? 0, 0);
+    // The VF is the hand-set vGPU's now: the pool goes around it.
+    const third = await apply(env, one);
+    assertEquals(current(root), ["1156", "1155", "0", "0"]);
+    assertEquals(third.done.result, "success");
+  }),
+);
