@@ -3,8 +3,7 @@ import type { CommandContext } from "../cli/context.ts";
 import { formatError, MdevError } from "../errors.ts";
 import { unsatisfiedCount } from "../hostfile/changes.ts";
 import { enableGpus } from "../hostfile/enable_vfs.ts";
-import { execute, type Execution } from "../hostfile/execute.ts";
-import { CAPACITY } from "../hostfile/execute_vfio.ts";
+import { executeRounds, type Rounds } from "../hostfile/apply_rounds.ts";
 import { withJsonErrors } from "../hostfile/json_errors.ts";
 import { readLedgers } from "../hostfile/ledger.ts";
 import { loadHostFile } from "../hostfile/load.ts";
@@ -45,9 +44,10 @@ export function run(ctx: CommandContext<"apply">): Promise<number> {
         plan = makePlan(file, readSnapshot(env), readLedgers(env, file.owner), opts);
       }
       const watch = watchInterrupts();
-      let done: Execution;
+      let rounds: Rounds;
       try {
-        done = await execute(env, plan, {
+        const replan = () => makePlan(file, readSnapshot(env), readLedgers(env, file.owner), opts);
+        rounds = await executeRounds(env, plan, replan, {
           force: options.force,
           keepGoing: options["keep-going"],
           signal: watch.signal,
@@ -58,6 +58,8 @@ export function run(ctx: CommandContext<"apply">): Promise<number> {
       } finally {
         watch.dispose();
       }
+      const done = rounds.done;
+      plan = rounds.plan;
       if (json) ctx.stdout(renderJson(plan, done.outcomes, done.result));
       else {
         const last = done.interrupted
@@ -72,8 +74,7 @@ export function run(ctx: CommandContext<"apply">): Promise<number> {
       const interrupted = watch.exitStatus();
       if (done.interrupted && interrupted !== null) return interrupted;
       if (errors.length > 0) return 1;
-      const short = [...done.outcomes.values()].some((o) => o.reason === CAPACITY);
-      return unsatisfiedCount(plan) > 0 || short ? 4 : 0;
+      return unsatisfiedCount(plan) > 0 || rounds.short ? 4 : 0;
     });
   });
 }

@@ -12,7 +12,7 @@ import { vfioGroupInUse } from "../sysfs/vfio.ts";
 import { type Ledger, type LedgerEntry, writeLedgerIfChanged } from "./ledger.ts";
 import { type Change, executable, type Plan } from "./changes.ts";
 import type { Outcome } from "./render.ts";
-import { assignVfs, reassignVfs, releaseVfs, type Steps } from "./execute_vfio.ts";
+import { assignVfs, CAPACITY, reassignVfs, releaseVfs, type Steps } from "./execute_vfio.ts";
 
 export interface ExecuteOptions {
   force: boolean;
@@ -70,10 +70,18 @@ function afterRemovals(plan: Plan, ledger: Ledger, outcomes: ReadonlyMap<Change,
   }
 }
 
-/** After the assign phases: a VF not (re)assigned goes back to what the ledger said before. */
+/**
+ * After the assign phases: a VF not (re)assigned goes back to what the ledger
+ * said before, except one whose reassign found no room (its hand-set vGPU
+ * stays, and is no longer the owner's).
+ */
 function afterAssigns(plan: Plan, ledger: Ledger, outcomes: ReadonlyMap<Change, Outcome>): void {
   for (const c of plan.changes) {
     if ((c.action !== "assign" && c.action !== "reassign") || outcomes.get(c)?.status === "done") {
+      continue;
+    }
+    if (c.action === "reassign" && outcomes.get(c)?.reason === CAPACITY) {
+      ledger.vfs!.delete(c.uuid);
       continue;
     }
     const old = plan.ledgerBefore.vfs?.get(c.uuid);
@@ -115,7 +123,7 @@ class Tracker implements Steps {
     this.errors.push(new MdevError(failure));
   }
 
-  async run(c: Change, step: () => Promise<void>): Promise<void> {
+  async run(c: Change, step: () => Promise<void | string>): Promise<void> {
     if (this.interrupted()) {
       this.record(c, { status: "skipped", reason: "interrupted" });
       return;
@@ -126,7 +134,12 @@ class Tracker implements Steps {
       return;
     }
     try {
-      await step();
+      const skipped = await step();
+      if (typeof skipped === "string") {
+        this.record(c, { status: "skipped", reason: skipped });
+        this.blocked.add(c.uuid);
+        return;
+      }
       this.record(c, { status: "done" });
       this.anyDone = true;
     } catch (e) {

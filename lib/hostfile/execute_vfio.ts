@@ -3,7 +3,8 @@
  * release, reassign and assign, each on the VF as it is now. A release or
  * reassign of a VF whose VFIO device or group is open is skipped (in-use);
  * an assign whose type the VF no longer lists (the GPU's capacity went to
- * others) is skipped (capacity) and leaves the want unsatisfied.
+ * others) is skipped (capacity) and leaves the want unsatisfied, and so is a
+ * reassign whose type the emptied VF does not list (its old type goes back).
  */
 import type { Environment } from "../environment.ts";
 import { MdevError } from "../errors.ts";
@@ -22,8 +23,8 @@ export const CAPACITY = "capacity";
 /** What execute.ts lends the VFIO phases. */
 export interface Steps {
   env: Environment;
-  /** Runs a step, recording done or failed. */
-  run(c: Change, step: () => Promise<void>): Promise<void>;
+  /** Runs a step, recording done or failed, or skipped for the reason the step returns. */
+  run(c: Change, step: () => Promise<void | string>): Promise<void>;
   /** False once the run stopped, was interrupted, or this change's target was blocked. */
   ready(c: Change): boolean;
   /** Records a skip; with `failure`, as a failure of the run (exit 1). */
@@ -74,15 +75,26 @@ export async function releaseVfs(s: Steps, changes: readonly Change[]): Promise<
   }
 }
 
-/** Sets owned VFs changed by hand back to their pool's type: release, then assign. */
+/**
+ * Sets owned VFs changed by hand back to their pool's type: release, then
+ * assign. A VF holding a vGPU lists nothing, so whether the pool's type fits
+ * shows only once it is empty; when it does not (the GPU's room or sizes),
+ * the hand-set type is written back and the change is skipped (capacity).
+ */
 export async function reassignVfs(s: Steps, changes: readonly Change[]): Promise<void> {
   for (const c of changes) {
     if (skipInUse(s, c)) continue;
     await s.run(c, () => {
       const vf = current(s.env, c.vfio!);
-      expectType(vf, c.vfio!.from!.typeId);
+      const from = c.vfio!.from!.typeId;
+      expectType(vf, from);
       releaseVgpu(s.env, vf);
-      assignVgpu(s.env, { ...vf, currentType: 0 }, c.vfio!.typeId);
+      const empty = current(s.env, c.vfio!);
+      if (!empty.creatable.some((t) => t.id === c.vfio!.typeId)) {
+        assignVgpu(s.env, empty, from);
+        return Promise.resolve(CAPACITY);
+      }
+      assignVgpu(s.env, empty, c.vfio!.typeId);
       return Promise.resolve();
     });
   }

@@ -91,11 +91,35 @@ export function planVfio(
     names: nameTable(gpu, gpus, rememberedNames(ledgers, gpu.address)),
     ready: vfsReady(gpu),
   }));
-  const viewOf = new Map(views.map((v) => [v.gpu.address, v]));
-  const taken = new Set<string>();
+  const foreign = new Set<string>();
   for (const [name, l] of ledgers) {
-    if (name !== own.owner) { for (const vf of ledgerVfs(l).keys()) taken.add(vf); }
+    if (name !== own.owner) { for (const vf of ledgerVfs(l).keys()) foreign.add(vf); }
   }
+  const first = placeVfio(pools, views, ownVfs, foreign, opts);
+  // An owned VF that reads 0 and that no pool takes back is forgotten; the
+  // next plan would see it free and place on it. So it is free in this one
+  // (planned again without it), and a second apply finds nothing to do.
+  const forgotten = [...ownVfs].filter(([vf, e]) => {
+    const view = views.find((v) => v.gpu.address === e.pf);
+    return view?.ready === true && !first.vfsAfter.has(vf) &&
+      view.gpu.vfs.find((v) => v.address === vf)?.currentType === 0;
+  });
+  if (forgotten.length === 0) return first;
+  const rest = new Map(ownVfs);
+  for (const [vf] of forgotten) rest.delete(vf);
+  return placeVfio(pools, views, rest, foreign, opts);
+}
+
+/** Places every VFIO pool in file order on the GPUs, given the owner's VFs. */
+function placeVfio(
+  pools: readonly PoolSpec[],
+  views: readonly GpuView[],
+  ownVfs: ReadonlyMap<string, VfEntry>,
+  foreign: ReadonlySet<string>,
+  opts: PlanOptions,
+): VfioPlan {
+  const viewOf = new Map(views.map((v) => [v.gpu.address, v]));
+  const taken = new Set(foreign);
   const out: VfioPlan = {
     pools: new Set(pools.map((p) => p.name)),
     changes: [],

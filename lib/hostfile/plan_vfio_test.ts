@@ -280,3 +280,29 @@ Deno.test("ledger: vfs round-trips; old ledgers without it stay valid; bad entri
     /invalid vfs entry "x"/,
   );
 });
+
+Deno.test("an owned VF emptied by a reboot that no pool takes back is free for the plan that forgets it", () => {
+  // VF 0 was the slot of a pool the file no longer has; it reads 0 now. The
+  // plan forgets it, so the same plan may place on it (else the next one would).
+  const own = ledger("vdi", [[vf(G[0]!, 0), G[0]!, 1156, "gone", 0]]);
+  const p = plan(POOL12("{names: ['0000:41:00.0']}", "count: 2"), snap([gpu(G[0]!, 2)]), [own]);
+  assertEquals(lines(p), [
+    "+ 0000:41:00.4 L40S-12Q (id 1155) assign rule=p slot=0",
+    "+ 0000:41:00.5 L40S-12Q (id 1155) assign rule=p slot=1",
+    "drift: 2 changes (assign 2)",
+  ]);
+  assertEquals([...p.ledgerAfter.vfs!.values()].map((e) => e.origin.pool), ["p", "p"]);
+  // One its own pool still wants (given back after the reboot) is not taken by an earlier pool.
+  const mine = ledger("vdi", [[vf(G[0]!, 0), G[0]!, 1155, "q", 0]]);
+  const two = `version: 1
+owner: vdi
+pools:
+  - {name: p, type: {nameToken: "L40S-12Q"}, count: 1}
+  - {name: q, type: {nameToken: "L40S-12Q"}, count: 1}
+`;
+  assertEquals(lines(plan(two, snap([gpu(G[0]!, 2)]), [mine])), [
+    "+ 0000:41:00.4 L40S-12Q (id 1155) assign rule=q slot=0",
+    "+ 0000:41:00.5 L40S-12Q (id 1155) assign rule=p slot=0",
+    "drift: 2 changes (assign 2)",
+  ]);
+});

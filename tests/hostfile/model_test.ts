@@ -17,7 +17,17 @@
 import { deepEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { seededRandom, testSeed } from "../helpers/random.ts";
 import { TARGET } from "../helpers/fake_host.ts";
-import { applyOnce, type ApplyRequest, diffOf } from "./model_apply.ts";
+import {
+  applyOnce,
+  type ApplyRequest,
+  chance,
+  diffOf,
+  int,
+  killedAfter,
+  pick,
+  type Random,
+  scratchOptions,
+} from "./model_apply.ts";
 
 const PARENTS = ["0000:01:00.0", "0000:02:00.0", "0000:03:00.0", "0000:04:00.0"];
 const ABSENT = "0000:af:00.0";
@@ -38,11 +48,6 @@ function removeIfThere(path: string): void {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
 }
-
-type Random = () => number;
-const pick = <T>(r: Random, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
-const chance = (r: Random, p: number) => r() < p;
-const int = (r: Random, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
 
 /** A fake host the test owns: its state, written to a tree under `root`. */
 class ModelHost {
@@ -274,45 +279,6 @@ async function fullApply(host: ModelHost, req: ApplyRequest, where: string): Pro
   assert(diff.status === 0 || diff.status === 4, `${where}: diff exits ${diff.status}`);
 }
 
-/** The file-system calls the program changes the host with. */
-const MUTATORS = [
-  "mkdirSync",
-  "makeTempDirSync",
-  "removeSync",
-  "renameSync",
-  "symlinkSync",
-  "writeFileSync",
-  "writeTextFileSync",
-  "chmodSync",
-  "openSync",
-] as const;
-
-/**
- * Runs `body` as if the process were killed after its `k`-th change to the
- * file system: from then on every such call fails and lands nothing, so the
- * tree is left exactly as SIGKILL at that moment would leave it. (Reads go
- * on; they change nothing.) Test-side only: the program has no hook for it.
- */
-async function killedAfter(k: number, body: () => Promise<unknown>): Promise<void> {
-  const deno = Deno as unknown as Record<string, (...args: unknown[]) => unknown>;
-  const saved = MUTATORS.map((name) => [name, deno[name]!] as const);
-  let left = k;
-  for (const [name, original] of saved) {
-    deno[name] = (...args: unknown[]) => {
-      const opts = args[1] as Deno.OpenOptions | undefined;
-      const changes = name !== "openSync" ||
-        !!(opts?.write || opts?.create || opts?.append || opts?.truncate || opts?.createNew);
-      if (changes && left-- <= 0) throw new Error("killed");
-      return original.apply(Deno, args);
-    };
-  }
-  try {
-    await body().catch(() => {});
-  } finally {
-    for (const [name, original] of saved) deno[name] = original;
-  }
-}
-
 /** An apply killed at a random step. */
 async function crashApply(host: ModelHost, req: ApplyRequest, r: Random, where: string) {
   const before = host.definitions();
@@ -321,22 +287,6 @@ async function crashApply(host: ModelHost, req: ApplyRequest, r: Random, where: 
   await killedAfter(k, () => applyOnce(req));
   checkRemovals(host, before, ownBefore, `${where} killed after ${k} writes`);
   checkLedgerCovers(host, before, `${where} killed after ${k} writes`);
-}
-
-/**
- * Where the cases' trees go: a tmpfs when there is one. Every config write
- * is fsync'ed (file and directory), which on a disk costs milliseconds and
- * would make thousands of cases take minutes; on tmpfs it costs nothing and
- * tests the same code.
- */
-function scratchOptions(): Deno.MakeTempOptions {
-  try {
-    const probe = Deno.makeTempDirSync({ dir: "/dev/shm", prefix: "mdevctl-model-probe-" });
-    Deno.removeSync(probe);
-    return { prefix: "mdevctl-model-", dir: "/dev/shm" };
-  } catch {
-    return { prefix: "mdevctl-model-" }; // no tmpfs here: the default temp directory
-  }
 }
 
 async function runCase(seed: number, index: number, crash: boolean): Promise<void> {
