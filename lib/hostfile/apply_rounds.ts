@@ -14,7 +14,7 @@ import { execute, type ExecuteOptions, type Execution } from "./execute.ts";
 import { CAPACITY } from "./execute_vfio.ts";
 import type { Outcome } from "./render.ts";
 
-/** A bound on the rounds; each one after the first needs a round that assigned a vGPU. */
+/** A bound on the rounds; each one after the first needs a round that changed a VF. */
 const MAX_ROUNDS = 8;
 
 /** What apply reports: the rounds' executed changes and the last plan, with every outcome. */
@@ -31,13 +31,18 @@ const IN_USE = "in-use";
 
 /**
  * A round worth following with another: finished, nothing failed (a skip
- * for a VF or device in use is not a failure that stops a run), a capacity
- * skip, something done.
+ * for a VF or device in use is not a failure that stops a run), and either
+ * an assignment skipped for capacity while something else was done, or a
+ * vGPU released (a release or a reassign's): the room it freed may offer
+ * types the plan could not place, which the next apply would place.
  */
-function again(done: Execution): boolean {
+function again(plan: Plan, done: Execution): boolean {
   const os = [...done.outcomes.values()];
-  return !done.interrupted && !os.some((o) => o.status === "failed") &&
-    os.some((o) => o.reason === CAPACITY) && os.some((o) => o.status === "done");
+  if (done.interrupted || os.some((o) => o.status === "failed")) return false;
+  const freed = plan.changes.some((c) =>
+    (c.action === "release" || c.action === "reassign") && done.outcomes.get(c)?.status === "done"
+  );
+  return freed || (os.some((o) => o.reason === CAPACITY) && os.some((o) => o.status === "done"));
 }
 
 /**
@@ -75,7 +80,7 @@ export async function executeRounds(
   const outcomes = new Map<Change, Outcome>(done.outcomes);
   const errors = [...done.errors];
   const held = new Set<string>();
-  for (let round = 1; round < MAX_ROUNDS && again(done); round++) {
+  for (let round = 1; round < MAX_ROUNDS && again(plan, done); round++) {
     earlier.push(...executable(plan));
     for (const [c, o] of done.outcomes) if (o.reason === IN_USE) held.add(c.uuid);
     plan = without(replan(), held);

@@ -251,3 +251,47 @@ Deno.test(
     }
   },
 );
+
+Deno.test(
+  "room a release frees goes to a pool in the same apply (the plan, made before it, could not see it)",
+  async () => {
+    const root = Deno.makeTempDirSync({ prefix: "vfio-exec-" });
+    const host = new VfioHost(root);
+    const uninstall = host.install();
+    try {
+      const g = host.add(PF, MODELS[0]!, 2);
+      host.enable(g, 2);
+      const env = new Environment(root, { stderr: () => {} });
+      const apply = async (text: string) => {
+        const file = parseHostFile(Y, "h.yaml", new TextEncoder().encode(text));
+        const replan = () =>
+          makePlan(file, readSnapshot(env), readLedgers(env, "vdi"), { prune: true, start: false });
+        return await executeRounds(env, replan(), replan, { force: false, keepGoing: false });
+      };
+      const head = "version: 1\nowner: vdi\npools:\n";
+      await apply(`${head}  - {name: half, type: {nameToken: L40S-24Q}, perParent: 2}\n`);
+      assertEquals(g.vfs.map((v) => v.current), [1024, 1024]);
+      // The GPU is full: no VF offers 48Q until the two 24Qs are released.
+      const r = await apply(`${head}  - {name: whole, type: {nameToken: L40S-48Q}, count: 1}\n`);
+      assertEquals(g.vfs.map((v) => v.current), [1048, 0]);
+      assertEquals(
+        renderText(r.plan, false, r.done.outcomes, "applied").split("\n").filter((l) =>
+          l.startsWith("+") || l.startsWith("-")
+        ),
+        [
+          "- 0000:41:00.4 L40S-24Q (id 1024) release rule=half slot=0 status=done",
+          "- 0000:41:00.5 L40S-24Q (id 1024) release rule=half slot=1 status=done",
+          "+ 0000:41:00.4 L40S-48Q (id 1048) assign rule=whole slot=0 status=done",
+        ],
+      );
+      assertEquals([r.done.result, r.short], ["success", false]);
+      const again = await apply(
+        `${head}  - {name: whole, type: {nameToken: L40S-48Q}, count: 1}\n`,
+      );
+      assertEquals(executable(again.plan), []);
+    } finally {
+      uninstall();
+      Deno.removeSync(root, { recursive: true });
+    }
+  },
+);

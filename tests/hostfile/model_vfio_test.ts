@@ -12,9 +12,6 @@
  * 3. an apply that finished leaves nothing to execute (a second apply
  *    writes nothing) and diff exits 0 or 4, unless a VM holds a VF the plan
  *    wants released or set back (skipped, exit 1, every time until it stops);
- *    an apply that released a vGPU may leave the room it freed to the next
- *    apply (docs/vfio-vgpu.md, "Capacity"), so there the first apply that
- *    releases nothing must converge (and come within 4 more);
  * 4. after any interruption, every VF it assigned is in its ledger with that type.
  *
  * In-process, on plain files with the driver model of model_vfio_host.ts.
@@ -359,16 +356,8 @@ async function checkedApply(
 
 /** A whole apply, then invariant 3: converged. */
 async function fullApply(host: VfioHost, req: ApplyRequest, where: string): Promise<void> {
-  let first = diffOf(req).text;
+  const first = diffOf(req).text;
   await checkedApply(host, req, where);
-  // "room freed by a release is used by the next apply" (docs/vfio-vgpu.md, Capacity): an
-  // apply that freed room (a release, or a reassign's release) is followed by one more, which
-  // may free more (a pool unmatched for want of room matches again); a few, then no more.
-  for (let n = 1; host.writes.some((w) => w.value === "0" && w.result === "ok"); n++) {
-    assert(n <= 4, `${where}: still releasing after ${n} applies\n${first}${describe(host)}`);
-    first = diffOf(req).text;
-    await checkedApply(host, req, `${where}\n(apply ${n + 1}, after a release)`);
-  }
   const plan = planFor(req);
   const left = executable(plan);
   const diff = diffOf(req);
