@@ -51,7 +51,17 @@ export class HostView {
     this.defsByUuid = groupBy(snap.definitions, (d) => d.uuid);
     this.defsByParent = groupBy(snap.definitions, (d) => d.parent);
     this.parents = [...snap.parents.values()].sort((a, b) => compareParents(a.name, b.name));
-    const held = groupBy([...own.devices.values()], (e) => e.parent);
+    // What a parent holds: managed devices defined or running on it. A
+    // ledger entry with neither (its definition undefined by hand) holds
+    // nothing there, so undefining the devices of a type a driver dropped
+    // for good makes the parent ready again (docs/hostfile.md).
+    const held = groupBy(
+      [...own.devices].filter(([uuid, e]) =>
+        (this.defsByUuid.get(uuid) ?? []).some((d) => d.parent === e.parent) ||
+        snap.active.get(uuid)?.parent === e.parent
+      ).map(([, e]) => e),
+      (e) => e.parent,
+    );
     for (const p of this.parents) {
       const reason = parentReadiness(p, (held.get(p.name) ?? []).map((e) => e.type));
       if (reason !== null) this.notReady.set(p.name, reason);

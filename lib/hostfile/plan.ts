@@ -233,26 +233,30 @@ function unmatchedDevice(dev: DeviceSpec, host: HostView): Unmatched | undefined
 }
 
 /**
- * An explicit device the file gives another type, or moves to another
- * parent, while the parent it is on is registered but not ready: it stays as
- * it is (retained, reported). The types a parent holds decide
- * `type-missing`, so the change could make that parent ready, and the next
- * apply would place and prune there what this one did not: the plan would
- * not converge. Changing nothing on a parent in a transient state is also
- * the conservative choice (§5).
+ * An explicit device the file gives another type while the parent it is
+ * defined on is registered but not ready: it stays as it is (retained,
+ * reported). The types a parent holds decide `type-missing`, so the change
+ * could make that parent ready, and the next apply would place and prune
+ * there what this one did not: the plan would not converge. Changing
+ * nothing on a parent in a transient state is also the conservative choice
+ * (§5). (A move to another parent needs no such rule: a device still
+ * defined or running on the old one is a conflict, and one that is not
+ * holds nothing there.)
  */
 function heldChange(dev: DeviceSpec, host: HostView): Unmatched | undefined {
   const managed = host.own.devices.get(dev.uuid);
-  if (managed === undefined) return undefined;
-  const reason = host.notReady.get(managed.parent);
-  if (reason === undefined) return undefined;
-  const notReady = `${managed.parent} is not ready (${reason})`;
-  const base = { parent: dev.parent, uuid: dev.uuid, type: dev.type };
-  if (managed.parent !== dev.parent) {
-    return { ...base, reason: `${notReady}; the device stays on it until it is` };
+  if (managed === undefined || managed.parent !== dev.parent || managed.type === dev.type) {
+    return undefined;
   }
-  if (managed.type === dev.type) return undefined;
-  return { ...base, reason: `${notReady}; the device keeps type ${managed.type} until it is` };
+  const reason = host.notReady.get(dev.parent);
+  if (reason === undefined) return undefined;
+  return {
+    parent: dev.parent,
+    uuid: dev.uuid,
+    type: dev.type,
+    reason:
+      `${dev.parent} is not ready (${reason}); the device keeps type ${managed.type} until it is`,
+  };
 }
 
 /** The §6 action table for one wanted device. */

@@ -402,10 +402,11 @@ pools: [{name: p, type: t2, perParent: 1}]
   assertEquals(plan(text, next, [ledger], { prune: true }).changes, []);
 });
 
-Deno.test("an explicit device moved off a not-ready parent stays there until it is ready", () => {
-  // d (t1) is held on 0000:01:00.0, which offers t2 only; its definition is
-  // gone. Defining it on 0000:02:00.0 would take t1 off the first parent and
-  // make it ready behind the plan's back.
+Deno.test("a managed device whose definition is gone holds nothing: undefining frees a parent from type-missing", () => {
+  // d (t1) is in the ledger on 0000:01:00.0, which offers t2 only, but its
+  // definition was undefined by hand (what docs/hostfile.md tells an
+  // administrator to do once a driver dropped t1 for good): the parent is
+  // ready, the pool is placed on it, and d may move to 0000:02:00.0.
   const d = uuid5(DEFAULT_NAMESPACE, deviceIdName("default", "d"));
   const text = `version: 1
 devices: [{id: d, parent: "${P[1]}", type: t1}]
@@ -420,10 +421,13 @@ pools: [{name: p, type: t2, perParent: 1}]
   ]);
   const own = ledgerOf("default", [[d, entry(P[0]!, "t1", { device: "d" }, cfg("t1"))]]);
   const first = plan(text, snap, [own], { prune: true });
-  assertEquals(placed(first), [`define ${P[1]} 0`]);
-  assertEquals(first.unmatched.map((u) => u.reason), [
-    `${P[0]} is not ready (type-missing); the device stays on it until it is`,
-  ]);
+  assertEquals(first.notReady, []);
+  assertEquals(placed(first), [`define ${P[0]} 0`, `define ${P[1]} -`, `define ${P[1]} 0`]);
   const [next, ledger] = applied(first, snap);
   assertEquals(plan(text, next, [ledger], { prune: true }).changes, []);
+  // With its definition there, the same ledger keeps the parent not ready.
+  const defined = snapshot([...snap.parents.values()], [[P[0]!, d, cfg("t1")]]);
+  assertEquals(plan(text, defined, [own], { prune: true }).notReady, [
+    { parent: P[0], reason: "type-missing", kept: 1 },
+  ]);
 });

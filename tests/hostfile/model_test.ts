@@ -120,11 +120,20 @@ class ModelHost {
     }
   }
 
-  /** The oracle for §5: registered, driver bound, types populated, managed types offered. */
-  ready(p: string, own: ReadonlyMap<string, { parent: string; type: string }>): boolean {
+  /**
+   * The oracle for §5: registered, driver bound, types populated, and the
+   * types of the managed devices it holds (defined on it) offered.
+   */
+  ready(
+    p: string,
+    own: ReadonlyMap<string, { parent: string; type: string }>,
+    defs: ReadonlyMap<string, { parent: string; type: string }>,
+  ): boolean {
     const s = this.parents.get(p);
     if (s === undefined || !s.registered || !s.driver || s.types.size === 0) return false;
-    return [...own.values()].every((e) => e.parent !== p || s.types.has(e.type));
+    return [...own].every(([uuid, e]) =>
+      e.parent !== p || defs.get(uuid)?.parent !== p || s.types.has(e.type)
+    );
   }
 
   writeConfig(parent: string, uuid: string, type: string, start: string): void {
@@ -245,7 +254,10 @@ function checkRemovals(
   for (const [uuid, d] of before) {
     if (after.has(uuid)) continue;
     assert(ownBefore.has(uuid), `${where}: removed ${uuid}, which ${OWNER} does not manage`);
-    assert(host.ready(d.parent, ownBefore), `${where}: removed ${uuid} on not-ready ${d.parent}`);
+    assert(
+      host.ready(d.parent, ownBefore, before),
+      `${where}: removed ${uuid} on not-ready ${d.parent}`,
+    );
   }
 }
 

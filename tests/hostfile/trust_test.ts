@@ -76,6 +76,41 @@ Deno.test("a parent that lost the type of its managed devices keeps them under -
     assertEquals([diff.code, diff.stdout], [0, "in sync: 4 managed\n"]);
   }));
 
+Deno.test("a type gone for good: prune keeps its devices until they are undefined by hand", () =>
+  withHost(async (host) => {
+    const file = await appliedT4(host);
+    // A driver upgrade drops nvidia-222 on T4B; the administrator moves the pool to T4-2Q.
+    await Deno.remove(host.typeDir(T4B, "nvidia-222"), { recursive: true });
+    await Deno.writeTextFile(file, T4_FILE.replace("GRID T4-1Q", "GRID T4-2Q"));
+    const first = await host.run(["apply", "-f", file, "--prune"]);
+    assertEquals(first.code, 4, first.stderr);
+    assertEquals(
+      first.stdout.split("\n").filter((l) => l.startsWith("?")),
+      [`? ${T4B} not-ready reason=type-missing kept=2`],
+    );
+    const kept = (await definedUuids(host)).filter((u) => u === T4_UUIDS.b0 || u === T4_UUIDS.b1);
+    assertEquals(kept, [T4_UUIDS.b0, T4_UUIDS.b1].sort());
+    // Undefined by hand (the warning says the host file manages them): T4B holds nothing now.
+    for (const uuid of kept) {
+      const r = await host.run(["undefine", "-u", uuid]);
+      assertEquals([r.code, r.stderr.includes("managed by host file owner gpu-pool")], [0, true]);
+    }
+    const second = await host.run(["apply", "-f", file, "--prune"]);
+    assertEquals(second.code, 0, second.stdout + second.stderr);
+    const defs = Object.entries(await definitions(host)).map(([k, v]) =>
+      `${k.split("/")[0]} ${(v as { mdev_type: string }).mdev_type}`
+    ).sort();
+    assertEquals(defs, [
+      `${T4A} nvidia-223`,
+      `${T4A} nvidia-223`,
+      `${T4B} nvidia-223`,
+      `${T4B} nvidia-223`,
+    ]);
+    assertEquals((await ledgerUuids(host, "gpu-pool")).length, 4);
+    const diff = await host.run(["diff", "-f", file, "--prune"]);
+    assertEquals([diff.code, diff.stdout], [0, "in sync: 4 managed\n"]);
+  }));
+
 Deno.test("a type name typo is unmatched (exit 4), with the near name; prune keeps the pool", () =>
   withHost(async (host) => {
     const good = await appliedT4(host);
