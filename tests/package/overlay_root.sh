@@ -5,14 +5,18 @@
 # As in a chroot or container being set up, nothing runs there: no systemd,
 # no udevd (a fresh, empty /run), an empty /tmp, no /sys.
 #
-# Usage: bash tests/package/overlay_root.sh [--no-proc] [--] COMMAND [ARG...]
+# Usage: bash tests/package/overlay_root.sh [--no-proc] [--keep DIR]... [--] COMMAND [ARG...]
 #   --no-proc   no /proc either (a debootstrap chroot before it is mounted)
+#   --keep DIR  DIR is there, read-only, at the same path, even under /tmp or
+#               /run (a checkout in /tmp: the chroot's /tmp is empty)
 # COMMAND is looked up in the chroot's PATH and runs with a clean environment.
 set -euo pipefail
 proc=1
+keep=${OVERLAY_ROOT_KEEP:-}
 while [ $# -gt 0 ]; do
   case $1 in
   --no-proc) proc=0 ;;
+  --keep) keep+="${keep:+:}$(cd "$2" && pwd)"; shift ;;
   --) shift; break ;;
   *) break ;;
   esac
@@ -22,7 +26,7 @@ done
 [ "$(id -u)" = 0 ] || { echo "overlay_root.sh: needs root" >&2; exit 77; }
 
 if [ -z "${OVERLAY_ROOT_INNER:-}" ]; then
-  export OVERLAY_ROOT_INNER=1 OVERLAY_ROOT_PROC=$proc
+  export OVERLAY_ROOT_INNER=1 OVERLAY_ROOT_PROC=$proc OVERLAY_ROOT_KEEP=$keep
   exec unshare --mount --pid --fork --propagation private -- bash "$0" -- "$@"
 fi
 
@@ -38,6 +42,12 @@ mount --bind /dev "$m/dev"
 mount -t tmpfs -o mode=0755 tmpfs "$m/run"
 mkdir -p "$m/run/lock"
 mount -t tmpfs -o mode=1777 tmpfs "$m/tmp"
+IFS=: read -r -a kept <<< "$keep"
+for dir in "${kept[@]}"; do
+  mkdir -p "$m$dir"
+  mount --bind "$dir" "$m$dir"
+  mount -o remount,bind,ro "$m$dir"
+done
 set +e
 chroot "$m" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
   HOME=/root LANG=C.UTF-8 TERM=dumb "$@"

@@ -138,7 +138,8 @@ chroot_part() { # MODE [OVERLAY-ARGS]
   local mode=$1 t out
   shift
   t=$(now)
-  out=$(bash "$HERE/overlay_root.sh" "$@" -- bash "$HERE/chroot.sh" "$mode" "$DEB" "$DEB_UPGRADE" 2>&1)
+  out=$(bash "$HERE/overlay_root.sh" "$@" --keep "$REPO" -- \
+    bash "$HERE/chroot.sh" "$mode" "$DEB" "$DEB_UPGRADE" 2>&1)
   echo "$out" | grep -E '^(PASS|FAIL) '
   PASSED=$((PASSED + $(grep -c '^PASS ' <<< "$out")))
   FAILED=$((FAILED + $(grep -c '^FAIL ' <<< "$out")))
