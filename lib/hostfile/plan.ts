@@ -14,8 +14,9 @@ import { HostView } from "./host_view.ts";
 import { type Ledger, type LedgerEntry, type Origin, sha256 } from "./ledger.ts";
 import { planPool, type PoolContext, type PoolResult } from "./place_pool.ts";
 import { mergeVfio, planVfio } from "./plan_vfio.ts";
-import { type DeviceSpec, type HostFile, type PoolSpec, selectorText } from "./schema.ts";
-import { parentMatches, suggestType } from "./selectors.ts";
+import { type HostFile, type PoolSpec, selectorText } from "./schema.ts";
+import { parentMatches } from "./selectors.ts";
+import { heldChange, unmatchedDevice } from "./explicit_devices.ts";
 import type { Definition, Snapshot } from "./snapshot.ts";
 
 /** A device the file wants, as the plan compares it with the host. */
@@ -54,15 +55,9 @@ export function makePlan(
   const own: Ledger = ledgers.get(owner) ?? { owner, devices: new Map() };
   const vfio = planVfio(file, snap.gpus ?? [], [...snap.parents.values()], ledgers, own, opts);
   const host = new HostView(snap, own, ledgers, vfio.pools);
-  let decided = decideWants(file, host, new Set());
-  // An exclusive pool looks at the types on a parent. With --prune, managed
-  // devices the file no longer wants are undefined before anything is
-  // defined, so the pools are planned again without them; otherwise the
-  // next apply would place what this one refused (not idempotent).
-  const leaving = opts.prune ? pruned(host, decided, opts) : new Set<string>();
-  if (leaving.size > 0 && file.pools.some((p) => p.exclusive)) {
-    decided = decideWants(file, host, leaving);
-  }
+  const decided = file.pools.some((p) => p.exclusive)
+    ? decideExclusive(file, host, opts)
+    : decideWants(file, host, NOTHING_CHANGES);
   const after = new Map<string, LedgerEntry>(own.devices);
   const adoptedHere = new Set<string>();
   for (const w of decided.wants.values()) {
@@ -100,10 +95,59 @@ function pruned(host: HostView, decided: Decisions, opts: PlanOptions): Set<stri
 }
 
 /**
- * Explicit devices, then pools in file order (§6): the wanted state W.
- * `leaving`: devices the plan removes, which exclusive pools do not see.
+ * What a plan does to the definitions already there, as exclusive pools
+ * must see it: the devices it removes (`--prune`) and the new type of those
+ * it modifies (a type changed by hand that the plan reverts, an explicit
+ * device given a new type).
  */
-function decideWants(file: HostFile, host: HostView, leaving: ReadonlySet<string>): Decisions {
+interface Outlook {
+  leaving: ReadonlySet<string>;
+  retyped: ReadonlyMap<string, string>;
+}
+
+const NOTHING_CHANGES: Outlook = { leaving: new Set(), retyped: new Map() };
+
+/** The outlook a decision implies. */
+function outlookOf(host: HostView, decided: Decisions, opts: PlanOptions): Outlook {
+  const retyped = new Map<string, string>();
+  for (const w of decided.wants.values()) {
+    const def = host.defsByUuid.get(w.uuid)?.find((d) => d.parent === w.parent);
+    if (def !== undefined && def.config.type !== w.type) retyped.set(w.uuid, w.type);
+  }
+  return { leaving: opts.prune ? pruned(host, decided, opts) : new Set(), retyped };
+}
+
+function sameOutlook(a: Outlook, b: Outlook): boolean {
+  return a.leaving.size === b.leaving.size && [...a.leaving].every((u) => b.leaving.has(u)) &&
+    a.retyped.size === b.retyped.size && [...a.retyped].every(([u, t]) => b.retyped.get(u) === t);
+}
+
+/**
+ * With exclusive pools, the wanted state depends on the types the plan
+ * leaves on each parent: removals (`--prune`) and modifications run before
+ * anything is defined, so an exclusive pool must see the parent as they
+ * leave it, or the next apply would place what this one refused (not
+ * idempotent). Pools are planned again with the outlook of the last
+ * decision until it no longer changes (a few rounds at most).
+ */
+function decideExclusive(file: HostFile, host: HostView, opts: PlanOptions): Decisions {
+  let outlook = NOTHING_CHANGES;
+  let decided = decideWants(file, host, outlook);
+  for (let round = 0; round < 4; round++) {
+    const next = outlookOf(host, decided, opts);
+    if (sameOutlook(next, outlook)) break;
+    outlook = next;
+    decided = decideWants(file, host, outlook);
+  }
+  return decided;
+}
+
+/**
+ * Explicit devices, then pools in file order (§6): the wanted state W.
+ * `outlook`: what the plan does to existing definitions, which exclusive
+ * pools see.
+ */
+function decideWants(file: HostFile, host: HostView, outlook: Outlook): Decisions {
   const d: Decisions = { wants: new Map(), retained: new Set(), changes: [], unmatched: [] };
   const addWant = (w: Want) => {
     const earlier = d.wants.get(w.uuid);
@@ -151,16 +195,17 @@ function decideWants(file: HostFile, host: HostView, leaving: ReadonlySet<string
     foreignOwner: (u) => host.foreignOwner(u),
     typesOn: (parent) => {
       // A definition the plan places (an explicit device, an earlier pool's
-      // instance) counts with the type the plan gives it: it is modified
-      // before anything is defined, and the next apply sees it so.
+      // instance) counts with the type the plan gives it, and one a later
+      // pool modifies with the type of the outlook: modifications run
+      // before anything is defined, and the next apply sees them so.
       const placed = placedTypes.get(parent) ?? [];
       const planned = new Set(placed.map(([uuid]) => uuid));
       return [
         ...(host.defsByParent.get(parent) ?? []).filter((x) => !planned.has(x.uuid))
-          .map((x): [string, string] => [x.uuid, x.config.type]),
+          .map((x): [string, string] => [x.uuid, outlook.retyped.get(x.uuid) ?? x.config.type]),
         ...host.snap.active.onParent(parent),
         ...placed,
-      ].filter(([uuid]) => !leaving.has(uuid));
+      ].filter(([uuid]) => !outlook.leaving.has(uuid));
     },
     plannedNew: (p, t) => plannedNew.get(`${p}\0${t}`) ?? 0,
     claimedBy: (p) => claimed.get(p),
@@ -210,52 +255,6 @@ function shortfall(pool: PoolSpec, r: PoolResult): Change {
     pool: pool.name,
     wanted: r.wanted,
     placed: r.kept.length,
-  };
-}
-
-/**
- * §3 "Unmatched" for an explicit device: its parent is registered and ready
- * but does not offer its type. An unregistered parent is allowed, as
- * `define` allows it; a not-ready one too (its types may come later).
- */
-function unmatchedDevice(dev: DeviceSpec, host: HostView): Unmatched | undefined {
-  if (!host.isReady(dev.parent)) return undefined;
-  const p = host.snap.parents.get(dev.parent)!;
-  if (p.types.has(dev.type)) return undefined;
-  const base = {
-    parent: dev.parent,
-    uuid: dev.uuid,
-    type: dev.type,
-    reason: `${dev.parent} does not offer type ${dev.type}`,
-  };
-  const suggestion = suggestType({ kind: "id", value: dev.type }, [p]);
-  return suggestion === undefined ? base : { ...base, suggestion };
-}
-
-/**
- * An explicit device the file gives another type while the parent it is
- * defined on is registered but not ready: it stays as it is (retained,
- * reported). The types a parent holds decide `type-missing`, so the change
- * could make that parent ready, and the next apply would place and prune
- * there what this one did not: the plan would not converge. Changing
- * nothing on a parent in a transient state is also the conservative choice
- * (§5). (A move to another parent needs no such rule: a device still
- * defined or running on the old one is a conflict, and one that is not
- * holds nothing there.)
- */
-function heldChange(dev: DeviceSpec, host: HostView): Unmatched | undefined {
-  const managed = host.own.devices.get(dev.uuid);
-  if (managed === undefined || managed.parent !== dev.parent || managed.type === dev.type) {
-    return undefined;
-  }
-  const reason = host.notReady.get(dev.parent);
-  if (reason === undefined) return undefined;
-  return {
-    parent: dev.parent,
-    uuid: dev.uuid,
-    type: dev.type,
-    reason:
-      `${dev.parent} is not ready (${reason}); the device keeps type ${managed.type} until it is`,
   };
 }
 

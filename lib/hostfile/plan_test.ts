@@ -431,3 +431,27 @@ pools: [{name: p, type: t2, perParent: 1}]
     { parent: P[0], reason: "type-missing", kept: 1 },
   ]);
 });
+
+Deno.test("exclusive pools see a type changed by hand as the plan sets it back", () => {
+  // p1's instance on 0000:01:00.0 was changed to t2 by hand (mdevctl modify
+  // --type); the plan sets it back to t1, so exclusive p0 (t1) keeps its
+  // instance there instead of giving it up for this apply and placing it
+  // again on the next.
+  const two = parent(P[0]!, { t1: ["Vendor T-1", 4], t2: ["Vendor T-2", 4] });
+  const u0 = pid("default", "p0", P[0]!, "t1", 0);
+  const u1 = pid("default", "p1", P[0]!, "t1", 0);
+  const snap = snapshot([two], [[P[0]!, u0, cfg("t1")], [P[0]!, u1, cfg("t2")]]);
+  const own = ledgerOf("default", [
+    [u0, entry(P[0]!, "t1", { pool: "p0", slot: 0 }, cfg("t1"))],
+    [u1, entry(P[0]!, "t1", { pool: "p1", slot: 0 }, cfg("t1"))],
+  ]);
+  const text = `version: 1
+pools:
+  - {name: p0, type: t1, count: 1, exclusive: true}
+  - {name: p1, type: t1, count: 1}
+`;
+  const first = plan(text, snap, [own], { prune: true });
+  assertEquals(placed(first), [`modify ${P[0]} 0`]);
+  const [next, ledger] = applied(first, snap);
+  assertEquals(plan(text, next, [ledger], { prune: true }).changes, []);
+});
